@@ -5,6 +5,15 @@ import type { CommandModule } from "./command.js";
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   // Keep sorted. Each helper adds its own line.
+  data: () => import("./data.js"),
+  eval: () => import("./eval.js"),
+  export: () => import("./export.js"),
+  grade: () => import("./grade.js"),
+  model: () => import("./model.js"),
+  run: () => import("./run.js"),
+  "serve-reward": () => import("./serve-reward.js"),
+  "serve-sandbox": () => import("./serve-sandbox.js"),
+  verify: () => import("./verify.js"),
 };
 
 function help(): string {

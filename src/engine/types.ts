@@ -115,6 +115,12 @@ export interface Trainer {
   optimStep(opt: OptimOptions): Promise<StepStats>;
   /** log p of each target token (length tokens.length - 1 per datum), no gradients. */
   logprobs(batch: Datum[]): Promise<Float32Array[]>;
+  /**
+   * The model's next-token distribution at each target position (no gradients), as distillation targets for a
+   * student: full logits (`topK` absent or 0) or the top-k (token id, logprob) pairs per position. Used by
+   * train/distill to compute teacher targets on the fly or to cache them.
+   */
+  distribution(batch: Datum[], opts?: { topK?: number }): Promise<TeacherTargets[]>;
   /** Scalar-head scores, one per datum (reward models). */
   scores?(batch: Datum[]): Promise<Float32Array>;
   /** A sampler that sees the current weights. */

@@ -1,0 +1,825 @@
+// trimer's native compute kernels (N-API, no dependencies): a cache-blocked, register-tiled SGEMM with packing
+// (one micro-kernel serves the NN, NT and TN products of forward and backward), causal attention forward/backward
+// with recomputation from the log-sum-exp (FlashAttention-2 style: nothing T x T is stored), single-query decode
+// attention over a KV cache, and a persistent pool of worker threads (default 2: this machine class has 2 cores).
+//
+// Every function mirrors one in src/model/kernels-js.ts, which is the reference the tests compare against.
+// Float32 throughout with float32 accumulation, like PyTorch on CPU; -ffast-math only reorders sums (FMA, vector
+// reductions), which stays far inside the 1e-4 relative parity tolerance.
+
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+// ------------------------------------------------------------------------------------------------ thread pool
+// A fixed pool: the calling thread plus (n - 1) workers. Workers spin briefly before sleeping, because the
+// decode loop issues many small parallel calls back to back and a condition-variable wake-up costs ~10-50 us.
+namespace pool {
+
+static int g_threads = 1;
+static std::vector<std::thread> g_workers;
+static std::mutex g_mu;
+static std::condition_variable g_cv;
+static std::atomic<uint64_t> g_gen{0};
+static std::atomic<int> g_pending{0};
+static const std::function<void(int, int)>* g_task = nullptr;
+static std::atomic<bool> g_stop{false};
+
+static void worker_main(int id) {
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t gen;
+    int spins = 0;
+    while ((gen = g_gen.load(std::memory_order_acquire)) == seen) {
+      if (g_stop.load()) return;
+      if (++spins < 4000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        continue;
+      }
+      std::unique_lock<std::mutex> lk(g_mu);
+      g_cv.wait(lk, [&] { return g_gen.load() != seen || g_stop.load(); });
+    }
+    if (g_stop.load()) return;
+    seen = gen;
+    (*g_task)(id, g_threads);
+    g_pending.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+static void stop() {
+  if (g_workers.empty()) return;
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    g_stop = true;
+  }
+  g_cv.notify_all();
+  for (auto& t : g_workers) t.join();
+  g_workers.clear();
+  g_stop = false;
+}
+
+static void set_threads(int n) {
+  n = std::max(1, std::min(n, 64));
+  if (n == g_threads && (int)g_workers.size() == n - 1) return;
+  stop();
+  g_threads = n;
+  for (int i = 1; i < n; i++) g_workers.emplace_back(worker_main, i);
+}
+
+// Runs task(id, n) on every thread (id 0 is the caller) and returns when all are done.
+static void run(const std::function<void(int, int)>& task, bool parallel = true) {
+  if (!parallel || g_threads == 1) {
+    task(0, 1);
+    return;
+  }
+  g_task = &task;
+  g_pending.store(g_threads - 1, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lk(g_mu);
+    g_gen.fetch_add(1, std::memory_order_acq_rel);
+  }
+  g_cv.notify_all();
+  task(0, g_threads);
+  while (g_pending.load(std::memory_order_acquire) != 0) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
+}  // namespace pool
+
+// ------------------------------------------------------------------------------------------------ SGEMM
+// C[M,N] = (accumulate ? C : 0) + op(A)[M,K] * op(B)[K,N], row-major with leading dimensions.
+// BLIS-style: B is packed into KC x NR panels, A into MR x KC panels, and a 6 x 16 micro-kernel keeps 12 vector
+// accumulators in registers. GCC vector extensions (not intrinsics) so the same source builds for AVX2/AVX-512
+// (-march=native) and degrades to plain code elsewhere.
+// The register tile is MR x NR with NR = 2 vectors: 12 x 32 with AVX-512 (24 of the 32 zmm registers hold C),
+// 6 x 16 with AVX2 (12 of 16 ymm). The micro-kernel is written once over the vector type.
+#if defined(__AVX512F__)
+typedef float vf __attribute__((vector_size(64)));
+typedef float vfu __attribute__((vector_size(64), aligned(4)));
+static constexpr int VL = 16, MR = 12;
+#else
+typedef float vf __attribute__((vector_size(32)));
+typedef float vfu __attribute__((vector_size(32), aligned(4)));
+static constexpr int VL = 8, MR = 6;
+#endif
+static constexpr int NR = 2 * VL, KC = 256, MC = 8 * MR, NC = 3072;
+
+static void pack_a(const float* A, int lda, bool tA, int i0, int mc, int k0, int kc, float* out) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    int mr = std::min(MR, mc - ip);
+    if (!tA) {
+      for (int r = 0; r < MR; r++) {
+        if (r < mr) {
+          const float* src = A + (size_t)(i0 + ip + r) * lda + k0;
+          for (int k = 0; k < kc; k++) out[k * MR + r] = src[k];
+        } else {
+          for (int k = 0; k < kc; k++) out[k * MR + r] = 0.f;
+        }
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        const float* src = A + (size_t)(k0 + k) * lda + i0 + ip;
+        for (int r = 0; r < MR; r++) out[k * MR + r] = r < mr ? src[r] : 0.f;
+      }
+    }
+    out += (size_t)MR * kc;
+  }
+}
+
+static void pack_b(const float* B, int ldb, bool tB, int k0, int kc, int j0, int nc, float* out) {
+  for (int jp = 0; jp < nc; jp += NR) {
+    int nr = std::min(NR, nc - jp);
+    if (!tB) {
+      for (int k = 0; k < kc; k++) {
+        const float* src = B + (size_t)(k0 + k) * ldb + j0 + jp;
+        float* o = out + k * NR;
+        if (nr == NR) {
+          std::memcpy(o, src, NR * sizeof(float));
+        } else {
+          for (int c = 0; c < NR; c++) o[c] = c < nr ? src[c] : 0.f;
+        }
+      }
+    } else {
+      for (int c = 0; c < NR; c++) {
+        if (c < nr) {
+          const float* src = B + (size_t)(j0 + jp + c) * ldb + k0;
+          for (int k = 0; k < kc; k++) out[k * NR + c] = src[k];
+        } else {
+          for (int k = 0; k < kc; k++) out[k * NR + c] = 0.f;
+        }
+      }
+    }
+    out += (size_t)NR * kc;
+  }
+}
+
+// acc: add into C (else overwrite). mr/nr < MR/NR at the edges go through a small buffer.
+static inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, int mr,
+                                int nr, bool acc) {
+  vf c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) c0[i] = c1[i] = (vf){};
+  for (int k = 0; k < kc; k++) {
+    vf b0 = *(const vf*)(b);
+    vf b1 = *(const vf*)(b + VL);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      float ai = a[i];
+      c0[i] += ai * b0;
+      c1[i] += ai * b1;
+    }
+    a += MR;
+    b += NR;
+  }
+  if (mr == MR && nr == NR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      vfu* p0 = (vfu*)(c + (size_t)i * ldc);
+      vfu* p1 = (vfu*)(c + (size_t)i * ldc + VL);
+      if (acc) {
+        *p0 = *p0 + c0[i];
+        *p1 = *p1 + c1[i];
+      } else {
+        *p0 = c0[i];
+        *p1 = c1[i];
+      }
+    }
+  } else {
+    alignas(64) float tmp[MR * NR];
+    for (int i = 0; i < MR; i++) {
+      *(vf*)(tmp + i * NR) = c0[i];
+      *(vf*)(tmp + i * NR + VL) = c1[i];
+    }
+    for (int i = 0; i < mr; i++)
+      for (int j = 0; j < nr; j++) {
+        float* p = c + (size_t)i * ldc + j;
+        *p = acc ? *p + tmp[i * NR + j] : tmp[i * NR + j];
+      }
+  }
+}
+
+struct GemmArgs {
+  bool tA, tB;
+  int M, N, K;
+  const float* A;
+  int lda;
+  const float* B;
+  int ldb;
+  float* C;
+  int ldc;
+  bool acc;
+};
+
+// One thread's share: rows [m0, m1) x columns [n0, n1) of C.
+static void gemm_block(const GemmArgs& g, int m0, int m1, int n0, int n1) {
+  if (m1 <= m0 || n1 <= n0) return;
+  thread_local std::vector<float> bufA, bufB;
+  size_t needA = (size_t)MC * KC, needB = (size_t)KC * (NC + NR);
+  if (bufA.size() < needA + 16) bufA.resize(needA + 16);
+  if (bufB.size() < needB + 16) bufB.resize(needB + 16);
+  float* pa = (float*)(((uintptr_t)bufA.data() + 63) & ~(uintptr_t)63);
+  float* pb = (float*)(((uintptr_t)bufB.data() + 63) & ~(uintptr_t)63);
+  for (int jc = n0; jc < n1; jc += NC) {
+    int nc = std::min(NC, n1 - jc);
+    for (int pc = 0; pc < g.K; pc += KC) {
+      int kc = std::min(KC, g.K - pc);
+      bool acc = g.acc || pc > 0;
+      pack_b(g.B, g.ldb, g.tB, pc, kc, jc, nc, pb);
+      for (int ic = m0; ic < m1; ic += MC) {
+        int mc = std::min(MC, m1 - ic);
+        pack_a(g.A, g.lda, g.tA, ic, mc, pc, kc, pa);
+        for (int jr = 0; jr < nc; jr += NR) {
+          int nr = std::min(NR, nc - jr);
+          const float* bp = pb + (size_t)(jr / NR) * NR * kc;
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = std::min(MR, mc - ir);
+            micro_kernel(kc, pa + (size_t)(ir / MR) * MR * kc, bp, g.C + (size_t)(ic + ir) * g.ldc + jc + jr, g.ldc, mr, nr, acc);
+          }
+        }
+      }
+    }
+  }
+  if (g.K == 0 && !g.acc)
+    for (int i = m0; i < m1; i++) std::memset(g.C + (size_t)i * g.ldc + n0, 0, sizeof(float) * (n1 - n0));
+}
+
+static void gemm(const GemmArgs& g) {
+  double flops = 2.0 * g.M * g.N * g.K;
+  bool par = flops > 2e5 && pool::g_threads > 1;
+  // Split the longer side of C between threads, in whole micro-tiles, so that every thread packs its own A and
+  // B blocks and nothing is shared but read-only inputs.
+  pool::run(
+      [&](int id, int n) {
+        if (g.M >= g.N) {
+          int tiles = (g.M + MR - 1) / MR;
+          int a = (int)((long)tiles * id / n) * MR, b = std::min(g.M, (int)((long)tiles * (id + 1) / n) * MR);
+          gemm_block(g, a, b, 0, g.N);
+        } else {
+          int tiles = (g.N + NR - 1) / NR;
+          int a = (int)((long)tiles * id / n) * NR, b = std::min(g.N, (int)((long)tiles * (id + 1) / n) * NR);
+          gemm_block(g, 0, g.M, a, b);
+        }
+      },
+      par);
+}
+
+// ------------------------------------------------------------------------------------------------ fast exp
+// exp(x) = 2^n * e^f with n = round(x / ln 2), f = x - n ln 2 (Cody-Waite split), e^f by its degree-6 Taylor
+// polynomial (|f| <= 0.35: relative error ~1e-7, like expf). Branch-free and call-free, so the compiler vectorises
+// the softmax and SiLU loops around it (glibc's expf is a scalar call here). Inputs are clamped to [-87, 88].
+static inline float fast_exp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  float n = std::floor(x * 1.44269504f + 0.5f);
+  float f = x - n * 0.693145752f - n * 1.42860677e-6f;
+  float p = 1.f + f * (1.f + f * (0.5f + f * (0.166666672f + f * (0.0416666418f + f * (0.00833336823f + f * 0.00138888889f)))));
+  int32_t e = ((int32_t)n + 127) << 23;
+  float sc;
+  std::memcpy(&sc, &e, sizeof sc);
+  return p * sc;
+}
+
+// ------------------------------------------------------------------------------------------------ attention
+// Packed rows: row r occupies tokens [start[r], start[r] + len[r]) of Q [N, qs], K/V [N, ks]; Y like Q;
+// LSE [N, H]. Head h reads K/V head h / (H / KV) (grouped-query attention). Causal within each row.
+static inline float dot(const float* __restrict a, const float* __restrict b, int n) {
+  float s = 0.f;
+  for (int i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+struct AttnDims {
+  int rows, H, KV, hd, qs, ks;
+  const int32_t* start;
+  const int32_t* len;
+};
+
+// Attention of one (row, kv group) through the serial SGEMM, by blocks of BQ queries: for queries [q0, q1) only
+// keys [0, q1) are computed (causal), so the waste above the diagonal is at most one BQ x BQ triangle per block.
+static constexpr int BQ = 64;
+
+static GemmArgs ga(bool tA, bool tB, int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, bool acc) {
+  GemmArgs g;
+  g.tA = tA; g.tB = tB; g.M = M; g.N = N; g.K = K; g.A = A; g.lda = lda; g.B = B; g.ldb = ldb; g.C = C; g.ldc = ldc; g.acc = acc;
+  return g;
+}
+static inline void serial_gemm(const GemmArgs& g) { gemm_block(g, 0, g.M, 0, g.N); }
+
+static void attn_forward_unit(const AttnDims& d, const float* Q, const float* K, const float* V, float* Y, float* LSE, int r, int g,
+                              std::vector<float>& sc) {
+  int T = d.len[r], s0 = d.start[r], group = d.H / d.KV;
+  float scale = 1.f / std::sqrt((float)d.hd);
+  if ((int)sc.size() < BQ * T) sc.resize((size_t)BQ * T);
+  float* S = sc.data();
+  const float* Kg = K + (size_t)s0 * d.ks + g * d.hd;
+  const float* Vg = V + (size_t)s0 * d.ks + g * d.hd;
+  for (int h = g * group; h < (g + 1) * group; h++) {
+    for (int q0 = 0; q0 < T; q0 += BQ) {
+      int bq = std::min(BQ, T - q0), kend = q0 + bq;
+      const float* Qb = Q + (size_t)(s0 + q0) * d.qs + h * d.hd;
+      serial_gemm(ga(false, true, bq, kend, d.hd, Qb, d.qs, Kg, d.ks, S, kend, false));
+      for (int i = 0; i < bq; i++) {
+        int t = q0 + i;
+        float* row = S + (size_t)i * kend;
+        float mx = -INFINITY;
+        for (int j = 0; j <= t; j++) {
+          row[j] *= scale;
+          mx = std::max(mx, row[j]);
+        }
+        float sum = 0.f;
+        for (int j = 0; j <= t; j++) {
+          float e = fast_exp(row[j] - mx);
+          row[j] = e;
+          sum += e;
+        }
+        float inv = 1.f / sum;
+        for (int j = 0; j <= t; j++) row[j] *= inv;
+        for (int j = t + 1; j < kend; j++) row[j] = 0.f;
+        LSE[(size_t)(s0 + t) * d.H + h] = mx + std::log(sum);
+      }
+      serial_gemm(ga(false, false, bq, d.hd, kend, S, kend, Vg, d.ks, Y + (size_t)(s0 + q0) * d.qs + h * d.hd, d.qs, false));
+    }
+  }
+}
+
+// dQ is overwritten; dK and dV are accumulated (+=) so that callers may zero them once.
+static void attn_backward_unit(const AttnDims& d, const float* Q, const float* K, const float* V, const float* Y, const float* LSE,
+                               const float* dY, float* dQ, float* dK, float* dV, int r, int g, std::vector<float>& sc) {
+  int T = d.len[r], s0 = d.start[r], group = d.H / d.KV;
+  float scale = 1.f / std::sqrt((float)d.hd);
+  if ((int)sc.size() < 2 * BQ * T) sc.resize((size_t)2 * BQ * T);
+  float* P = sc.data();
+  float* dS = sc.data() + (size_t)BQ * T;
+  const float* Kg = K + (size_t)s0 * d.ks + g * d.hd;
+  const float* Vg = V + (size_t)s0 * d.ks + g * d.hd;
+  float* dKg = dK + (size_t)s0 * d.ks + g * d.hd;
+  float* dVg = dV + (size_t)s0 * d.ks + g * d.hd;
+  for (int h = g * group; h < (g + 1) * group; h++) {
+    for (int q0 = 0; q0 < T; q0 += BQ) {
+      int bq = std::min(BQ, T - q0), kend = q0 + bq;
+      size_t qo = (size_t)(s0 + q0) * d.qs + h * d.hd;
+      serial_gemm(ga(false, true, bq, kend, d.hd, Q + qo, d.qs, Kg, d.ks, P, kend, false));
+      serial_gemm(ga(false, true, bq, kend, d.hd, dY + qo, d.qs, Vg, d.ks, dS, kend, false));
+      for (int i = 0; i < bq; i++) {
+        int t = q0 + i;
+        float* p = P + (size_t)i * kend;
+        float* ds = dS + (size_t)i * kend;
+        float Dt = dot(dY + qo + (size_t)i * d.qs, Y + qo + (size_t)i * d.qs, d.hd);
+        float lse = LSE[(size_t)(s0 + t) * d.H + h];
+        for (int j = 0; j <= t; j++) {
+          float pj = fast_exp(p[j] * scale - lse);
+          p[j] = pj;
+          ds[j] = pj * (ds[j] - Dt) * scale;
+        }
+        for (int j = t + 1; j < kend; j++) p[j] = ds[j] = 0.f;
+      }
+      serial_gemm(ga(false, false, bq, d.hd, kend, dS, kend, Kg, d.ks, dQ + qo, d.qs, false));
+      serial_gemm(ga(true, false, kend, d.hd, bq, dS, kend, Q + qo, d.qs, dKg, d.ks, true));
+      serial_gemm(ga(true, false, kend, d.hd, bq, P, kend, dY + qo, d.qs, dVg, d.ks, true));
+    }
+  }
+}
+
+// Work units (row, kv-group) are dealt round-robin by a shared counter: rows differ in length (cost ~ T^2).
+template <class F>
+static void for_units(int units, double cost, F f) {
+  std::atomic<int> next{0};
+  pool::run(
+      [&](int, int) {
+        std::vector<float> sc;
+        for (int u; (u = next.fetch_add(1)) < units;) f(u, sc);
+      },
+      cost > 1e5);
+}
+
+// ------------------------------------------------------------------------------------------------ decode attention
+// One new query per sequence b at position len[b] - 1; key cache [B, KV, hd, cap] (transposed), value cache
+// [B, KV, cap, hd]; q/y [B, H * hd].
+static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* len, const float* q, const float* kc, const float* vc,
+                        float* y) {
+  int group = H / KV;
+  float scale = 1.f / std::sqrt((float)hd);
+  std::atomic<int> next{0};
+  double cost = 0;
+  for (int b = 0; b < B; b++) cost += (double)len[b] * H * hd * 4;
+  pool::run(
+      [&](int, int) {
+        std::vector<float> scv(cap), accv(hd);
+        float* __restrict sc = scv.data();
+        float* __restrict acc = accv.data();
+        for (int b; (b = next.fetch_add(1)) < B;) {
+          int S = len[b];
+          for (int h = 0; h < H; h++) {
+            int g = h / group;
+            const float* qh = q + (size_t)b * H * hd + h * hd;
+            // Keys are cached transposed ([hd, cap] per sequence and head) so that the scores of all cached
+            // positions accumulate as contiguous vector AXPYs instead of one short dot product per key.
+            const float* kt = kc + ((size_t)b * KV + g) * cap * hd;
+            const float* vb = vc + ((size_t)b * KV + g) * cap * hd;
+            for (int j = 0; j < S; j++) sc[j] = 0.f;
+            for (int i = 0; i < hd; i++) {
+              float qi = qh[i] * scale;
+              const float* __restrict kr = kt + (size_t)i * cap;
+              for (int j = 0; j < S; j++) sc[j] += qi * kr[j];
+            }
+            float mx = -INFINITY;
+            for (int j = 0; j < S; j++) mx = std::max(mx, sc[j]);
+            float sum = 0.f;
+            for (int j = 0; j < S; j++) {
+              float e = fast_exp(sc[j] - mx);
+              sc[j] = e;
+              sum += e;
+            }
+            float inv = 1.f / sum;
+            for (int i = 0; i < hd; i++) acc[i] = 0.f;
+            for (int j = 0; j < S; j++) {
+              const float* __restrict v = vb + (size_t)j * hd;
+              float p = sc[j];
+              for (int i = 0; i < hd; i++) acc[i] += p * v[i];
+            }
+            float* yh = y + (size_t)b * H * hd + h * hd;
+            for (int i = 0; i < hd; i++) yh[i] = acc[i] * inv;
+          }
+        }
+      },
+      cost > 1e5);
+}
+
+// ------------------------------------------------------------------------------------------------ elementwise layers
+// Split [0, n) into contiguous chunks, one per thread (only when the work is large enough to pay for the wake-up).
+template <class F>
+static void parallel_range(int n, double cost, F f) {
+  pool::run(
+      [&](int id, int nt) {
+        int a = (int)((long)n * id / nt), b = (int)((long)n * (id + 1) / nt);
+        if (b > a) f(a, b, id);
+      },
+      cost > 2e5);
+}
+
+static void rmsnorm_fwd(const float* x, const float* w, float* y, float* r, int N, int d, float eps) {
+  parallel_range(N, (double)N * d, [&](int a, int b, int) {
+    for (int t = a; t < b; t++) {
+      const float* xr = x + (size_t)t * d;
+      float* yr = y + (size_t)t * d;
+      float ss = 0.f;
+      for (int i = 0; i < d; i++) ss += xr[i] * xr[i];
+      float rr = 1.f / std::sqrt(ss / d + eps);
+      r[t] = rr;
+      for (int i = 0; i < d; i++) yr[i] = xr[i] * rr * w[i];
+    }
+  });
+}
+
+// dx += r * (dy*w - xhat * mean(dy*w*xhat)); dw += sum_t dy * xhat (per-thread partial sums, then reduced).
+static void rmsnorm_bwd(const float* x, const float* w, const float* r, const float* dy, float* dx, float* dw, int N, int d) {
+  std::vector<std::vector<float>> part(pool::g_threads, std::vector<float>(d, 0.f));
+  parallel_range(N, (double)N * d * 2, [&](int a, int b, int id) {
+    float* pw = part[id].data();
+    for (int t = a; t < b; t++) {
+      const float* xr = x + (size_t)t * d;
+      const float* gr = dy + (size_t)t * d;
+      float* dr = dx + (size_t)t * d;
+      float rr = r[t], dotv = 0.f;
+      for (int i = 0; i < d; i++) {
+        float xh = xr[i] * rr;
+        dotv += gr[i] * w[i] * xh;
+        pw[i] += gr[i] * xh;
+      }
+      float c = dotv / d;
+      for (int i = 0; i < d; i++) dr[i] += rr * (gr[i] * w[i] - xr[i] * rr * c);
+    }
+  });
+  for (auto& p : part)
+    for (int i = 0; i < d; i++) dw[i] += p[i];
+}
+
+static void swiglu_fwd(const float* g, const float* u, float* m, int n) {
+  parallel_range(n, (double)n * 4, [&](int a, int b, int) {
+    for (int i = a; i < b; i++) {
+      float x = g[i];
+      m[i] = x / (1.f + fast_exp(-x)) * u[i];
+    }
+  });
+}
+
+static void swiglu_bwd(const float* g, const float* u, const float* dm, float* dg, float* du, int n) {
+  parallel_range(n, (double)n * 6, [&](int a, int b, int) {
+    for (int i = a; i < b; i++) {
+      float x = g[i], s = 1.f / (1.f + fast_exp(-x));
+      du[i] = dm[i] * x * s;
+      dg[i] = dm[i] * u[i] * s * (1.f + x * (1.f - s));
+    }
+  });
+}
+
+// Rotate-half RoPE in place over x [N, heads * hd] at positions pos; tables [P, hd/2]; inverse = transpose.
+static void rope(float* x, const int32_t* pos, int N, int heads, int hd, const float* cosT, const float* sinT, bool inverse) {
+  int half = hd / 2, stride = heads * hd;
+  float sgn = inverse ? -1.f : 1.f;
+  parallel_range(N, (double)N * stride * 2, [&](int a, int b, int) {
+    for (int t = a; t < b; t++) {
+      const float* c = cosT + (size_t)pos[t] * half;
+      const float* sn = sinT + (size_t)pos[t] * half;
+      for (int h = 0; h < heads; h++) {
+        float* v = x + (size_t)t * stride + h * hd;
+        for (int i = 0; i < half; i++) {
+          float s = sgn * sn[i], x1 = v[i], x2 = v[i + half];
+          v[i] = x1 * c[i] - x2 * s;
+          v[i + half] = x2 * c[i] + x1 * s;
+        }
+      }
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ N-API glue
+#define CHECK(expr)                                                      \
+  do {                                                                   \
+    if ((expr) != napi_ok) {                                             \
+      napi_throw_error(env, nullptr, "trimer native: N-API call failed"); \
+      return nullptr;                                                    \
+    }                                                                    \
+  } while (0)
+
+static bool get_f32(napi_env env, napi_value v, float** out, size_t* n) {
+  napi_typedarray_type t;
+  size_t len;
+  void* data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok || t != napi_float32_array) return false;
+  *out = (float*)data;
+  if (n) *n = len;
+  return true;
+}
+
+static bool get_i32arr(napi_env env, napi_value v, int32_t** out, size_t* n) {
+  napi_typedarray_type t;
+  size_t len;
+  void* data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok || t != napi_int32_array) return false;
+  *out = (int32_t*)data;
+  if (n) *n = len;
+  return true;
+}
+
+static int get_int(napi_env env, napi_value v) {
+  int32_t x = 0;
+  napi_get_value_int32(env, v, &x);
+  return x;
+}
+
+static bool get_bool(napi_env env, napi_value v) {
+  bool b = false;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) {
+    int32_t x = 0;
+    napi_get_value_int32(env, v, &x);
+    return x != 0;
+  }
+  return b;
+}
+
+static napi_value throw_err(napi_env env, const char* msg) {
+  napi_throw_type_error(env, nullptr, msg);
+  return nullptr;
+}
+
+// gemm(tA, tB, M, N, K, A, lda, B, ldb, C, ldc, accumulate)
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value a[12];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (argc < 12) return throw_err(env, "gemm: expected 12 arguments");
+  GemmArgs g;
+  g.tA = get_bool(env, a[0]);
+  g.tB = get_bool(env, a[1]);
+  g.M = get_int(env, a[2]);
+  g.N = get_int(env, a[3]);
+  g.K = get_int(env, a[4]);
+  float *A, *B, *C;
+  size_t nA, nB, nC;
+  if (!get_f32(env, a[5], &A, &nA) || !get_f32(env, a[7], &B, &nB) || !get_f32(env, a[9], &C, &nC))
+    return throw_err(env, "gemm: A, B and C must be Float32Arrays");
+  g.A = A;
+  g.lda = get_int(env, a[6]);
+  g.B = B;
+  g.ldb = get_int(env, a[8]);
+  g.C = C;
+  g.ldc = get_int(env, a[10]);
+  g.acc = get_bool(env, a[11]);
+  if (g.M < 0 || g.N < 0 || g.K < 0) return throw_err(env, "gemm: negative dimension");
+  if (g.M == 0 || g.N == 0) return nullptr;
+  // Bounds: the last element each operand touches must lie inside its array.
+  size_t lastA = g.K == 0 ? 0 : (g.tA ? (size_t)(g.K - 1) * g.lda + g.M : (size_t)(g.M - 1) * g.lda + g.K);
+  size_t lastB = g.K == 0 ? 0 : (g.tB ? (size_t)(g.N - 1) * g.ldb + g.K : (size_t)(g.K - 1) * g.ldb + g.N);
+  size_t lastC = (size_t)(g.M - 1) * g.ldc + g.N;
+  if (lastA > nA || lastB > nB || lastC > nC) return throw_err(env, "gemm: operand too small for the given dimensions");
+  gemm(g);
+  return nullptr;
+}
+
+// attnForward(rows, H, KV, hd, qs, ks, start, len, Q, K, V, Y, LSE)
+static napi_value js_attn_forward(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value a[13];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (argc < 13) return throw_err(env, "attnForward: expected 13 arguments");
+  AttnDims d;
+  d.rows = get_int(env, a[0]);
+  d.H = get_int(env, a[1]);
+  d.KV = get_int(env, a[2]);
+  d.hd = get_int(env, a[3]);
+  d.qs = get_int(env, a[4]);
+  d.ks = get_int(env, a[5]);
+  int32_t *st, *ln;
+  float *Q, *K, *V, *Y, *L;
+  if (!get_i32arr(env, a[6], &st, nullptr) || !get_i32arr(env, a[7], &ln, nullptr)) return throw_err(env, "attnForward: start/len must be Int32Arrays");
+  if (!get_f32(env, a[8], &Q, nullptr) || !get_f32(env, a[9], &K, nullptr) || !get_f32(env, a[10], &V, nullptr) ||
+      !get_f32(env, a[11], &Y, nullptr) || !get_f32(env, a[12], &L, nullptr))
+    return throw_err(env, "attnForward: tensors must be Float32Arrays");
+  d.start = st;
+  d.len = ln;
+  double cost = 0;
+  for (int r = 0; r < d.rows; r++) cost += (double)ln[r] * ln[r] * d.H * d.hd * 2;
+  for_units(d.rows * d.KV, cost, [&](int u, std::vector<float>& sc) { attn_forward_unit(d, Q, K, V, Y, L, u / d.KV, u % d.KV, sc); });
+  return nullptr;
+}
+
+// attnBackward(rows, H, KV, hd, qs, ks, start, len, Q, K, V, Y, LSE, dY, dQ, dK, dV)
+static napi_value js_attn_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value a[17];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (argc < 17) return throw_err(env, "attnBackward: expected 17 arguments");
+  AttnDims d;
+  d.rows = get_int(env, a[0]);
+  d.H = get_int(env, a[1]);
+  d.KV = get_int(env, a[2]);
+  d.hd = get_int(env, a[3]);
+  d.qs = get_int(env, a[4]);
+  d.ks = get_int(env, a[5]);
+  int32_t *st, *ln;
+  float *Q, *K, *V, *Y, *L, *dY, *dQ, *dK, *dV;
+  if (!get_i32arr(env, a[6], &st, nullptr) || !get_i32arr(env, a[7], &ln, nullptr)) return throw_err(env, "attnBackward: start/len must be Int32Arrays");
+  if (!get_f32(env, a[8], &Q, nullptr) || !get_f32(env, a[9], &K, nullptr) || !get_f32(env, a[10], &V, nullptr) ||
+      !get_f32(env, a[11], &Y, nullptr) || !get_f32(env, a[12], &L, nullptr) || !get_f32(env, a[13], &dY, nullptr) ||
+      !get_f32(env, a[14], &dQ, nullptr) || !get_f32(env, a[15], &dK, nullptr) || !get_f32(env, a[16], &dV, nullptr))
+    return throw_err(env, "attnBackward: tensors must be Float32Arrays");
+  d.start = st;
+  d.len = ln;
+  double cost = 0;
+  for (int r = 0; r < d.rows; r++) cost += (double)ln[r] * ln[r] * d.H * d.hd * 4;
+  for_units(d.rows * d.KV, cost,
+            [&](int u, std::vector<float>& sc) { attn_backward_unit(d, Q, K, V, Y, L, dY, dQ, dK, dV, u / d.KV, u % d.KV, sc); });
+  return nullptr;
+}
+
+// attnDecode(B, H, KV, hd, cap, len, q, kcache, vcache, y)
+static napi_value js_attn_decode(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value a[10];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  if (argc < 10) return throw_err(env, "attnDecode: expected 10 arguments");
+  int B = get_int(env, a[0]), H = get_int(env, a[1]), KV = get_int(env, a[2]), hd = get_int(env, a[3]), cap = get_int(env, a[4]);
+  int32_t* ln;
+  float *q, *kc, *vc, *y;
+  if (!get_i32arr(env, a[5], &ln, nullptr)) return throw_err(env, "attnDecode: len must be an Int32Array");
+  if (!get_f32(env, a[6], &q, nullptr) || !get_f32(env, a[7], &kc, nullptr) || !get_f32(env, a[8], &vc, nullptr) ||
+      !get_f32(env, a[9], &y, nullptr))
+    return throw_err(env, "attnDecode: tensors must be Float32Arrays");
+  for (int b = 0; b < B; b++)
+    if (ln[b] < 1 || ln[b] > cap) return throw_err(env, "attnDecode: length outside the cache");
+  attn_decode(B, H, KV, hd, cap, ln, q, kc, vc, y);
+  return nullptr;
+}
+
+static float get_float(napi_env env, napi_value v) {
+  double x = 0;
+  napi_get_value_double(env, v, &x);
+  return (float)x;
+}
+
+#define ARGS(n, name)                                                          \
+  size_t argc = n;                                                             \
+  napi_value a[n];                                                             \
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));              \
+  if (argc < n) return throw_err(env, name ": expected " #n " arguments");
+
+#define F32(i, var, need)                                                               \
+  float* var;                                                                           \
+  {                                                                                     \
+    size_t len_;                                                                        \
+    if (!get_f32(env, a[i], &var, &len_)) return throw_err(env, "expected a Float32Array"); \
+    if (len_ < (size_t)(need)) return throw_err(env, "Float32Array too small");          \
+  }
+
+// rmsNormForward(x, w, y, r, N, d, eps)
+static napi_value js_rms_fwd(napi_env env, napi_callback_info info) {
+  ARGS(7, "rmsNormForward");
+  int N = get_int(env, a[4]), d = get_int(env, a[5]);
+  F32(0, x, (size_t)N * d); F32(1, w, d); F32(2, y, (size_t)N * d); F32(3, r, N);
+  rmsnorm_fwd(x, w, y, r, N, d, get_float(env, a[6]));
+  return nullptr;
+}
+
+// rmsNormBackward(x, w, r, dy, dx, dw, N, d)
+static napi_value js_rms_bwd(napi_env env, napi_callback_info info) {
+  ARGS(8, "rmsNormBackward");
+  int N = get_int(env, a[6]), d = get_int(env, a[7]);
+  F32(0, x, (size_t)N * d); F32(1, w, d); F32(2, r, N); F32(3, dy, (size_t)N * d); F32(4, dx, (size_t)N * d); F32(5, dw, d);
+  rmsnorm_bwd(x, w, r, dy, dx, dw, N, d);
+  return nullptr;
+}
+
+// swigluForward(g, u, m)
+static napi_value js_swiglu_fwd(napi_env env, napi_callback_info info) {
+  ARGS(3, "swigluForward");
+  size_t n;
+  float* g;
+  if (!get_f32(env, a[0], &g, &n)) return throw_err(env, "expected a Float32Array");
+  F32(1, u, n); F32(2, m, n);
+  swiglu_fwd(g, u, m, (int)n);
+  return nullptr;
+}
+
+// swigluBackward(g, u, dm, dg, du)
+static napi_value js_swiglu_bwd(napi_env env, napi_callback_info info) {
+  ARGS(5, "swigluBackward");
+  size_t n;
+  float* g;
+  if (!get_f32(env, a[0], &g, &n)) return throw_err(env, "expected a Float32Array");
+  F32(1, u, n); F32(2, dm, n); F32(3, dg, n); F32(4, du, n);
+  swiglu_bwd(g, u, dm, dg, du, (int)n);
+  return nullptr;
+}
+
+// rope(x, pos, N, heads, hd, cos, sin, inverse)
+static napi_value js_rope(napi_env env, napi_callback_info info) {
+  ARGS(8, "rope");
+  int N = get_int(env, a[2]), heads = get_int(env, a[3]), hd = get_int(env, a[4]);
+  F32(0, x, (size_t)N * heads * hd);
+  int32_t* pos;
+  size_t npos;
+  if (!get_i32arr(env, a[1], &pos, &npos) || npos < (size_t)N) return throw_err(env, "rope: pos must be an Int32Array of length N");
+  size_t tab;
+  float *c, *sn;
+  if (!get_f32(env, a[5], &c, &tab) || !get_f32(env, a[6], &sn, nullptr)) return throw_err(env, "rope: tables must be Float32Arrays");
+  for (int t = 0; t < N; t++)
+    if (pos[t] < 0 || (size_t)(pos[t] + 1) * (hd / 2) > tab) return throw_err(env, "rope: position outside the table");
+  rope(x, pos, N, heads, hd, c, sn, get_bool(env, a[7]));
+  return nullptr;
+}
+
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  pool::set_threads(argc ? get_int(env, a[0]) : 1);
+  napi_value r;
+  napi_create_int32(env, pool::g_threads, &r);
+  return r;
+}
+
+static void cleanup(void*) { pool::stop(); }
+
+static napi_value init(napi_env env, napi_value exports) {
+  struct {
+    const char* name;
+    napi_callback fn;
+  } fns[] = {{"gemm", js_gemm},
+             {"attnForward", js_attn_forward},
+             {"attnBackward", js_attn_backward},
+             {"attnDecode", js_attn_decode},
+             {"rmsNormForward", js_rms_fwd},
+             {"rmsNormBackward", js_rms_bwd},
+             {"swigluForward", js_swiglu_fwd},
+             {"swigluBackward", js_swiglu_bwd},
+             {"rope", js_rope},
+             {"setThreads", js_set_threads}};
+  for (auto& f : fns) {
+    napi_value v;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);
+    napi_set_named_property(env, exports, f.name, v);
+  }
+  napi_add_env_cleanup_hook(env, cleanup, nullptr);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

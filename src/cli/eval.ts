@@ -1,0 +1,277 @@
+// `trimer eval`: run a benchmark against a model and report accuracy, pass@k, maj@k, rm@k, tokens, breakdowns,
+// a token-limit sweep and bootstrap intervals (OUT/samples.jsonl, OUT/summary.json, OUT/report.html); or, with
+// --score, score a file of given completions (no sampling) and compare its own labels with our verifier.
+//
+//   trimer eval --bench math500 --url http://localhost:8000/v1 --model qwen --k 8 --out runs/eval-math500
+//   trimer eval --score ../shared/data/qwen_rm_maj_example/math_cot_100.jsonl --out runs/score-qwen
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { createOpenAISampler, resolveOpenAIConfig } from "../engine/openai.js";
+import { runEval, type EvalRunSummary } from "../eval/runner.js";
+import { loadEvalProblems } from "../eval/problems.js";
+import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../eval/prompts.js";
+import { renderReport, type ReportTable } from "../eval/report-html.js";
+import { QWEN_FIELDS, readScoreFile, scoreProblems, type ScoreSummary } from "../eval/score-file.js";
+import { verifierGrader } from "../eval/verifier-grader.js";
+import type { EvalSummary } from "../eval/metrics.js";
+import { writeFileAtomicSync } from "../util/atomic.js";
+import { InputError, UsageError } from "../util/errors.js";
+import { numberFlag, parseFlags, type CommandModule } from "./command.js";
+
+const USAGE = `usage: trimer eval --bench NAME|FILE.jsonl [model] [sampling] [prompt] [--out DIR]
+       trimer eval --score FILE.jsonl [--out DIR]
+
+benchmark:
+  --bench B             gsm8k | math500 | aime24 | amc23 | a .jsonl file
+  --question-field F    field of the question in a .jsonl bench (default question)
+  --answer-field F      field of the gold answer (default answer; with --score: gt)
+  --id-field F --domain-field F --level-field F   optional fields of a .jsonl bench
+  --data-dir DIR        folder of the shared benchmark files (default ../shared/data or $TRIMER_DATA_DIR)
+  --limit N             first N problems only
+model (OpenAI-compatible server; flags win over TRIMER_BASE_URL / OPENAI_BASE_URL, TRIMER_API_KEY, TRIMER_MODEL):
+  --url URL             e.g. http://localhost:8000/v1   (--base-url is the same)
+  --model M  --api-key K  --concurrency N (default 16)
+  --checkpoint DIR      a trimer checkpoint (embedded engine: not wired yet)
+sampling:
+  --k N (default 8)  --temperature T (default 0.6)  --top-p P (default 0.95)  --max-tokens N (default 4096)
+  --seed S (default 0)  --stop STR (repeatable)  --batch N problems per sampler call (default 16)
+prompt:
+  --format chat|completion (default chat)  --system TEXT  --template TEXT (with {question}, optional {instruction})
+  --instruction TEXT (default: the boxed-answer instruction; "" for none)
+  --few-shot FILE.jsonl (fields question, solution)
+report:
+  --ks 1,2,4,8          ks for pass@k / maj@k / rm@k (default powers of two up to k)
+  --token-limits 512,1024,...   token limits of the sweep (default eighths of --max-tokens)
+  --bootstrap N (default 1000)  --out DIR (default runs/eval-<bench>)  --quiet
+
+A rerun with the same --out continues: finished (problem, sample) pairs are read back, not sampled again.`;
+
+const OPTIONS = {
+  bench: { type: "string" },
+  score: { type: "string" },
+  "question-field": { type: "string" },
+  "answer-field": { type: "string" },
+  "id-field": { type: "string" },
+  "domain-field": { type: "string" },
+  "level-field": { type: "string" },
+  "data-dir": { type: "string" },
+  limit: { type: "string" },
+  url: { type: "string" },
+  "base-url": { type: "string" },
+  model: { type: "string" },
+  "api-key": { type: "string" },
+  concurrency: { type: "string" },
+  checkpoint: { type: "string" },
+  k: { type: "string" },
+  temperature: { type: "string" },
+  "top-p": { type: "string" },
+  "max-tokens": { type: "string" },
+  seed: { type: "string" },
+  stop: { type: "string", multiple: true },
+  batch: { type: "string" },
+  format: { type: "string" },
+  system: { type: "string" },
+  template: { type: "string" },
+  instruction: { type: "string" },
+  "few-shot": { type: "string" },
+  ks: { type: "string" },
+  "token-limits": { type: "string" },
+  bootstrap: { type: "string" },
+  out: { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
+function intList(v: string | undefined, name: string): number[] | undefined {
+  if (v === undefined) return undefined;
+  const xs = v.split(",").map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--${name} must be a comma-separated list of positive integers, got "${v}"`);
+  return xs;
+}
+
+function readFewShot(path: string): FewShotExample[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new InputError(`${path}: cannot read the few-shot file`);
+  }
+  const out: FewShotExample[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let o: { question?: unknown; solution?: unknown };
+    try {
+      o = JSON.parse(line) as typeof o;
+    } catch {
+      throw new InputError(`${path}:${i + 1}: not valid JSON`);
+    }
+    if (typeof o.question !== "string" || typeof o.solution !== "string") throw new InputError(`${path}:${i + 1}: fields "question" and "solution" must be strings`);
+    out.push({ question: o.question, solution: o.solution });
+  });
+  return out;
+}
+
+const pct = (v: number | null | undefined): string => (typeof v === "number" && Number.isFinite(v) ? (100 * v).toFixed(1) : "–");
+
+function printSummary(s: EvalSummary): void {
+  const ci = (e: { low: number; high: number }): string => `[${pct(e.low)}, ${pct(e.high)}]`;
+  console.log(`problems ${s.problems} × ${s.samplesPerProblem} samples`);
+  console.log(`accuracy (pass@1)  ${pct(s.accuracy.value)}%  95% CI ${ci(s.accuracy)}`);
+  for (const r of s.atK) {
+    const parts = [`pass@${r.k} ${pct(r.passAtK.value)} ${ci(r.passAtK)}`, `maj@${r.k} ${pct(r.majAtK.value)} ${ci(r.majAtK)}`];
+    if (r.rmAtK) parts.push(`rm@${r.k} ${pct(r.rmAtK.value)} ${ci(r.rmAtK)}`);
+    console.log(`  ${parts.join("   ")}`);
+  }
+  if (s.tokens) console.log(`tokens: mean ${s.tokens.mean.toFixed(1)}, median ${s.tokens.median}`);
+}
+
+async function scoreMode(v: Record<string, unknown>): Promise<number> {
+  const file = v.score as string;
+  const out = (v.out as string | undefined) ?? join("runs", `score-${basename(file).replace(/\.jsonl$/, "")}`);
+  const grader = verifierGrader();
+  const fields = { ...QWEN_FIELDS };
+  if (typeof v["question-field"] === "string") fields.question = v["question-field"];
+  if (typeof v["answer-field"] === "string") fields.gold = v["answer-field"];
+  const problems = readScoreFile(file, grader, fields);
+  const bootstrap = { iterations: numberFlag(v.bootstrap as string | undefined, "bootstrap", 1000, true) };
+  const s = scoreProblems(file, problems, grader, bootstrap);
+  const samples = problems.flatMap((p) => p.samples.map((x, j) => JSON.stringify({
+    problemId: p.id, sample: j, gold: p.gold, filePred: x.filePred, fileLabel: x.fileLabel, extracted: x.extracted, correct: x.correct, reward: x.rmScore,
+  })));
+  writeFileAtomicSync(join(out, "samples.jsonl"), samples.join("\n") + "\n");
+  writeFileAtomicSync(join(out, "summary.json"), JSON.stringify(s, null, 2) + "\n");
+  writeFileAtomicSync(join(out, "report.html"), renderReport({
+    title: `Scoring ${basename(file)}`,
+    summary: s.verifier,
+    settings: [["file", file], ["problems", String(s.problems)], ["samples per problem", String(s.samplesPerProblem)], ["charts and summary", "our verifier's grading and grouping"]],
+    tables: scoreTables(s),
+    notes: scoreNotes(s),
+  }));
+  const n = s.samplesPerProblem;
+  console.log(`${file}: ${s.problems} problems × ${n} completions`);
+  console.log(`${"view".padEnd(40)} pass@1   maj@${n}   rm@${n}`);
+  for (const h of s.headline) console.log(`${h.view.padEnd(40)} ${pct(h.passAt1).padStart(6)}  ${pct(h.majAtN).padStart(6)}  ${pct(h.rmAtN).padStart(6)}`);
+  for (const line of scoreNotes(s)) console.log(line);
+  console.log(`wrote ${join(out, "summary.json")}, ${join(out, "samples.jsonl")}, ${join(out, "report.html")}`);
+  return 0;
+}
+
+function scoreTables(s: ScoreSummary): ReportTable[] {
+  const n = s.samplesPerProblem;
+  const tables: ReportTable[] = [{
+    caption: "File labels vs our verifier",
+    columns: ["view", "pass@1 %", `maj@${n} %`, `rm@${n} %`],
+    rows: s.headline.map((h) => [h.view, pct(h.passAt1), pct(h.majAtN), pct(h.rmAtN)]),
+  }];
+  if (s.disagreements.length) {
+    tables.push({
+      caption: `Samples where the file's label and our verifier disagree (${s.disagreements.length}${s.disagreements.length > 100 ? ", first 100 shown" : ""})`,
+      columns: ["problem", "sample", "gold", "file's pred", "file label", "our extracted", "ours"],
+      rows: s.disagreements.slice(0, 100).map((d) => [d.problemId, d.sample, d.gold, d.filePred ?? "–", String(d.fileLabel), d.extracted ?? "–", String(d.correct)]),
+    });
+  }
+  return tables;
+}
+
+function scoreNotes(s: ScoreSummary): string[] {
+  const notes: string[] = [];
+  const n = s.samplesPerProblem;
+  if (s.groupingChanges.length) {
+    notes.push(`Grouping votes by verified equivalence instead of exact string changes maj@${n} on ${s.groupingChanges.length} problem(s): ` +
+      s.groupingChanges.map((g) => `${g.problemId} (${g.exactString} → ${g.verifierClusters})`).join(", ") + ".");
+  } else if (s.labels) {
+    notes.push(`Grouping votes by verified equivalence instead of exact string changes no maj@${n} outcome.`);
+  }
+  const fileTrue = s.disagreements.filter((d) => d.fileLabel).length;
+  const fileFalse = s.disagreements.length - fileTrue;
+  if (s.labels) notes.push(`Our verifier disagrees with the file's labels on ${s.disagreements.length} of ${s.problems * n} samples: ${fileFalse} the file marks wrong and we mark right, ${fileTrue} the file marks right and we mark wrong.`);
+  return notes;
+}
+
+async function benchMode(v: Record<string, unknown>): Promise<number> {
+  const bench = v.bench as string;
+  if (typeof v.checkpoint === "string") throw new UsageError("--checkpoint (the embedded engine) is not wired into trimer eval yet; use --url with an OpenAI-compatible server");
+  const fields = {
+    question: (v["question-field"] as string | undefined) ?? "question",
+    answer: (v["answer-field"] as string | undefined) ?? "answer",
+    ...(typeof v["id-field"] === "string" ? { id: v["id-field"] } : {}),
+    ...(typeof v["domain-field"] === "string" ? { domain: v["domain-field"] } : {}),
+    ...(typeof v["level-field"] === "string" ? { level: v["level-field"] } : {}),
+  };
+  let problems = await loadEvalProblems(bench, fields, v["data-dir"] as string | undefined);
+  const limit = numberFlag(v.limit as string | undefined, "limit", 0, true);
+  if (limit > 0) problems = problems.slice(0, limit);
+
+  const format = (v.format as string | undefined) ?? "chat";
+  if (format !== "chat" && format !== "completion") throw new UsageError(`--format must be chat or completion, got "${format}"`);
+  const prompt: PromptOptions = defaultPromptOptions(format);
+  if (typeof v.system === "string") prompt.system = v.system;
+  if (typeof v.template === "string") prompt.template = v.template.replace(/\\n/g, "\n");
+  if (typeof v.instruction === "string") prompt.instruction = v.instruction;
+  if (typeof v["few-shot"] === "string") prompt.fewShot = readFewShot(v["few-shot"]);
+
+  let cfg: ReturnType<typeof resolveOpenAIConfig>;
+  try {
+    cfg = resolveOpenAIConfig({ baseUrl: (v.url ?? v["base-url"]) as string | undefined, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const sampler = createOpenAISampler({ ...cfg, concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true) });
+  const k = numberFlag(v.k as string | undefined, "k", 8, true);
+  const maxTokens = numberFlag(v["max-tokens"] as string | undefined, "max-tokens", 4096, true);
+  const out = (v.out as string | undefined) ?? join("runs", `eval-${basename(bench).replace(/\.jsonl$/, "")}`);
+  const ks = intList(v.ks as string | undefined, "ks");
+  const tokenLimits = intList(v["token-limits"] as string | undefined, "token-limits");
+  const result = await runEval({
+    bench,
+    model: `${cfg.baseUrl} ${cfg.model}`,
+    problems,
+    sampler,
+    grader: verifierGrader(),
+    prompt,
+    sampling: {
+      k,
+      temperature: numberFlag(v.temperature as string | undefined, "temperature", 0.6),
+      topP: numberFlag(v["top-p"] as string | undefined, "top-p", 0.95),
+      maxTokens,
+      seed: numberFlag(v.seed as string | undefined, "seed", 0, true),
+      ...(Array.isArray(v.stop) ? { stop: v.stop as string[] } : {}),
+    },
+    outDir: out,
+    batchProblems: numberFlag(v.batch as string | undefined, "batch", 16, true),
+    summary: { ...(ks ? { ks } : {}), ...(tokenLimits ? { tokenLimits } : {}), bootstrap: { iterations: numberFlag(v.bootstrap as string | undefined, "bootstrap", 1000, true) } },
+    progress: { silent: v.quiet === true },
+  });
+  writeFileAtomicSync(join(out, "report.html"), renderReport({ title: `trimer eval: ${bench}`, summary: result.summary, settings: runSettings(result.summary) }));
+  console.log(`${bench}: sampled ${result.sampled}, reused ${result.reused}${result.tornTail ? " (a torn last line from an interrupted run was dropped)" : ""}`);
+  printSummary(result.summary);
+  console.log(`wrote ${join(out, "samples.jsonl")}, ${join(out, "summary.json")}, ${join(out, "report.html")}`);
+  return 0;
+}
+
+export function runSettings(s: EvalRunSummary): [string, string][] {
+  return [
+    ["benchmark", s.bench],
+    ["model", s.model],
+    ["samples per problem (k)", String(s.sampling.k)],
+    ["temperature / top-p", `${s.sampling.temperature} / ${s.sampling.topP}`],
+    ["max tokens", String(s.sampling.maxTokens)],
+    ["seed", String(s.sampling.seed)],
+    ["prompt", `${s.prompt.format}; template ${JSON.stringify(s.prompt.template)}; ${s.prompt.fewShot.length} few-shot`],
+  ];
+}
+
+const command: CommandModule = {
+  summary: "evaluate a model on a benchmark (accuracy, pass@k, maj@k, rm@k, tokens, HTML report), or score given completions",
+  async main(argv) {
+    const parsed = parseFlags(argv, OPTIONS, USAGE);
+    if (!parsed) return 0;
+    const v = parsed.values as Record<string, unknown>;
+    if (typeof v.score === "string" && typeof v.bench === "string") throw new UsageError("give either --bench (sample and grade) or --score (grade given completions), not both");
+    if (typeof v.score === "string") return scoreMode(v);
+    if (typeof v.bench === "string") return benchMode(v);
+    throw new UsageError(`--bench or --score is required\n\n${USAGE}`);
+  },
+};
+
+export const { summary, main } = command;
+export default command;

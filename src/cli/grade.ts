@@ -1,0 +1,187 @@
+// `trimer grade FILE.jsonl --gold-field G --pred-field P [--out FILE]`: grades every line of a JSONL file.
+// Streams the input line by line (bad lines are reported with their line number and skipped), shows progress,
+// writes one result per line (the input fields + `correct`, `extracted`, `rule`, `status`) atomically, and prints a
+// summary: counts, accuracy, and accuracy by extraction rule.
+import { createReadStream, statSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { parseFlags, type CommandModule } from "./command.js";
+import { optionsFromFlags } from "./verify.js";
+import { UsageError, InputError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { progress } from "../util/progress.js";
+import { extractAnswer, verify, type Verdict, type VerifyOptions } from "../verify/index.js";
+
+const USAGE = `usage: trimer grade FILE.jsonl --gold-field G --pred-field P [--out OUT.jsonl] [options]
+
+Grades the model output in field P of every line against the gold answer in field G. A field holding a list of
+outputs (several samples per problem) is graded element by element.
+
+options:
+  --gold-field G         field with the gold answer (a string or a number)
+  --pred-field P         field with the model output (free text), or a list of them
+  --gold-extract         the gold field is a worked solution: extract its final answer first (e.g. GSM8K "#### N")
+  --out FILE             write the graded lines here (atomically: the file appears complete or not at all)
+  --quiet                no progress output
+  --all-boxes, --no-last-number, --timeout-ms N, --rel-tol X, --interval-for-inequality   as in trimer verify`;
+
+export const summary = "grade a JSONL file of model outputs against gold answers";
+
+/** Lines longer than this are reported as bad instead of parsed (a corrupt file must not exhaust memory). */
+const MAX_LINE_CHARS = 64 * 1024 * 1024;
+/** Report at most this many bad lines individually; the rest are counted. */
+const MAX_REPORTED_BAD = 20;
+
+export interface GradeSummary {
+  lines: number;
+  badLines: number;
+  graded: number;
+  correct: number;
+  byRule: Record<string, { graded: number; correct: number }>;
+  byStatus: Record<string, number>;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = parseFlags(
+    argv,
+    {
+      "gold-field": { type: "string" },
+      "pred-field": { type: "string" },
+      "gold-extract": { type: "boolean" },
+      out: { type: "string" },
+      quiet: { type: "boolean" },
+      "all-boxes": { type: "boolean" },
+      "no-last-number": { type: "boolean" },
+      "timeout-ms": { type: "string" },
+      "rel-tol": { type: "string" },
+      "interval-for-inequality": { type: "boolean" },
+    },
+    USAGE,
+    true,
+  );
+  if (!parsed) return 0;
+  const v = parsed.values;
+  if (parsed.positionals.length !== 1) throw new UsageError(`give exactly one input FILE.jsonl\n\n${USAGE}`);
+  const goldField = v["gold-field"];
+  const predField = v["pred-field"];
+  if (!goldField || !predField) throw new UsageError(`--gold-field and --pred-field are required\n\n${USAGE}`);
+  const file = parsed.positionals[0]!;
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (e) {
+    throw new InputError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const opts = optionsFromFlags(v);
+  const { summary: s, output } = await gradeFile(file, size, { goldField, predField, goldExtract: v["gold-extract"] ?? false, opts, quiet: v.quiet ?? false, keepOutput: v.out !== undefined });
+  if (v.out !== undefined) await writeFileAtomic(v.out, output);
+  console.log(formatSummary(s, v.out));
+  return s.graded === 0 && s.badLines > 0 ? 1 : 0;
+}
+
+interface GradeSettings {
+  goldField: string;
+  predField: string;
+  goldExtract: boolean;
+  opts: VerifyOptions;
+  quiet: boolean;
+  keepOutput: boolean;
+}
+
+async function gradeFile(file: string, size: number, g: GradeSettings): Promise<{ summary: GradeSummary; output: Buffer[] }> {
+  const s: GradeSummary = { lines: 0, badLines: 0, graded: 0, correct: 0, byRule: {}, byStatus: {} };
+  const output: Buffer[] = [];
+  const bar = progress(`grade ${file}`, size, { silent: g.quiet });
+  const bad = (lineNo: number, why: string): void => {
+    s.badLines++;
+    if (s.badLines <= MAX_REPORTED_BAD) process.stderr.write(`${file}:${lineNo}: ${why} (line skipped)\n`);
+    else if (s.badLines === MAX_REPORTED_BAD + 1) process.stderr.write(`${file}: more bad lines; counting them silently\n`);
+  };
+  const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  let lineNo = 0;
+  for await (const line of rl) {
+    lineNo++;
+    bar.tick(Buffer.byteLength(line) + 1, s.graded ? `acc ${((100 * s.correct) / s.graded).toFixed(1)}%` : undefined);
+    if (line.trim() === "") continue;
+    s.lines++;
+    if (line.length > MAX_LINE_CHARS) {
+      bad(lineNo, `line longer than ${MAX_LINE_CHARS} characters`);
+      continue;
+    }
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line);
+    } catch (e) {
+      bad(lineNo, `not valid JSON: ${(e as Error).message}`);
+      continue;
+    }
+    if (rec === null || typeof rec !== "object" || Array.isArray(rec)) {
+      bad(lineNo, "not a JSON object");
+      continue;
+    }
+    const obj = rec as Record<string, unknown>;
+    const goldRaw = obj[g.goldField];
+    if (typeof goldRaw !== "string" && typeof goldRaw !== "number") {
+      bad(lineNo, `field "${g.goldField}" is ${goldRaw === undefined ? "missing" : "not a string or number"}`);
+      continue;
+    }
+    let gold = String(goldRaw);
+    if (g.goldExtract) {
+      const ex = extractAnswer(gold, g.opts);
+      if (!ex) {
+        bad(lineNo, `no final answer found in field "${g.goldField}"`);
+        continue;
+      }
+      gold = ex.answer;
+    }
+    const predRaw = obj[g.predField];
+    const preds = Array.isArray(predRaw) ? predRaw : [predRaw];
+    if (preds.length === 0 || preds.some((p) => typeof p !== "string" && typeof p !== "number")) {
+      bad(lineNo, `field "${g.predField}" is ${predRaw === undefined ? "missing" : "not a string, number or list of them"}`);
+      continue;
+    }
+    const verdicts: Verdict[] = preds.map((p) => verify(gold, String(p), g.opts));
+    for (const vd of verdicts) {
+      s.graded++;
+      if (vd.equal) s.correct++;
+      const rule = vd.rule ?? "none";
+      const r = (s.byRule[rule] ??= { graded: 0, correct: 0 });
+      r.graded++;
+      if (vd.equal) r.correct++;
+      s.byStatus[vd.status] = (s.byStatus[vd.status] ?? 0) + 1;
+    }
+    if (g.keepOutput) {
+      const one = !Array.isArray(predRaw);
+      const out = {
+        ...obj,
+        correct: one ? verdicts[0]!.equal : verdicts.map((x) => x.equal),
+        extracted: one ? verdicts[0]!.extracted : verdicts.map((x) => x.extracted),
+        rule: one ? verdicts[0]!.rule : verdicts.map((x) => x.rule),
+        status: one ? verdicts[0]!.status : verdicts.map((x) => x.status),
+      };
+      output.push(Buffer.from(JSON.stringify(out) + "\n"));
+    }
+  }
+  bar.done(`${s.graded} graded`);
+  return { summary: s, output };
+}
+
+function pct(a: number, b: number): string {
+  return b ? `${((100 * a) / b).toFixed(1)}%` : "-";
+}
+
+export function formatSummary(s: GradeSummary, out?: string): string {
+  const lines = [
+    `lines: ${s.lines} (${s.badLines} bad, skipped)`,
+    `graded: ${s.graded}   correct: ${s.correct}   accuracy: ${pct(s.correct, s.graded)}`,
+    `status: ${Object.entries(s.byStatus).map(([k, n]) => `${k} ${n}`).join(", ") || "-"}`,
+    "by rule:",
+    ...Object.entries(s.byRule)
+      .sort((a, b) => b[1].graded - a[1].graded)
+      .map(([rule, r]) => `  ${rule.padEnd(13)} ${String(r.graded).padStart(7)} graded  ${String(r.correct).padStart(7)} correct  ${pct(r.correct, r.graded).padStart(6)}`),
+  ];
+  if (out) lines.push(`wrote ${out}`);
+  return lines.join("\n");
+}
+
+const _typecheck: CommandModule = { summary, main };
+void _typecheck;

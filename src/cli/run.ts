@@ -1,0 +1,57 @@
+// trimer run [--preset tiny|mini] [--out DIR] [--resume] [--seed N] [--stop-after STAGE] [--quiet]
+// TriMER's pipeline in miniature on the embedded engine; see src/pipeline/run.ts.
+import type { CommandModule } from "./command.js";
+import { numberFlag, parseFlags } from "./command.js";
+import { preset } from "../pipeline/presets.js";
+import { runPipeline, STAGES } from "../pipeline/run.js";
+import { renderMarkdown } from "../pipeline/report.js";
+import { probeBeta } from "../pipeline/beta.js";
+import { UsageError } from "../util/errors.js";
+
+const USAGE = `usage: trimer run [--preset tiny|mini] [--out DIR] [--resume] [--seed N] [--stop-after STAGE] [--quiet]
+
+Runs every stage of the miniature TriMER pipeline into DIR (default runs/<preset>): pre-training with context
+extension (student and teacher), teacher SFT on thinking traces, distillation, GRPO (beta = 0), the preference
+reward model, and the evaluation on a held-out synthetic set. Prints the ablation table and writes DIR/report.md
+and DIR/report.json. After an interruption (even kill -9), --resume continues without redoing finished work.
+
+stages: ${STAGES.join(", ")}`;
+
+export const summary = "the whole pipeline in miniature: pre-train, distil, GRPO, reward model, multi-agent (presets tiny|mini)";
+
+export async function main(argv: string[]): Promise<number> {
+  const f = parseFlags(argv, {
+    preset: { type: "string", default: "mini" },
+    out: { type: "string" },
+    resume: { type: "boolean", default: false },
+    seed: { type: "string" },
+    "stop-after": { type: "string" },
+    quiet: { type: "boolean", default: false },
+    // Internal: the beta comparison's child processes.
+    "probe-beta": { type: "string" },
+    "probe-policy": { type: "string" },
+  }, USAGE);
+  if (!f) return 0;
+  const v = f.values;
+  const out = v.out ?? `runs/${v.preset}`;
+  if (v["probe-beta"] !== undefined) {
+    const { readFileSync } = await import("node:fs");
+    const cfg = JSON.parse(readFileSync(`${out}/config.json`, "utf8"));
+    if (!v["probe-policy"]) throw new UsageError("--probe-beta needs --probe-policy");
+    const r = await probeBeta(cfg, out, v["probe-policy"], numberFlag(v["probe-beta"], "probe-beta", 0));
+    console.log(JSON.stringify(r));
+    return 0;
+  }
+  const cfg = preset(v.preset!);
+  if (v.seed !== undefined) cfg.seed = numberFlag(v.seed, "seed", 1, true);
+  const stopAfter = v["stop-after"];
+  if (stopAfter && !(STAGES as readonly string[]).includes(stopAfter)) throw new UsageError(`--stop-after must be one of ${STAGES.join(", ")}`);
+  const report = await runPipeline(cfg, { out, resume: v.resume!, quiet: v.quiet, ...(stopAfter ? { stopAfter } : {}) });
+  if (report) {
+    console.log(renderMarkdown(report));
+    console.log(`written: ${out}/report.md, ${out}/report.json`);
+  } else {
+    console.log(`stopped after ${stopAfter}; continue with: trimer run --preset ${v.preset} --out ${out} --resume`);
+  }
+  return 0;
+}

@@ -1,0 +1,202 @@
+// The embedded engine: the Trainer API (engine/types.ts) over trimer's own transformer, in-process.
+// forwardBackward runs one packed forward, hands the logits (or scalar scores) to the loss functions in
+// model/losses.ts, and backpropagates their gradients; gradients accumulate until optimStep (AdamW).
+
+import type {
+  Completion, Datum, LossSpec, OptimOptions, Prompt, SampleOptions, Sampler, StepStats, TeacherTargets, Trainer,
+} from "./types.js";
+import type { ModelConfig } from "../model/config.js";
+import { validateConfig } from "../model/config.js";
+import { Transformer, packRows } from "../model/transformer.js";
+import { adamwStep, newAdamWState, type AdamWState } from "../model/optim.js";
+import { sampleTokens, topIndices } from "../model/sample.js";
+import { pairwiseLoss, targetLogprobs, tokenLoss } from "../model/losses.js";
+import { checkpointTokenizer, loadCheckpoint, saveCheckpoint } from "../model/checkpoint.js";
+import type { Tokenizer } from "../model/tokenizer.js";
+import type { TensorMap } from "../model/tensors.js";
+import { InputError } from "../util/errors.js";
+
+export class LocalEngine implements Trainer {
+  readonly model: Transformer;
+  readonly tokenizer: Tokenizer;
+  private adam: AdamWState;
+  /** Batches accumulated since the last optimStep (for stats only). */
+  private pending = 0;
+
+  constructor(model: Transformer, tokenizer: Tokenizer, optimizer?: AdamWState) {
+    if (tokenizer.vocabSize > model.config.vocab_size) {
+      throw new InputError(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}`);
+    }
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.adam = optimizer ?? newAdamWState(model.config);
+  }
+
+  /** A freshly initialised model (seeded). The tokenizer's bos/eos/pad ids are recorded in the config. */
+  static create(config: ModelConfig, tokenizer: Tokenizer, seed: number): LocalEngine {
+    const c: ModelConfig = { bos_token_id: tokenizer.bos, eos_token_id: tokenizer.eos, pad_token_id: tokenizer.pad, ...config };
+    validateConfig(c);
+    return new LocalEngine(Transformer.init(c, seed), tokenizer);
+  }
+
+  /** Loads a checkpoint folder (model, tokenizer and, when present, optimizer state to resume training). */
+  static async load(dir: string): Promise<LocalEngine> {
+    const ck = await loadCheckpoint(dir);
+    const model = new Transformer(ck.config, ck.tensors);
+    const opt = ck.optimizer ? { step: ck.optimizer.step, m: ck.optimizer.m, v: ck.optimizer.v } : undefined;
+    return new LocalEngine(model, checkpointTokenizer(ck), opt);
+  }
+
+  /** Writes model, tokenizer and optimizer state (atomically, via model/checkpoint). */
+  async save(dir: string): Promise<void> {
+    await saveCheckpoint(dir, {
+      config: this.model.config,
+      tensors: this.model.parameters(),
+      tokenizer: this.tokenizer.toJSON(),
+      optimizer: { step: this.adam.step, m: this.adam.m, v: this.adam.v },
+    });
+  }
+
+  get config(): ModelConfig {
+    return this.model.config;
+  }
+
+  /** Optimizer steps taken so far. */
+  get step(): number {
+    return this.adam.step;
+  }
+
+  async forwardBackward(batch: Datum[], loss: LossSpec): Promise<StepStats> {
+    checkBatch(batch, this.model.config.vocab_size);
+    if (loss.type === "pairwise") {
+      if (!this.model.config.score_head) throw new InputError("pairwise loss needs a model with a score head (config.score_head: true)");
+      if (batch.length % 2 !== 0) throw new InputError(`pairwise loss: the batch has ${batch.length} data; expected pairs (chosen, rejected)`);
+      const st = this.model.forwardPacked(packRows(batch.map((d) => d.tokens), this.model.config.vocab_size), { keep: true, head: false });
+      const out = pairwiseLoss(st.scores!);
+      this.model.backward(st, null, out.dscores);
+      this.pending++;
+      return { loss: out.loss, tokens: batch.length, metrics: out.metrics };
+    }
+    const V = this.model.config.vocab_size;
+    const st = this.model.forwardPacked(packRows(batch.map((d) => d.tokens), V), { keep: true, head: true });
+    // The losses see target positions only: the last position of each row predicts nothing.
+    const logits = st.rowLogits.map((l, i) => l.subarray(0, (batch[i]!.tokens.length - 1) * V));
+    const out = tokenLoss(loss, batch, logits, V);
+    this.model.backward(st, out.dlogits);
+    this.pending++;
+    return { loss: out.loss, tokens: out.tokens, metrics: out.metrics };
+  }
+
+  async optimStep(opt: OptimOptions): Promise<StepStats> {
+    const r = adamwStep(this.model.parameters(), this.model.gradients(), this.adam, opt);
+    const accumulated = this.pending;
+    this.pending = 0;
+    return { loss: 0, tokens: 0, metrics: { gradNorm: r.gradNorm, clipScale: r.clipScale, lr: opt.lr, step: this.adam.step, accumulated } };
+  }
+
+  async logprobs(batch: Datum[]): Promise<Float32Array[]> {
+    checkBatch(batch, this.model.config.vocab_size);
+    return targetLogprobs(batch, this.targetLogits(batch), this.model.config.vocab_size);
+  }
+
+  async distribution(batch: Datum[], opts: { topK?: number } = {}): Promise<TeacherTargets[]> {
+    checkBatch(batch, this.model.config.vocab_size);
+    const V = this.model.config.vocab_size;
+    const k = opts.topK ?? 0;
+    if (!Number.isInteger(k) || k < 0) throw new InputError(`distribution: topK must be an integer >= 0, got ${opts.topK}`);
+    const logits = this.targetLogits(batch);
+    if (k === 0) return logits.map((l) => ({ kind: "logits" as const, vocab: V, logits: l }));
+    const kk = Math.min(k, V);
+    return logits.map((l) => {
+      const n = l.length / V;
+      const ids = new Int32Array(n * kk), lps = new Float32Array(n * kk);
+      for (let t = 0; t < n; t++) {
+        const row = l.subarray(t * V, (t + 1) * V);
+        let mx = -Infinity;
+        for (let j = 0; j < V; j++) if (row[j]! > mx) mx = row[j]!;
+        let s = 0;
+        for (let j = 0; j < V; j++) s += Math.exp(row[j]! - mx);
+        const lse = mx + Math.log(s);
+        topIndices(row, kk).forEach((j, r) => {
+          ids[t * kk + r] = j;
+          lps[t * kk + r] = row[j]! - lse;
+        });
+      }
+      return { kind: "topk" as const, k: kk, ids, logprobs: lps };
+    });
+  }
+
+  async scores(batch: Datum[]): Promise<Float32Array> {
+    checkBatch(batch, this.model.config.vocab_size);
+    if (!this.model.config.score_head) throw new InputError("scores need a model with a score head (config.score_head: true)");
+    return this.model.scores(batch.map((d) => d.tokens));
+  }
+
+  sampler(): Sampler {
+    return { sample: (prompts, opts) => Promise.resolve(this.sampleSync(prompts, opts)) };
+  }
+
+  /** Token prompts (already encoded, bos included) -> completions; the Sampler takes text or chat prompts. */
+  sampleTokens(prompts: number[][], opts: SampleOptions): Completion[][] {
+    const n = opts.n ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new InputError(`sample: n must be an integer >= 1, got ${opts.n}`);
+    // Every prompt is repeated n times and all copies decode in one batch.
+    const rows: number[][] = [];
+    for (const p of prompts) for (let j = 0; j < n; j++) rows.push(p);
+    const tok = this.tokenizer;
+    const res = sampleTokens(this.model, rows, {
+      maxTokens: opts.maxTokens,
+      temperature: opts.temperature,
+      topP: opts.topP,
+      topK: opts.topK,
+      stopTokens: [tok.eos, ...(opts.stopTokens ?? [])],
+      stopStrings: opts.stop,
+      decode: (ids) => tok.decode(ids, { skipSpecial: true }),
+      seed: opts.seed,
+      topLogprobs: opts.topLogprobs,
+    });
+    return prompts.map((p, i) =>
+      res.slice(i * n, (i + 1) * n).map((c): Completion => ({
+        text: c.text,
+        tokens: c.tokens,
+        logprobs: opts.logprobs || opts.topLogprobs ? c.logprobs : undefined,
+        topLogprobs: c.topLogprobs,
+        completionTokens: c.completionTokens,
+        promptTokens: p.length,
+        finishReason: c.finishReason,
+      })),
+    );
+  }
+
+  private sampleSync(prompts: Prompt[], opts: SampleOptions): Completion[][] {
+    const tok = this.tokenizer;
+    const encoded = prompts.map((p) => (typeof p === "string" ? [tok.bos, ...tok.encode(p)] : tok.renderChat(p)));
+    return this.sampleTokens(encoded, opts);
+  }
+
+  /** Logits at the target positions of every datum ([(len - 1) * V] each), no gradients. */
+  private targetLogits(batch: Datum[]): Float32Array[] {
+    const V = this.model.config.vocab_size;
+    const st = this.model.forwardPacked(packRows(batch.map((d) => d.tokens), V), { keep: false, head: true });
+    return st.rowLogits.map((l, i) => l.slice(0, (batch[i]!.tokens.length - 1) * V));
+  }
+
+  /** The optimizer state (moments and step), e.g. for inspection. */
+  optimizerState(): { step: number; m: TensorMap; v: TensorMap } {
+    return this.adam;
+  }
+}
+
+function checkBatch(batch: Datum[], vocab: number): void {
+  if (batch.length === 0) throw new InputError("empty batch");
+  batch.forEach((d, i) => {
+    if (!Array.isArray(d.tokens) || d.tokens.length < 2) throw new InputError(`datum ${i}: needs at least 2 tokens, got ${d.tokens?.length}`);
+    if (!Array.isArray(d.weights) || d.weights.length !== d.tokens.length - 1) {
+      throw new InputError(`datum ${i}: weights has length ${d.weights?.length}, expected tokens.length - 1 = ${d.tokens.length - 1}`);
+    }
+    for (let t = 0; t < d.tokens.length; t++) {
+      const id = d.tokens[t]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new InputError(`datum ${i}: tokens[${t}] = ${id} is outside the vocabulary [0, ${vocab})`);
+    }
+  });
+}

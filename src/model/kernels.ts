@@ -1,0 +1,105 @@
+// The compute kernels behind the transformer, selected once at load time: the native N-API addon
+// (native/kernels.cc, built by `npm ci` through the package's install script) when it loads, else the pure-TypeScript
+// ones (kernels-js.ts). `TRIMER_KERNELS=js|native` forces a choice (native fails loudly when it is missing);
+// `TRIMER_THREADS=n` sets the native pool size (default: 2, or the CPU count when smaller).
+
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { jsKernels } from "./kernels-js.js";
+
+export interface Kernels {
+  readonly name: "native" | "js";
+  /**
+   * C[M,N] = (accumulate ? C : 0) + op(A)[M,K] · op(B)[K,N], row-major with leading dimensions; op(X) = Xᵀ when
+   * its flag is set (then X is stored [K,M] resp. [N,K]). Linear forward is (false, true): y = x Wᵀ.
+   */
+  gemm(tA: boolean, tB: boolean, M: number, N: number, K: number,
+    A: Float32Array, lda: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number, accumulate: boolean): void;
+  /**
+   * Causal attention over packed rows: row r is tokens [start[r], start[r] + len[r]) of Q [N, qs] and K/V [N, ks];
+   * query head h reads key/value head floor(h / (H / KV)). Writes Y (like Q) and the log-sum-exp LSE [N, H].
+   */
+  attnForward(rows: number, H: number, KV: number, hd: number, qs: number, ks: number, start: Int32Array, len: Int32Array,
+    Q: Float32Array, K: Float32Array, V: Float32Array, Y: Float32Array, LSE: Float32Array): void;
+  /** Backward of attnForward, recomputing probabilities from LSE. dQ is overwritten; dK and dV are added to. */
+  attnBackward(rows: number, H: number, KV: number, hd: number, qs: number, ks: number, start: Int32Array, len: Int32Array,
+    Q: Float32Array, K: Float32Array, V: Float32Array, Y: Float32Array, LSE: Float32Array,
+    dY: Float32Array, dQ: Float32Array, dK: Float32Array, dV: Float32Array): void;
+  /**
+   * One query per sequence over a KV cache: keys [B, KV, hd, cap] (transposed, so scores vectorise over
+   * positions), values [B, KV, cap, hd]. Sequence b attends to its first len[b] cached positions. q, y: [B, H * hd].
+   */
+  attnDecode(B: number, H: number, KV: number, hd: number, cap: number, len: Int32Array,
+    q: Float32Array, kcache: Float32Array, vcache: Float32Array, y: Float32Array): void;
+  /** y = x * r * w with r = 1 / sqrt(mean(x^2) + eps) per row of x [N, d]; r [N] is kept for backward. */
+  rmsNormForward(x: Float32Array, w: Float32Array, y: Float32Array, r: Float32Array, N: number, d: number, eps: number): void;
+  /** dx += r * (dy*w - xhat * mean(dy*w * xhat)); dw += sum_t dy * xhat, with xhat = x * r. */
+  rmsNormBackward(x: Float32Array, w: Float32Array, r: Float32Array, dy: Float32Array, dx: Float32Array, dw: Float32Array, N: number, d: number): void;
+  /** m = silu(g) * u elementwise (m may alias g). */
+  swigluForward(g: Float32Array, u: Float32Array, m: Float32Array): void;
+  /** Gradients of swigluForward: dg, du from dm (overwritten). */
+  swigluBackward(g: Float32Array, u: Float32Array, dm: Float32Array, dg: Float32Array, du: Float32Array): void;
+  /**
+   * Rotate-half RoPE in place on x [N, heads * hd] at positions pos, from tables cos/sin [P, hd / 2];
+   * inverse applies the transposed rotation (the backward of the forward rotation).
+   */
+  rope(x: Float32Array, pos: Int32Array, N: number, heads: number, hd: number, cos: Float32Array, sin: Float32Array, inverse: boolean): void;
+  /** Sets the worker-pool size (native); returns the size in effect. */
+  setThreads(n: number): number;
+}
+
+let nativeCache: Kernels | null | undefined;
+let nativeError = "";
+
+/** The native kernels, or null when the addon is not built / fails to load (the reason is in nativeLoadError()). */
+export function loadNativeKernels(): Kernels | null {
+  if (nativeCache !== undefined) return nativeCache;
+  nativeCache = null;
+  const here = dirname(fileURLToPath(import.meta.url));
+  // src/model (tsx) and dist/model (compiled) are both two levels below the package root.
+  const file = join(here, "..", "..", "native", "build", "Release", "trimer_kernels.node");
+  if (!existsSync(file)) {
+    nativeError = `${file} does not exist (run npm ci / node native/build.mjs)`;
+    return null;
+  }
+  try {
+    const req = createRequire(import.meta.url);
+    const mod = req(file) as Omit<Kernels, "name">;
+    const threads = Number(process.env.TRIMER_THREADS ?? Math.min(2, availableParallelism()));
+    mod.setThreads(Number.isInteger(threads) && threads > 0 ? threads : 2);
+    const missing = (["gemm", "attnForward", "attnBackward", "attnDecode", "rmsNormForward", "rmsNormBackward", "swigluForward",
+      "swigluBackward", "rope", "setThreads"] as const).filter((k) => typeof mod[k] !== "function");
+    if (missing.length) throw new Error(`the addon lacks ${missing.join(", ")} (stale build? run node native/build.mjs)`);
+    nativeCache = { ...mod, name: "native" };
+  } catch (e) {
+    nativeError = `${file}: ${(e as Error).message}`;
+  }
+  return nativeCache;
+}
+
+export function nativeLoadError(): string {
+  return nativeError;
+}
+
+let selected: Kernels | undefined;
+
+/** The kernels the engine uses (chosen once per process). */
+export function kernels(): Kernels {
+  if (selected) return selected;
+  const want = process.env.TRIMER_KERNELS;
+  if (want === "js") return (selected = jsKernels);
+  const native = loadNativeKernels();
+  if (want === "native" && !native) throw new Error(`TRIMER_KERNELS=native but the native kernels did not load: ${nativeError}`);
+  if (want !== undefined && want !== "native" && want !== "js") throw new Error(`TRIMER_KERNELS must be "js" or "native", got "${want}"`);
+  if (!native && !warned) {
+    warned = true;
+    process.emitWarning(`trimer: native kernels unavailable, using the TypeScript kernels (slower): ${nativeError}`);
+  }
+  return (selected = native ?? jsKernels);
+}
+let warned = false;
+
+export { jsKernels };

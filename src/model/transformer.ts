@@ -1,0 +1,473 @@
+// The Llama-style decoder, float32, forward and backward written out layer by layer (llm.c style) over rows of
+// different lengths. Rows are packed back to back into one [N, d] activation matrix (no padding: every matmul runs
+// on exactly the real tokens), positions restart at 0 in every row, and attention is causal within each row.
+//
+// Architecture (as ../shared/reference/torch_llama.py): embedding -> L x [x + Attn(RMSNorm(x)); x + MLP(RMSNorm(x))]
+// -> RMSNorm -> lm_head (tied or untied); RoPE in rotate-half form with rope_theta; grouped-query attention; SwiGLU.
+// An optional scalar head `score.weight` [1, d] reads the final (normed) hidden state of each row's last token.
+//
+// The big products go through kernels().gemm (native SGEMM or the TypeScript fallback) and attention through the
+// fused attention kernels; the elementwise layers (RMSNorm, RoPE, SwiGLU) are kernels too (native: threaded).
+
+import type { ModelConfig } from "./config.js";
+import { headDim, validateConfig } from "./config.js";
+import type { TensorMap } from "./tensors.js";
+import { layerParameterNames, parameterShapes, validateTensors, zerosLike, numel } from "./tensors.js";
+import { kernels, type Kernels } from "./kernels.js";
+import { initParameters } from "./init.js";
+
+/** Rows packed back to back. */
+export interface Packed {
+  rows: number;
+  N: number;
+  tokens: Int32Array; // [N]
+  start: Int32Array; // [rows]
+  len: Int32Array; // [rows]
+  pos: Int32Array; // [N] position of each token inside its row
+}
+
+export function packRows(rows: readonly (readonly number[])[], vocab: number): Packed {
+  let N = 0;
+  for (const r of rows) N += r.length;
+  const tokens = new Int32Array(N), pos = new Int32Array(N);
+  const start = new Int32Array(rows.length), len = new Int32Array(rows.length);
+  let o = 0;
+  rows.forEach((r, i) => {
+    if (r.length === 0) throw new Error(`row ${i} is empty`);
+    start[i] = o;
+    len[i] = r.length;
+    for (let t = 0; t < r.length; t++) {
+      const id = r[t]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new Error(`row ${i}, position ${t}: token ${id} is outside the vocabulary [0, ${vocab})`);
+      tokens[o + t] = id;
+      pos[o + t] = t;
+    }
+    o += r.length;
+  });
+  return { rows: rows.length, N, tokens, start, len, pos };
+}
+
+/** Per-layer activations kept for backward. */
+interface LayerActs {
+  xIn: Float32Array; // residual stream entering the layer [N, d]
+  r1: Float32Array; // 1/rms of xIn [N]
+  h1: Float32Array; // input_layernorm output [N, d]
+  q: Float32Array; // after RoPE [N, d]
+  k: Float32Array; // after RoPE [N, kvd]
+  v: Float32Array; // [N, kvd]
+  att: Float32Array; // attention output before o_proj [N, d]
+  lse: Float32Array; // [N, H]
+  xMid: Float32Array; // residual after attention [N, d]
+  r2: Float32Array; // [N]
+  h2: Float32Array; // post_attention_layernorm output [N, d]
+  g: Float32Array; // gate pre-activation [N, f]
+  u: Float32Array; // up [N, f]
+  m: Float32Array; // silu(g) * u [N, f]
+}
+
+/** What a training forward leaves for backward. Its arrays are reused workspace buffers: valid until the next forward (with the same keep) on this model. */
+export interface ForwardState {
+  packed: Packed;
+  /** [N, V] logits for every position (views per row in rowLogits); absent when computed without the LM head. */
+  logits?: Float32Array;
+  /** Per row, [len * V] views into logits. */
+  rowLogits: Float32Array[];
+  /** Scalar-head score per row (last token), when the model has a score head. */
+  scores?: Float32Array;
+  layers: LayerActs[];
+  xFinal: Float32Array;
+  rF: Float32Array;
+  hF: Float32Array;
+}
+
+/** KV cache for batched decoding, per layer: keys [B, KV, hd, cap] (transposed), values [B, KV, cap, hd]. */
+export interface KVCache {
+  B: number;
+  cap: number;
+  k: Float32Array[];
+  v: Float32Array[];
+}
+
+export class Transformer {
+  readonly config: ModelConfig;
+  private readonly params: TensorMap;
+  private grads: TensorMap | null = null;
+  private readonly k: Kernels;
+  private readonly d: number;
+  private readonly hd: number;
+  private readonly H: number;
+  private readonly KV: number;
+  private readonly f: number;
+  private readonly V: number;
+  private cos: Float32Array = new Float32Array(0);
+  private sin: Float32Array = new Float32Array(0);
+  private ropeLen = 0;
+  /**
+   * Reused activation and gradient buffers, by name. Fresh multi-megabyte typed arrays cost a page fault per 4 KiB
+   * on first touch (measured: ~90 ms of a 600 ms step on config A), so steps of the same shape reuse them.
+   */
+  private readonly ws = new Map<string, Float32Array>();
+
+  /** Takes ownership of `params` (validated against `config`). */
+  constructor(config: ModelConfig, params: TensorMap, kernelSet?: Kernels) {
+    validateConfig(config);
+    validateTensors(config, params);
+    this.config = config;
+    this.params = params;
+    this.k = kernelSet ?? kernels();
+    this.d = config.hidden_size;
+    this.H = config.num_attention_heads;
+    this.KV = config.num_key_value_heads;
+    this.hd = headDim(config);
+    this.f = config.intermediate_size;
+    this.V = config.vocab_size;
+  }
+
+  /** Seeded initialisation like the reference's: weights normal(0, 0.02), norm weights 1. */
+  static init(config: ModelConfig, seed: number, kernelSet?: Kernels): Transformer {
+    return new Transformer(config, initParameters(config, seed), kernelSet);
+  }
+
+  get kernelName(): string {
+    return this.k.name;
+  }
+
+  parameters(): TensorMap {
+    return this.params;
+  }
+
+  gradients(): TensorMap {
+    if (!this.grads) this.grads = zerosLike(this.config);
+    return this.grads;
+  }
+
+  zeroGrad(): void {
+    if (this.grads) for (const [, t] of this.grads) t.data.fill(0);
+  }
+
+  numParameters(): number {
+    let n = 0;
+    for (const s of parameterShapes(this.config)) n += numel(s.shape);
+    return n;
+  }
+
+  /** A workspace buffer of n floats (contents undefined unless zero is set). */
+  private buf(key: string, n: number, zero = false): Float32Array {
+    let b = this.ws.get(key);
+    if (!b || b.length < n) {
+      b = new Float32Array(Math.ceil(n * 1.1));
+      this.ws.set(key, b);
+      return b.subarray(0, n);
+    }
+    const v = b.subarray(0, n);
+    if (zero) v.fill(0);
+    return v;
+  }
+
+  /** Drops the reused buffers (e.g. after a one-off large batch). */
+  releaseWorkspace(): void {
+    this.ws.clear();
+  }
+
+  private p(name: string): Float32Array {
+    return this.params.get(name)!.data;
+  }
+
+  private headWeight(): Float32Array {
+    return this.config.tie_word_embeddings ? this.p("model.embed_tokens.weight") : this.p("lm_head.weight");
+  }
+
+  /** Logits [T, V] per row for rows of different lengths; no gradients. Fresh arrays (safe to keep). */
+  forward(rows: number[][]): Float32Array[] {
+    const st = this.forwardPacked(packRows(rows, this.V), { keep: false, head: true });
+    return st.rowLogits.map((l) => l.slice());
+  }
+
+  /** Scalar-head score of each row's last token; no gradients. */
+  scores(rows: number[][]): Float32Array {
+    if (!this.config.score_head) throw new Error("this model has no score head (config.score_head is not set)");
+    return this.forwardPacked(packRows(rows, this.V), { keep: false, head: false }).scores!.slice();
+  }
+
+  /**
+   * Forward over packed rows. keep: store activations for backward. head: compute the LM-head logits.
+   * cache: also write every row's keys/values (row b -> cache slot b, positions 0..len-1) for decoding.
+   */
+  forwardPacked(pk: Packed, opts: { keep: boolean; head: boolean; cache?: KVCache }): ForwardState {
+    const { d, H, KV, hd, f, V } = this;
+    const kvd = KV * hd;
+    const N = pk.N;
+    const K = this.k;
+    this.ensureRope(maxLen(pk));
+    // Training keeps one set of buffers per layer; inference shares one set across layers (two for the residual).
+    const alloc = (l: number, name: string, n: number) => this.buf(opts.keep ? `t${l}.${name}` : `i.${name}`, n);
+    const E = this.p("model.embed_tokens.weight");
+    let x = alloc(0, "x0", N * d);
+    for (let i = 0; i < N; i++) x.set(E.subarray(pk.tokens[i]! * d, pk.tokens[i]! * d + d), i * d);
+    const layers: LayerActs[] = [];
+    const eps = this.config.rms_norm_eps;
+    for (let l = 0; l < this.config.num_hidden_layers; l++) {
+      const n = layerParameterNames(l);
+      const a: LayerActs = {
+        xIn: x, r1: alloc(l, "r1", N), h1: alloc(l, "h1", N * d), q: alloc(l, "q", N * d), k: alloc(l, "k", N * kvd),
+        v: alloc(l, "v", N * kvd), att: alloc(l, "att", N * d), lse: alloc(l, "lse", N * H), xMid: alloc(l, "xMid", N * d),
+        r2: alloc(l, "r2", N), h2: alloc(l, "h2", N * d), g: alloc(l, "g", N * f), u: alloc(l, "u", N * f), m: alloc(l, "m", N * f),
+      };
+      K.rmsNormForward(x, this.p(n.inputNorm), a.h1, a.r1, N, d, eps);
+      K.gemm(false, true, N, d, d, a.h1, d, this.p(n.q), d, a.q, d, false);
+      K.gemm(false, true, N, kvd, d, a.h1, d, this.p(n.k), d, a.k, kvd, false);
+      K.gemm(false, true, N, kvd, d, a.h1, d, this.p(n.v), d, a.v, kvd, false);
+      this.rope(a.q, pk.pos, N, H, false);
+      this.rope(a.k, pk.pos, N, KV, false);
+      if (opts.cache) writeCache(opts.cache, l, pk, a.k, a.v, KV, hd);
+      K.attnForward(pk.rows, H, KV, hd, d, kvd, pk.start, pk.len, a.q, a.k, a.v, a.att, a.lse);
+      a.xMid.set(x);
+      K.gemm(false, true, N, d, d, a.att, d, this.p(n.o), d, a.xMid, d, true);
+      K.rmsNormForward(a.xMid, this.p(n.postNorm), a.h2, a.r2, N, d, eps);
+      K.gemm(false, true, N, f, d, a.h2, d, this.p(n.gate), d, a.g, f, false);
+      K.gemm(false, true, N, f, d, a.h2, d, this.p(n.up), d, a.u, f, false);
+      K.swigluForward(a.g, a.u, a.m);
+      const xOut = opts.keep ? alloc(l + 1, "x0", N * d) : alloc(0, l % 2 ? "x0" : "x1", N * d);
+      xOut.set(a.xMid);
+      K.gemm(false, true, N, d, f, a.m, f, this.p(n.down), f, xOut, d, true);
+      if (opts.keep) layers.push(a);
+      x = xOut;
+    }
+    const L = this.config.num_hidden_layers;
+    const rF = alloc(L, "rF", N), hF = alloc(L, "hF", N * d);
+    K.rmsNormForward(x, this.p("model.norm.weight"), hF, rF, N, d, eps);
+    const st: ForwardState = { packed: pk, rowLogits: [], layers, xFinal: x, rF, hF };
+    if (opts.head) {
+      const logits = alloc(L, "logits", N * V);
+      K.gemm(false, true, N, V, d, hF, d, this.headWeight(), d, logits, V, false);
+      st.logits = logits;
+      for (let r = 0; r < pk.rows; r++) st.rowLogits.push(logits.subarray(pk.start[r]! * V, (pk.start[r]! + pk.len[r]!) * V));
+    }
+    if (this.config.score_head) {
+      const w = this.p("score.weight");
+      const s = new Float32Array(pk.rows);
+      for (let r = 0; r < pk.rows; r++) {
+        const o = (pk.start[r]! + pk.len[r]! - 1) * d;
+        let acc = 0;
+        for (let i = 0; i < d; i++) acc += hF[o + i]! * w[i]!;
+        s[r] = acc;
+      }
+      st.scores = s;
+    }
+    return st;
+  }
+
+  /**
+   * Backward from dL/dlogits (per row: [len * V] or [(len - 1) * V], the missing last position counting as 0)
+   * and/or dL/dscores (per row). Gradients are added to gradients().
+   */
+  backward(st: ForwardState, dRowLogits: (Float32Array | null)[] | null, dScores?: Float32Array | null): void {
+    const { d, H, KV, hd, f, V } = this;
+    const kvd = KV * hd;
+    const pk = st.packed;
+    const N = pk.N;
+    const K = this.k;
+    const G = this.gradients();
+    const g = (name: string) => G.get(name)!.data;
+    if (st.layers.length !== this.config.num_hidden_layers) throw new Error("backward: the forward did not keep activations (keep: false)");
+    const dhF = this.buf("b.dhF", N * d, true);
+    if (dRowLogits) {
+      const dlog = this.buf("b.dlog", N * V, true);
+      for (let r = 0; r < pk.rows; r++) {
+        const dl = dRowLogits[r];
+        if (!dl) continue;
+        const T = pk.len[r]!;
+        if (dl.length !== T * V && dl.length !== (T - 1) * V) throw new Error(`backward: dlogits of row ${r} has ${dl.length} values, expected ${(T - 1) * V} or ${T * V}`);
+        dlog.set(dl, pk.start[r]! * V);
+      }
+      const headName = this.config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+      K.gemm(true, false, V, d, N, dlog, V, st.hF, d, g(headName), d, true);
+      K.gemm(false, false, N, d, V, dlog, V, this.headWeight(), d, dhF, d, false);
+    }
+    if (dScores && this.config.score_head) {
+      const w = this.p("score.weight"), dw = g("score.weight");
+      for (let r = 0; r < pk.rows; r++) {
+        const ds = dScores[r]!;
+        if (ds === 0) continue;
+        const o = (pk.start[r]! + pk.len[r]! - 1) * d;
+        for (let i = 0; i < d; i++) {
+          dw[i] = dw[i]! + ds * st.hF[o + i]!;
+          dhF[o + i] = dhF[o + i]! + ds * w[i]!;
+        }
+      }
+    }
+    // dx: gradient of the residual stream, carried down through the layers.
+    const dx = this.buf("b.dx", N * d, true);
+    K.rmsNormBackward(st.xFinal, this.p("model.norm.weight"), st.rF, dhF, dx, g("model.norm.weight"), N, d);
+    const dm = this.buf("b.dm", N * f), dg = this.buf("b.dg", N * f), du = this.buf("b.du", N * f);
+    const dh = this.buf("b.dh", N * d), datt = this.buf("b.datt", N * d);
+    const dq = this.buf("b.dq", N * d), dk = this.buf("b.dk", N * kvd), dv = this.buf("b.dv", N * kvd);
+    for (let l = this.config.num_hidden_layers - 1; l >= 0; l--) {
+      const n = layerParameterNames(l);
+      const a = st.layers[l]!;
+      // MLP: x_out = x_mid + down(silu(gate(h2)) * up(h2))
+      K.gemm(false, false, N, f, d, dx, d, this.p(n.down), f, dm, f, false);
+      K.gemm(true, false, d, f, N, dx, d, a.m, f, g(n.down), f, true);
+      K.swigluBackward(a.g, a.u, dm, dg, du);
+      K.gemm(false, false, N, d, f, dg, f, this.p(n.gate), d, dh, d, false);
+      K.gemm(false, false, N, d, f, du, f, this.p(n.up), d, dh, d, true);
+      K.gemm(true, false, f, d, N, dg, f, a.h2, d, g(n.gate), d, true);
+      K.gemm(true, false, f, d, N, du, f, a.h2, d, g(n.up), d, true);
+      K.rmsNormBackward(a.xMid, this.p(n.postNorm), a.r2, dh, dx, g(n.postNorm), N, d); // dx += ...
+      // Attention: x_mid = x_in + o(attn(rope(q(h1)), rope(k(h1)), v(h1)))
+      K.gemm(false, false, N, d, d, dx, d, this.p(n.o), d, datt, d, false);
+      K.gemm(true, false, d, d, N, dx, d, a.att, d, g(n.o), d, true);
+      dk.fill(0);
+      dv.fill(0);
+      K.attnBackward(pk.rows, H, KV, hd, d, kvd, pk.start, pk.len, a.q, a.k, a.v, a.att, a.lse, datt, dq, dk, dv);
+      this.rope(dq, pk.pos, N, H, true);
+      this.rope(dk, pk.pos, N, KV, true);
+      K.gemm(false, false, N, d, d, dq, d, this.p(n.q), d, dh, d, false);
+      K.gemm(false, false, N, d, kvd, dk, kvd, this.p(n.k), d, dh, d, true);
+      K.gemm(false, false, N, d, kvd, dv, kvd, this.p(n.v), d, dh, d, true);
+      K.gemm(true, false, d, d, N, dq, d, a.h1, d, g(n.q), d, true);
+      K.gemm(true, false, kvd, d, N, dk, kvd, a.h1, d, g(n.k), d, true);
+      K.gemm(true, false, kvd, d, N, dv, kvd, a.h1, d, g(n.v), d, true);
+      K.rmsNormBackward(a.xIn, this.p(n.inputNorm), a.r1, dh, dx, g(n.inputNorm), N, d);
+    }
+    const dE = g("model.embed_tokens.weight");
+    for (let i = 0; i < N; i++) {
+      const o = pk.tokens[i]! * d, xo = i * d;
+      for (let j = 0; j < d; j++) dE[o + j] = dE[o + j]! + dx[xo + j]!;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ decoding
+  newCache(B: number, cap: number): KVCache {
+    const size = B * this.KV * cap * this.hd;
+    const L = this.config.num_hidden_layers;
+    return { B, cap, k: Array.from({ length: L }, () => new Float32Array(size)), v: Array.from({ length: L }, () => new Float32Array(size)) };
+  }
+
+  /** Prefill: runs the prompts (row b -> cache slot b) and returns each row's last-position logits [rows * V]. */
+  prefill(prompts: number[][], cache: KVCache): Float32Array {
+    const pk = packRows(prompts, this.V);
+    for (let r = 0; r < pk.rows; r++) if (pk.len[r]! > cache.cap) throw new Error(`prompt ${r} (${pk.len[r]} tokens) does not fit the cache (${cache.cap})`);
+    // Only the last position's logits are needed: run the body, then the head on those rows alone.
+    const st = this.forwardPacked(pk, { keep: false, head: false, cache });
+    const { d, V } = this;
+    const last = new Float32Array(pk.rows * d);
+    for (let r = 0; r < pk.rows; r++) last.set(st.hF.subarray((pk.start[r]! + pk.len[r]! - 1) * d, (pk.start[r]! + pk.len[r]!) * d), r * d);
+    const logits = new Float32Array(pk.rows * V);
+    this.k.gemm(false, true, pk.rows, V, d, last, d, this.headWeight(), d, logits, V, false);
+    return logits;
+  }
+
+  /**
+   * One decoding step for B sequences: token[b] at position pos[b] (its cache slot slot[b] holds positions
+   * 0..pos[b]-1). Writes the new key/value and returns logits [B * V].
+   */
+  decodeStep(tokens: Int32Array, pos: Int32Array, slot: Int32Array, cache: KVCache): Float32Array {
+    const { d, H, KV, hd, f, V } = this;
+    const kvd = KV * hd;
+    const B = tokens.length;
+    const K = this.k;
+    const eps = this.config.rms_norm_eps;
+    let maxPos = 0;
+    for (let b = 0; b < B; b++) {
+      if (pos[b]! >= cache.cap) throw new Error(`decodeStep: position ${pos[b]} is beyond the cache (${cache.cap})`);
+      maxPos = Math.max(maxPos, pos[b]!);
+    }
+    this.ensureRope(maxPos + 1);
+    const E = this.p("model.embed_tokens.weight");
+    const x = new Float32Array(B * d);
+    for (let b = 0; b < B; b++) x.set(E.subarray(tokens[b]! * d, tokens[b]! * d + d), b * d);
+    const h = new Float32Array(B * d), r = new Float32Array(B), q = new Float32Array(B * d), kk = new Float32Array(B * kvd);
+    const vv = new Float32Array(B * kvd), att = new Float32Array(B * d), g = new Float32Array(B * f), u = new Float32Array(B * f);
+    const len = new Int32Array(B);
+    for (let b = 0; b < B; b++) len[b] = pos[b]! + 1;
+    // attnDecode reads cache slot b for query b: when slots are not 0..B-1, gather into a compact cache view.
+    const identity = B <= cache.B && slot.every((s, i) => s === i);
+    for (let l = 0; l < this.config.num_hidden_layers; l++) {
+      const n = layerParameterNames(l);
+      K.rmsNormForward(x, this.p(n.inputNorm), h, r, B, d, eps);
+      K.gemm(false, true, B, d, d, h, d, this.p(n.q), d, q, d, false);
+      K.gemm(false, true, B, kvd, d, h, d, this.p(n.k), d, kk, kvd, false);
+      K.gemm(false, true, B, kvd, d, h, d, this.p(n.v), d, vv, kvd, false);
+      this.rope(q, pos, B, H, false);
+      this.rope(kk, pos, B, KV, false);
+      const kc = cache.k[l]!, vc = cache.v[l]!, cap = cache.cap;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < KV; j++) {
+          const o = ((slot[b]! * KV + j) * cap + pos[b]!) * hd;
+          vc.set(vv.subarray(b * kvd + j * hd, b * kvd + j * hd + hd), o);
+          const ko = (slot[b]! * KV + j) * hd * cap + pos[b]!;
+          for (let i = 0; i < hd; i++) kc[ko + i * cap] = kk[b * kvd + j * hd + i]!;
+        }
+      }
+      if (identity) {
+        K.attnDecode(B, H, KV, hd, cap, len, q, kc, vc, att);
+      } else {
+        const per = KV * cap * hd;
+        const ck = new Float32Array(B * per), cv = new Float32Array(B * per);
+        for (let b = 0; b < B; b++) {
+          ck.set(kc.subarray(slot[b]! * per, slot[b]! * per + per), b * per);
+          cv.set(vc.subarray(slot[b]! * per, slot[b]! * per + per), b * per);
+        }
+        K.attnDecode(B, H, KV, hd, cap, len, q, ck, cv, att);
+      }
+      K.gemm(false, true, B, d, d, att, d, this.p(n.o), d, x, d, true);
+      K.rmsNormForward(x, this.p(n.postNorm), h, r, B, d, eps);
+      K.gemm(false, true, B, f, d, h, d, this.p(n.gate), d, g, f, false);
+      K.gemm(false, true, B, f, d, h, d, this.p(n.up), d, u, f, false);
+      K.swigluForward(g, u, g);
+      K.gemm(false, true, B, d, f, g, f, this.p(n.down), f, x, d, true);
+    }
+    K.rmsNormForward(x, this.p("model.norm.weight"), h, r, B, d, eps);
+    const logits = new Float32Array(B * V);
+    K.gemm(false, true, B, V, d, h, d, this.headWeight(), d, logits, V, false);
+    return logits;
+  }
+
+  // ------------------------------------------------------------------------------------------------ RoPE
+  // Angles computed in float32 like the reference: inv_freq = 1 / theta^(2i/hd), angle = pos * inv_freq.
+  private ensureRope(n: number): void {
+    if (n <= this.ropeLen) return;
+    const half = this.hd / 2;
+    const cap = Math.max(n, this.ropeLen * 2, 64);
+    const cos = new Float32Array(cap * half), sin = new Float32Array(cap * half);
+    const inv = new Float32Array(half);
+    for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(Math.pow(this.config.rope_theta, Math.fround((2 * i) / this.hd))));
+    for (let p = 0; p < cap; p++) {
+      for (let i = 0; i < half; i++) {
+        const ang = Math.fround(p * inv[i]!);
+        cos[p * half + i] = Math.cos(ang);
+        sin[p * half + i] = Math.sin(ang);
+      }
+    }
+    this.cos = cos;
+    this.sin = sin;
+    this.ropeLen = cap;
+  }
+
+  /** Rotates every head of x [N, heads * hd] in place at positions pos; inverse: the transpose (for backward). */
+  private rope(x: Float32Array, pos: Int32Array, N: number, heads: number, inverse: boolean): void {
+    this.k.rope(x, pos, N, heads, this.hd, this.cos, this.sin, inverse);
+  }
+}
+
+function maxLen(pk: Packed): number {
+  let m = 0;
+  for (let r = 0; r < pk.rows; r++) m = Math.max(m, pk.len[r]!);
+  return m;
+}
+
+function writeCache(cache: KVCache, l: number, pk: Packed, k: Float32Array, v: Float32Array, KV: number, hd: number): void {
+  const kvd = KV * hd, cap = cache.cap, kc = cache.k[l]!, vc = cache.v[l]!;
+  for (let r = 0; r < pk.rows; r++) {
+    for (let t = 0; t < pk.len[r]!; t++) {
+      const src = (pk.start[r]! + t) * kvd;
+      for (let j = 0; j < KV; j++) {
+        const o = ((r * KV + j) * cap + t) * hd;
+        vc.set(v.subarray(src + j * hd, src + j * hd + hd), o);
+        const ko = (r * KV + j) * hd * cap + t; // keys transposed: [hd, cap]
+        for (let i = 0; i < hd; i++) kc[ko + i * cap] = k[src + j * hd + i]!;
+      }
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// The resolved configuration of `trimer run`: one plain typed object per stage, presets instead of a config
+// framework (nanochat habit), and one dial for scale (the preset). Written to OUT/config.json; a resume checks it.
+import type { ModelConfig } from "../model/config.js";
+import type { MaskWeights } from "../train/distill/masking.js";
+import type { TemperatureScheduleKind } from "../train/distill/schedule.js";
+
+export interface LrSpec {
+  peak: number;
+  warmupSteps: number;
+  kind: "constant" | "linear" | "cosine";
+  floor: number;
+}
+
+export interface SupervisedStage {
+  steps: number;
+  /** Sequences per optimizer step. */
+  batch: number;
+  lr: LrSpec;
+  /** Longest training sequence in tokens. */
+  maxTokens: number;
+}
+
+export interface PipelineConfig {
+  preset: string;
+  seed: number;
+  student: ModelConfig;
+  teacher: ModelConfig;
+  data: {
+    /** Difficulties (1–5 of the compact arithmetic ladder) that training draws from. */
+    trainDifficulties: number[];
+    /** Difficulties of the held-out evaluation set (and of the dev set used for tuning). */
+    evalDifficulties: number[];
+    holdoutSize: number;
+    devSize: number;
+    /** Solution modes in the pre-training corpus (the base model's style). */
+    pretrainModes: ("low" | "medium" | "instruct")[];
+  };
+  /** JT-Math continued pre-training: a short-context phase, then a context-extension phase with raised rope_theta. */
+  pretrain: {
+    student: SupervisedStage;
+    teacher: SupervisedStage;
+    extension: { steps: number; batch: number; maxTokens: number; ropeTheta: number; lr: LrSpec };
+  };
+  /** The miniature's "DeepSeek-R1": the teacher fine-tuned on long thinking traces, in sequential length buckets. */
+  teacherSft: SupervisedStage & { buckets: number };
+  distill: SupervisedStage & {
+    alpha: number;
+    temperature: { kind: TemperatureScheduleKind; start: number; end: number };
+    mask: MaskWeights;
+    /** 0: full teacher logits; k > 0: the teacher's top-k logprobs. */
+    teacherTopK: number;
+    buckets: number;
+  };
+  grpo: {
+    steps: number;
+    promptsPerStep: number;
+    groupSize: number;
+    temperature: number;
+    topP: number;
+    lr: LrSpec;
+    clip: number;
+    aggregation: "sequence" | "token" | "constant";
+    beta: number;
+    advantageScaling: "std" | "none";
+    maxGradNorm: number;
+    /** Length curriculum: [fromStep, maxTokens] pairs (the paper's 8K → 16K step). */
+    maxTokens: [number, number][];
+    /** Difficulty curriculum: [fromStep, difficulties] pairs. */
+    difficulty: [number, number[]][];
+    checkpointEvery: number;
+    klEvery: number;
+  };
+  rewardModel: {
+    /** Problems sampled from the GRPO policy for training pairs, and for held-out pairs. */
+    trainProblems: number;
+    heldoutProblems: number;
+    samplesPerProblem: number;
+    temperature: number;
+    maxPairsPerProblem: number;
+    steps: number;
+    pairsPerStep: number;
+    lr: LrSpec;
+    maxTokens: number;
+  };
+  agents: { max: number; maxTokens: number };
+  eval: {
+    maxTokens: number;
+    /** Token limits of the sweep (GRPO model, greedy). */
+    tokenLimits: number[];
+    /** The single-sample GRPO row: temperature and top-p (TriMER: 0.7, 0.95). */
+    temperature: number;
+    topP: number;
+  };
+  /** β = 0 vs β > 0 measured in child processes (peak memory and step time). */
+  betaComparison: { steps: number; beta: number };
+}

@@ -1,0 +1,53 @@
+// One resumable training phase of a stage: OUT/<stage>/<phase>/{ckpt/, final/, metrics.jsonl, DONE.json}.
+//   final/ + DONE.json present → the phase is finished: load and return it;
+//   ckpt/progress.json present → an interrupted phase: load the checkpoint (weights + optimizer) and go on from
+//                                its step;
+//   otherwise                  → a fresh start from `fresh()`.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { LocalEngine } from "../engine/local.js";
+import { writeFileAtomicSync } from "../util/atomic.js";
+import { resumeStep } from "../train/loop.js";
+import { loadEngine } from "./engines.js";
+import type { Artifacts } from "./artifacts.js";
+
+export interface Phase {
+  dir: string;
+  ckptDir: string;
+  finalDir: string;
+  metricsPath: string;
+}
+
+export function phasePaths(art: Artifacts, stage: string, phase: string): Phase {
+  const dir = art.dir(stage, phase);
+  return { dir, ckptDir: join(dir, "ckpt"), finalDir: join(dir, "final"), metricsPath: join(dir, "metrics.jsonl") };
+}
+
+export function phaseDone(p: Phase): boolean {
+  return existsSync(join(p.dir, "DONE.json"));
+}
+
+/** The engine to train and the step to start from. */
+export async function openPhase(p: Phase, fresh: () => Promise<LocalEngine> | LocalEngine): Promise<{ engine: LocalEngine; start: number }> {
+  const start = resumeStep(p.ckptDir);
+  if (start > 0) return { engine: await loadEngine(p.ckptDir), start };
+  return { engine: await fresh(), start: 0 };
+}
+
+export async function closePhase<R>(p: Phase, engine: LocalEngine, result: R): Promise<void> {
+  await engine.save(p.finalDir);
+  writeFileAtomicSync(join(p.dir, "DONE.json"), JSON.stringify({ finishedAt: new Date().toISOString(), result }, null, 2) + "\n");
+}
+
+/** Runs a phase unless it is finished; returns the trained engine either way. */
+export async function runPhase<R>(
+  p: Phase,
+  fresh: () => Promise<LocalEngine> | LocalEngine,
+  train: (engine: LocalEngine, start: number) => Promise<R>,
+): Promise<LocalEngine> {
+  if (phaseDone(p)) return loadEngine(p.finalDir);
+  const { engine, start } = await openPhase(p, fresh);
+  const result = await train(engine, start);
+  await closePhase(p, engine, result);
+  return engine;
+}

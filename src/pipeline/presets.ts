@@ -1,0 +1,84 @@
+// Presets of `trimer run`: one dial for scale. `tiny` checks that everything runs (tests use it; under a minute);
+// `mini` (the default, the README's main job) is sized for ≤ 15 minutes on 2 cores and to show the paper's
+// directions. Sizes follow ../shared/notes/small-model-feasibility.md: ~0.5M-parameter students learn the
+// one-digit ladder with a digit-level scratchpad in minutes; steps beat parameters at a fixed time budget.
+import type { ModelConfig } from "../model/config.js";
+import type { LrSpec, PipelineConfig } from "./config.js";
+import { DEFAULT_MASK_WEIGHTS } from "../train/distill/masking.js";
+import { UsageError } from "../util/errors.js";
+
+function llama(d: number, layers: number, heads: number, kvHeads: number, ffn: number, ctx: number): ModelConfig {
+  return {
+    vocab_size: 0, // the tokenizer's size is filled in when the engine is created
+    hidden_size: d, num_hidden_layers: layers, num_attention_heads: heads, num_key_value_heads: kvHeads,
+    intermediate_size: ffn, max_position_embeddings: ctx, rms_norm_eps: 1e-5, rope_theta: 10_000, tie_word_embeddings: true,
+  };
+}
+
+const lr = (peak: number, warmupSteps = 20, kind: LrSpec["kind"] = "cosine", floorFrac = 0.1): LrSpec => ({ peak, warmupSteps, kind, floor: peak * floorFrac });
+
+export function tinyPreset(): PipelineConfig {
+  return {
+    preset: "tiny",
+    seed: 1,
+    student: llama(32, 2, 2, 1, 64, 96),
+    teacher: llama(48, 2, 4, 2, 96, 96),
+    data: { trainDifficulties: [1, 2, 3], evalDifficulties: [2, 3], holdoutSize: 12, devSize: 12, pretrainModes: ["low", "instruct"] },
+    pretrain: {
+      student: { steps: 8, batch: 8, lr: lr(3e-3, 2), maxTokens: 48 },
+      teacher: { steps: 8, batch: 8, lr: lr(3e-3, 2), maxTokens: 48 },
+      extension: { steps: 4, batch: 4, maxTokens: 96, ropeTheta: 40_000, lr: lr(1e-3, 1) },
+    },
+    teacherSft: { steps: 8, batch: 8, lr: lr(3e-3, 2), maxTokens: 96, buckets: 2 },
+    distill: {
+      steps: 8, batch: 8, lr: lr(3e-3, 2), maxTokens: 96, buckets: 2, alpha: 0.5,
+      temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
+    },
+    grpo: {
+      steps: 4, promptsPerStep: 4, groupSize: 4, temperature: 0.7, topP: 0.95, lr: lr(1e-3, 1, "constant"), clip: 0.2,
+      aggregation: "sequence", beta: 0, advantageScaling: "std", maxGradNorm: 1,
+      maxTokens: [[0, 32], [2, 48]], difficulty: [[0, [1, 2]], [2, [1, 2, 3]]], checkpointEvery: 2, klEvery: 2,
+    },
+    rewardModel: { trainProblems: 8, heldoutProblems: 4, samplesPerProblem: 4, temperature: 1.0, maxPairsPerProblem: 4, steps: 4, pairsPerStep: 4, lr: lr(1e-3, 1), maxTokens: 48 },
+    agents: { max: 8, maxTokens: 48 },
+    eval: { maxTokens: 48, tokenLimits: [8, 16, 32, 48], temperature: 0.7, topP: 0.95 },
+    betaComparison: { steps: 2, beta: 0.04 },
+  };
+}
+
+export function miniPreset(): PipelineConfig {
+  return {
+    preset: "mini",
+    seed: 1,
+    student: llama(96, 4, 4, 2, 256, 192),
+    teacher: llama(128, 4, 4, 4, 384, 192),
+    data: { trainDifficulties: [1, 2, 3, 4], evalDifficulties: [3, 4], holdoutSize: 200, devSize: 200, pretrainModes: ["low", "instruct"] },
+    pretrain: {
+      student: { steps: 400, batch: 64, lr: lr(2e-3, 30), maxTokens: 64 },
+      teacher: { steps: 400, batch: 64, lr: lr(2e-3, 30), maxTokens: 64 },
+      extension: { steps: 60, batch: 16, maxTokens: 192, ropeTheta: 50_000, lr: lr(1e-3, 10) },
+    },
+    teacherSft: { steps: 500, batch: 32, lr: lr(2e-3, 30), maxTokens: 192, buckets: 3 },
+    distill: {
+      steps: 400, batch: 32, lr: lr(2e-3, 30), maxTokens: 192, buckets: 3, alpha: 0.5,
+      temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
+    },
+    grpo: {
+      steps: 60, promptsPerStep: 16, groupSize: 8, temperature: 0.7, topP: 0.95, lr: lr(2e-4, 5, "constant"), clip: 0.2,
+      aggregation: "sequence", beta: 0, advantageScaling: "std", maxGradNorm: 1,
+      maxTokens: [[0, 96], [30, 160]], difficulty: [[0, [2, 3]], [20, [2, 3, 4]]], checkpointEvery: 10, klEvery: 5,
+    },
+    rewardModel: { trainProblems: 96, heldoutProblems: 32, samplesPerProblem: 8, temperature: 1.0, maxPairsPerProblem: 6, steps: 120, pairsPerStep: 16, lr: lr(5e-4, 10), maxTokens: 160 },
+    agents: { max: 8, maxTokens: 160 },
+    eval: { maxTokens: 160, tokenLimits: [16, 32, 48, 64, 96, 128, 160], temperature: 0.7, topP: 0.95 },
+    betaComparison: { steps: 4, beta: 0.04 },
+  };
+}
+
+export const PRESETS: Record<string, () => PipelineConfig> = { tiny: tinyPreset, mini: miniPreset };
+
+export function preset(name: string): PipelineConfig {
+  const make = PRESETS[name];
+  if (!make) throw new UsageError(`unknown preset "${name}" (have: ${Object.keys(PRESETS).join(", ")})`);
+  return make();
+}

@@ -1,0 +1,117 @@
+// `trimer run`: TriMER's stages in order on the embedded engine, into an artifacts folder, resumable after any
+// interruption (even kill -9): finished stages are skipped, an interrupted training phase restarts from its last
+// checkpoint, finished evaluation rows are kept.
+//   student-base, teacher-base  JT-Math continued pre-training + context extension
+//   teacher-sft                 the miniature's "DeepSeek-R1": long thinking traces, sequential length buckets
+//   distill                     TriMER stage 1
+//   grpo                        TriMER stage 2 (β = 0)
+//   reward-model                TriMER stage 3: preference reward model on the policy's own samples
+//   evaluate                    held-out set: the ablation table, agent scaling, token sweep, β comparison
+import { join } from "node:path";
+import { Artifacts } from "./artifacts.js";
+import type { PipelineConfig } from "./config.js";
+import { problemSet, STREAMS } from "./corpus.js";
+import { loadEngine, newTokenizer } from "./engines.js";
+import { cached, evalSampler, multiAgentEval, tokenLimitSweep, type Row, type MultiAgentResult } from "./evaluate.js";
+import { compareBeta, type BetaProbe } from "./beta.js";
+import { renderMarkdown, type Report } from "./report.js";
+import { rewardModelStage, type RewardModelResult } from "./stage-reward.js";
+import { distillStage, grpoStage, pretrain, teacherSft, type StageContext } from "./stages.js";
+import { writeFileAtomicSync } from "../util/atomic.js";
+import type { LocalEngine } from "../engine/local.js";
+
+export interface RunOptions {
+  out: string;
+  resume: boolean;
+  quiet?: boolean;
+  /** Stop after this stage (tests simulate an interruption with it). */
+  stopAfter?: string;
+  log?: (line: string) => void;
+}
+
+export const STAGES = ["student-base", "teacher-base", "teacher-sft", "distill", "grpo", "reward-model", "evaluate"] as const;
+
+export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promise<Report | null> {
+  const art = new Artifacts(opts.out);
+  art.checkConfig(cfg, opts.resume);
+  const ctx: StageContext = { cfg, art, tok: newTokenizer(), quiet: opts.quiet ?? false };
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const seconds: Record<string, number> = {};
+
+  const stage = async <R>(name: string, body: () => Promise<R>): Promise<R | null> => {
+    const done = art.done<R>(name);
+    if (done) {
+      seconds[name] = done.seconds;
+      log(`[${name}] done earlier (${done.seconds.toFixed(0)} s), skipped`);
+      return done.result;
+    }
+    log(`[${name}] starting`);
+    const t0 = performance.now();
+    const result = await body();
+    const s = (performance.now() - t0) / 1000;
+    art.markDone(name, s, result);
+    seconds[name] = s;
+    log(`[${name}] finished in ${s.toFixed(1)} s`);
+    return result;
+  };
+  const model = (name: string, phase: string): string => join(art.root, name, phase, "final");
+  const stopHere = (name: string): boolean => opts.stopAfter === name;
+
+  await stage("student-base", async () => { await pretrain(ctx, "student-base", cfg.student, cfg.pretrain.student); return {}; });
+  if (stopHere("student-base")) return null;
+  await stage("teacher-base", async () => { await pretrain(ctx, "teacher-base", cfg.teacher, cfg.pretrain.teacher); return {}; });
+  if (stopHere("teacher-base")) return null;
+  await stage("teacher-sft", async () => { await teacherSft(ctx, await loadEngine(model("teacher-base", "context-extension"))); return {}; });
+  if (stopHere("teacher-sft")) return null;
+  await stage("distill", async () => {
+    await distillStage(ctx, await loadEngine(model("student-base", "context-extension")), await loadEngine(model("teacher-sft", "sft")));
+    return {};
+  });
+  if (stopHere("distill")) return null;
+  const distilledDir = model("distill", "distill");
+  await stage("grpo", async () => { await grpoStage(ctx, await loadEngine(distilledDir), distilledDir); return {}; });
+  if (stopHere("grpo")) return null;
+  const grpoDir = model("grpo", "grpo");
+  const rmResult = (await stage("reward-model", async () => (await rewardModelStage(ctx, await loadEngine(grpoDir))).result))!;
+  if (stopHere("reward-model")) return null;
+
+  const report = (await stage("evaluate", async () => {
+    const holdout = problemSet(cfg.seed, STREAMS.holdout, cfg.data.holdoutSize, "holdout", cfg.data.evalDifficulties, ["low"]);
+    const ev = cfg.eval;
+    const engines: Record<string, string> = { base: model("student-base", "context-extension"), distilled: distilledDir, grpo: grpoDir };
+    const rows: Row[] = [];
+    const greedy: Row[] = [];
+    let sweep: Report["tokenSweep"] = [];
+    for (const [name, dir] of Object.entries(engines)) {
+      let engine: LocalEngine | null = null;
+      const get = async (): Promise<LocalEngine> => (engine ??= await loadEngine(dir));
+      rows.push(await cached(ctx, name, async () =>
+        (await evalSampler(ctx, name, (await get()).sampler(), holdout, { temperature: ev.temperature, topP: ev.topP, samples: 4, maxTokens: ev.maxTokens, seed: cfg.seed + 11 })).row));
+      const g = await cached(ctx, `${name}-greedy`, async () => {
+        const r = await evalSampler(ctx, `${name}-greedy`, (await get()).sampler(), holdout, { temperature: 0, topP: 1, samples: 1, maxTokens: Math.max(ev.maxTokens, ...ev.tokenLimits), seed: 0 });
+        if (name === "grpo") {
+          const s = tokenLimitSweep(holdout, r.completions, ev.tokenLimits);
+          r.row.extra = { ...r.row.extra, ...Object.fromEntries(s.map((x) => [`sweep_${x.limit}`, x.accuracy])), ...Object.fromEntries(s.map((x) => [`sweepTokens_${x.limit}`, x.meanTokens])) };
+        }
+        return r.row;
+      });
+      greedy.push(g);
+      if (name === "grpo") sweep = ev.tokenLimits.map((limit) => ({ limit, accuracy: g.extra![`sweep_${limit}`]!, meanTokens: g.extra![`sweepTokens_${limit}`]! }));
+    }
+    const ma = await cached<MultiAgentResult>(ctx, "agents", async () =>
+      multiAgentEval(ctx, await loadEngine(grpoDir), await loadEngine(model("reward-model", "train")), holdout));
+    rows.push(...ma.rows);
+    const beta = await cached<BetaProbe[]>(ctx, "beta", async () =>
+      cfg.betaComparison.steps > 0 ? compareBeta(art.root, grpoDir, [0, cfg.betaComparison.beta]) : []);
+    const report: Report = {
+      preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, scaling: ma.scaling,
+      tokenSweep: sweep, rewardModel: rmResult as RewardModelResult, beta, stageSeconds: {},
+    };
+    return report;
+  }))!;
+  report.stageSeconds = seconds;
+  writeFileAtomicSync(join(art.root, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  const md = renderMarkdown(report);
+  writeFileAtomicSync(join(art.root, "report.md"), md);
+  return report;
+}

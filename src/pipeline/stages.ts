@@ -1,0 +1,153 @@
+// The training stages of `trimer run`, in order. Each is resumable (see phase.ts) and returns the engine it made.
+import type { Datum } from "../engine/types.js";
+import type { LocalEngine } from "../engine/local.js";
+import type { ModelConfig } from "../model/config.js";
+import type { Tokenizer } from "../model/tokenizer.js";
+import { learningRate } from "../model/schedule.js";
+import { supervised, bucketOf } from "../train/sft.js";
+import { distill } from "../train/distill/distill.js";
+import { plainDatum, textDatum } from "../train/examples.js";
+import { runGrpo, type GrpoProblem } from "../train/grpo/grpo.js";
+import { createRng, mixSeed } from "../util/rng.js";
+import type { Artifacts } from "./artifacts.js";
+import type { LrSpec, PipelineConfig, SupervisedStage } from "./config.js";
+import { problemAt, solutionText, STREAMS } from "./corpus.js";
+import { createEngine, withContext } from "./engines.js";
+import { phasePaths, runPhase } from "./phase.js";
+
+export interface StageContext {
+  cfg: PipelineConfig;
+  art: Artifacts;
+  tok: Tokenizer;
+  quiet: boolean;
+}
+
+export function lrFn(spec: LrSpec, steps: number): (step: number) => number {
+  return (step) => learningRate({ kind: spec.kind, peak: spec.peak, warmupSteps: Math.min(spec.warmupSteps, Math.max(0, steps - 1)), totalSteps: steps, floor: spec.floor }, step);
+}
+
+const CKPT_EVERY = 50;
+
+/**
+ * JT-Math continued pre-training on the synthetic corpus (questions and solutions as text, every token trained),
+ * then the context-extension phase: documents packed into longer sequences, rope_theta raised.
+ */
+export async function pretrain(ctx: StageContext, stage: "student-base" | "teacher-base", model: ModelConfig, short: SupervisedStage): Promise<LocalEngine> {
+  const { cfg, art, tok } = ctx;
+  const stream = stage === "student-base" ? STREAMS.pretrain : STREAMS.teacherPretrain;
+  const doc = (step: number, i: number): string => {
+    const p = problemAt(cfg.seed, stream, step * 1024 + i, "train", cfg.data.trainDifficulties, cfg.data.pretrainModes);
+    const mode = cfg.data.pretrainModes[(step + i) % cfg.data.pretrainModes.length]!;
+    return p.question + solutionText(p, mode);
+  };
+  const p1 = phasePaths(art, stage, "pretrain");
+  const base = await runPhase(p1, () => createEngine({ ...model, max_position_embeddings: short.maxTokens }, tok, mixSeed(cfg.seed, stream)), (engine, start) =>
+    supervised({ label: `${stage} pretrain`, steps: short.steps, lr: lrFn(short.lr, short.steps), maxGradNorm: 1 }, engine,
+      (step) => Array.from({ length: short.batch }, (_, i) => plainDatum(tok, doc(step, i), short.maxTokens)),
+      { checkpointDir: p1.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p1.metricsPath, quiet: ctx.quiet, start }),
+  );
+  const ext = cfg.pretrain.extension;
+  const p2 = phasePaths(art, stage, "context-extension");
+  return runPhase(p2, () => withContext(base, ext.ropeTheta, Math.max(ext.maxTokens, model.max_position_embeddings)), (engine, start) =>
+    supervised({ label: `${stage} context extension`, steps: ext.steps, lr: lrFn(ext.lr, ext.steps), maxGradNorm: 1 }, engine,
+      (step) => Array.from({ length: ext.batch }, (_, i) => packedDatum(tok, (k) => doc(1_000_000 + step, i * 64 + k), ext.maxTokens)),
+      { checkpointDir: p2.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p2.metricsPath, quiet: ctx.quiet, start }),
+  );
+}
+
+/** Documents `bos doc eos bos doc eos …` packed up to maxTokens (the long sequences of context extension). */
+function packedDatum(tok: Tokenizer, doc: (k: number) => string, maxTokens: number): Datum {
+  const tokens: number[] = [];
+  for (let k = 0; tokens.length < maxTokens; k++) tokens.push(tok.bos, ...tok.encode(doc(k)), tok.eos);
+  tokens.length = maxTokens;
+  return { tokens, weights: new Array<number>(maxTokens - 1).fill(1) };
+}
+
+/**
+ * Thinking-trace examples for step `step`, drawn from sequential length buckets (Nemotron-Math): the difficulties
+ * are the length proxy — bucket b of B trains on the shortest traces first; the last bucket draws from every
+ * difficulty, so the short traces are not forgotten (Nemotron's balance lesson).
+ */
+function thinkingBatch(ctx: StageContext, stream: number, step: number, steps: number, stage: SupervisedStage & { buckets: number }, mask: Parameters<typeof textDatum>[2]): Datum[] {
+  const { cfg, tok } = ctx;
+  const diffs = [...cfg.data.trainDifficulties].sort((a, b) => a - b);
+  const b = bucketOf(step, steps, stage.buckets);
+  const allowed = b === stage.buckets - 1 ? diffs : diffs.slice(0, Math.max(1, Math.ceil(((b + 1) * diffs.length) / stage.buckets)));
+  return Array.from({ length: stage.batch }, (_, i) => {
+    const p = problemAt(cfg.seed, stream, step * 1024 + i, "train", allowed, ["thinking"]);
+    return textDatum(tok, { prompt: p.question, completion: solutionText(p, "thinking") }, mask, stage.maxTokens);
+  });
+}
+
+/** The teacher learns to reason at length: SFT on thinking traces (prompt tokens weigh 0). */
+export async function teacherSft(ctx: StageContext, teacherBase: LocalEngine): Promise<LocalEngine> {
+  const s = ctx.cfg.teacherSft;
+  const p = phasePaths(ctx.art, "teacher-sft", "sft");
+  return runPhase(p, () => teacherBase, (engine, start) =>
+    supervised({ label: "teacher sft", steps: s.steps, lr: lrFn(s.lr, s.steps), maxGradNorm: 1 }, engine,
+      (step) => thinkingBatch(ctx, STREAMS.teacherSft, step, s.steps, s, {}),
+      { checkpointDir: p.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p.metricsPath, quiet: ctx.quiet, start }),
+  );
+}
+
+/** TriMER stage 1: the student distils the teacher on thinking traces (α·T²·KL + (1−α)·CE, T schedule, mask). */
+export async function distillStage(ctx: StageContext, studentBase: LocalEngine, teacher: LocalEngine): Promise<LocalEngine> {
+  const s = ctx.cfg.distill;
+  const p = phasePaths(ctx.art, "distill", "distill");
+  return runPhase(p, () => studentBase, (engine, start) =>
+    distill({
+      steps: s.steps, alpha: s.alpha, teacherTopK: s.teacherTopK, lr: lrFn(s.lr, s.steps), maxGradNorm: 1,
+      temperature: { kind: s.temperature.kind, start: s.temperature.start, end: s.temperature.end, totalSteps: s.steps },
+    }, engine, teacher, (step) => thinkingBatch(ctx, STREAMS.distill, step, s.steps, s, s.mask),
+    { checkpointDir: p.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p.metricsPath, quiet: ctx.quiet, start }),
+  );
+}
+
+/** The piecewise-constant value of a curriculum [[fromStep, value], …] at `step`. */
+export function curriculum<T>(table: [number, T][], step: number): T {
+  let v = table[0]![1];
+  for (const [from, value] of table) if (step >= from) v = value;
+  return v;
+}
+
+export function grpoProblems(ctx: StageContext, step: number, n: number, stream: number = STREAMS.grpo, difficulties?: number[]): GrpoProblem[] {
+  const diffs = difficulties ?? curriculum(ctx.cfg.grpo.difficulty, step);
+  return Array.from({ length: n }, (_, i) => {
+    const p = problemAt(ctx.cfg.seed, stream, step * 1024 + i, "train", diffs, ["thinking"]);
+    return { prompt: p.question, answer: p.answer, difficulty: p.difficulty, reference: solutionText(p, "thinking") };
+  });
+}
+
+/** Reward options for every grade in the pipeline: the boxed answer only (no last-number fallback: a truncated
+ *  scratchpad that happens to end on the right number must not earn the reward). */
+export const GRADE = { lastNumberFallback: false } as const;
+
+/** TriMER stage 2: GRPO with β = 0 from the distilled student. */
+export async function grpoStage(ctx: StageContext, distilled: LocalEngine, startPolicyDir: string): Promise<LocalEngine> {
+  const g = ctx.cfg.grpo;
+  const p = phasePaths(ctx.art, "grpo", "grpo");
+  let startPolicy: LocalEngine | null = null;
+  return runPhase(p, () => distilled, async (engine, start) =>
+    runGrpo({
+      steps: g.steps, groupSize: g.groupSize, temperature: g.temperature, topP: g.topP, lr: lrFn(g.lr, g.steps),
+      maxTokens: (step) => curriculum(g.maxTokens, step), clip: g.clip, aggregation: g.aggregation, beta: g.beta,
+      advantageScaling: g.advantageScaling, maxGradNorm: g.maxGradNorm, seed: ctx.cfg.seed, reward: GRADE,
+    }, {
+      policy: engine, tokenizer: ctx.tok,
+      problems: (step) => grpoProblems(ctx, step, g.promptsPerStep),
+      // Monitoring only: the starting policy is loaded lazily, once, for the KL-to-start column; with β = 0 it never
+      // enters the loss (the β comparison runs in separate processes without it).
+      startLogprobs: async (batch) => {
+        startPolicy ??= await (await import("./engines.js")).loadEngine(startPolicyDir);
+        return startPolicy.logprobs(batch);
+      },
+      klEvery: g.klEvery,
+      metricsPath: p.metricsPath, checkpointDir: p.ckptDir, checkpointEvery: g.checkpointEvery, quiet: ctx.quiet,
+    }, start),
+  );
+}
+
+/** Deterministic per-step RNG for the stages that need one beyond the corpus. */
+export function stageRng(ctx: StageContext, stream: number, step: number) {
+  return createRng(mixSeed(ctx.cfg.seed, stream, step));
+}

@@ -1,0 +1,156 @@
+// Entry point of one sandbox worker thread: load Pyodide, lock the thread down, then run programs on request.
+// Start-up order matters: Pyodide needs `fs`, `process` and friends to read its own files, so it loads first and
+// the lock-down (lockdown.ts) comes after, before the first untrusted line runs.
+import { parentPort, workerData } from "node:worker_threads";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
+import { auditLockdown, capWasmMemory, denyWasmImports, globalsLeft, lockDownGlobals, neuterBuiltins } from "./lockdown.js";
+import { SETUP_PY } from "./runner-py.js";
+import type { AuditRequest, DoneMessage, OutputMessage, RunRequest, WorkerMessage, WorkerSettings } from "./protocol.js";
+
+interface PyCallable {
+  (code: string): unknown;
+}
+interface PyodideLike {
+  runPython(code: string): unknown;
+  globals: { get(name: string): PyCallable };
+  setInterruptBuffer(buffer: Int32Array): void;
+  setStdout(opts: { write: (buf: Uint8Array) => number; isatty?: boolean }): void;
+  setStdin(opts: { error: boolean }): void;
+  setStderr(opts: { write: (buf: Uint8Array) => number; isatty?: boolean }): void;
+  unregisterJsModule(name: string): void;
+  FS: { filesystems: Record<string, unknown> };
+}
+
+const port = parentPort;
+if (!port) throw new Error("sandbox worker must run in a worker thread");
+const settings = workerData as WorkerSettings;
+const send = (m: WorkerMessage): void => port.postMessage(m);
+
+/** Output of the current run: counted against the limit, streamed to the host in pieces. */
+class OutputSink {
+  private used = 0;
+  private pending: { stream: "stdout" | "stderr"; text: string } | null = null;
+  private decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  truncated = false;
+  constructor(private readonly id: number, private readonly limit: number, private readonly stop: () => void) {}
+
+  write(stream: "stdout" | "stderr", bytes: Uint8Array): number {
+    if (this.truncated) return bytes.length; // discard: the program is being stopped
+    const room = this.limit - this.used;
+    // UTF-8 spends at most 3 bytes per UTF-16 unit, so 3·room + 3 bytes always decode to more than `room` units: a
+    // 100 MB print costs a slice, not a 100 MB decode.
+    const view = bytes.length > 3 * room + 3 ? bytes.subarray(0, 3 * room + 3) : bytes;
+    let text = this.decoders[stream].decode(view, { stream: true });
+    if (text.length > room || view !== bytes) {
+      text = text.slice(0, room);
+      this.truncated = true;
+    }
+    this.used += text.length;
+    if (this.pending && this.pending.stream !== stream) this.flush();
+    this.pending = this.pending ? { stream, text: this.pending.text + text } : { stream, text };
+    if (this.truncated) {
+      this.flush(); // the host must have everything now: a program that ignores the stop is killed, not asked
+      this.stop();
+    } else if (this.pending.text.length >= 4096) {
+      this.flush();
+    }
+    return bytes.length;
+  }
+
+  flush(): void {
+    if (this.pending && (this.pending.text || this.truncated)) {
+      const m: OutputMessage = {
+        type: "output", id: this.id, stream: this.pending.stream, text: this.pending.text, truncated: this.truncated,
+      };
+      send(m);
+    }
+    this.pending = null;
+  }
+}
+
+interface Handlers {
+  run(req: RunRequest): void;
+  audit(): void;
+}
+
+async function start(): Promise<Handlers> {
+  capWasmMemory(settings.wasmMemoryMb * 1024 * 1024);
+  denyWasmImports();
+  const requireBuiltin = createRequire(import.meta.url);
+  const interrupt = new Int32Array(settings.interrupt);
+  const indexURL = settings.indexDir.endsWith("/") ? settings.indexDir : settings.indexDir + "/";
+  const mod = (await import(pathToFileURL(join(settings.indexDir, "pyodide.mjs")).href)) as {
+    loadPyodide(o: Record<string, unknown>): Promise<PyodideLike>;
+  };
+  let sink: OutputSink | null = null;
+  const quiet = (): void => {};
+  const py = await mod.loadPyodide({
+    indexURL,
+    // The `js` module would otherwise be globalThis; give it an empty object (the import is blocked as well).
+    jsglobals: Object.create(null) as object,
+    env: { HOME: "/home/pyodide" },
+    stdout: quiet,
+    stderr: quiet,
+    packages: [],
+    checkAPIVersion: true,
+  });
+  py.setStdout({ write: (b) => (sink ? sink.write("stdout", b) : b.length), isatty: false });
+  py.setStderr({ write: (b) => (sink ? sink.write("stderr", b) : b.length), isatty: false });
+  py.setInterruptBuffer(interrupt);
+  // No stdin: input() fails at once instead of reading the host process's fd 0.
+  py.setStdin({ error: true });
+  py.unregisterJsModule("js");
+  py.unregisterJsModule("pyodide_js");
+  // Python cannot reach the FS object once the bridge is closed; removing the host-backed file systems anyway
+  // means that even a leaked FS handle cannot mount the host's disk.
+  for (const name of ["NODEFS", "WORKERFS", "PROXYFS", "NATIVEFS_ASYNC", "IDBFS"]) delete py.FS.filesystems[name];
+  py.runPython(SETUP_PY);
+  const runProgram = py.globals.get("_trimer_run");
+  const { syncBuiltinESMExports } = requireBuiltin("node:module") as typeof import("node:module");
+  neuterBuiltins(requireBuiltin);
+  syncBuiltinESMExports(); // carry the stubs over to the ESM namespaces Pyodide imported (`await import("node:fs")`)
+  lockDownGlobals();
+
+  const audit = (): void => send({ type: "audit", report: { globalsLeft: globalsLeft(), probes: auditLockdown(requireBuiltin) } });
+
+  const run = (req: RunRequest): void => {
+    Atomics.store(interrupt, 0, 0);
+    let outputLimitHit = false;
+    sink = new OutputSink(req.id, req.maxOutputChars, () => {
+      outputLimitHit = true;
+      Atomics.store(interrupt, 0, 2); // SIGINT: KeyboardInterrupt at the program's next bytecode boundary
+    });
+    let outcome: DoneMessage["outcome"] = "error";
+    let fatal = false;
+    try {
+      const r = runProgram(req.code);
+      outcome = r === "completed" || r === "error" || r === "interrupted" ? r : "error";
+    } catch (e) {
+      // The runner catches every Python exception, so reaching here means the interpreter itself broke (wasm stack
+      // overflow, a late interrupt during clean-up …): report it and let the host replace this worker.
+      fatal = true;
+      const text = `sandbox: the interpreter failed: ${e instanceof Error ? e.message.split("\n").slice(-3).join(" ") : String(e)}\n`;
+      sink.write("stderr", new TextEncoder().encode(text));
+    }
+    if (outputLimitHit) outcome = "output-limit";
+    sink.flush();
+    const done: DoneMessage = { type: "done", id: req.id, outcome, truncated: sink.truncated, fatal };
+    sink = null;
+    Atomics.store(interrupt, 0, 0);
+    send(done);
+  };
+  return { run, audit };
+}
+
+start().then(
+  (handlers) => {
+    port.on("message", (m: RunRequest | AuditRequest) => {
+      if (m?.type === "run") handlers.run(m);
+      else if (m?.type === "audit") handlers.audit();
+    });
+    send({ type: "ready" });
+  },
+  (e: unknown) => send({ type: "start-error", message: e instanceof Error ? e.message : String(e) }),
+);

@@ -1,0 +1,212 @@
+// GRPO (TriMER stage 2): for each prompt, G samples from the current policy; reward from the verifier (0.2 for the
+// expected format, 1.0 for a correct answer); advantages normalised within each group; one PPO-clipped gradient
+// step per batch of trajectories (on-policy); KL coefficient β = 0 by default, so no reference model is loaded.
+// With β > 0 the caller passes a frozen reference and its log-probabilities enter the loss (k3 estimator), so the
+// paper's memory / speed claim can be measured (see pipeline's beta comparison).
+//
+// Curricula: the prompts of step s come from `problems(s)` (the pipeline raises difficulty over steps) and the
+// generation limit from `maxTokens(s)` (the paper's 8K → 16K step, in miniature). Truncated samples cannot reach a
+// final answer, so they earn 0: a tight limit is what pushes the policy towards shorter correct paths.
+//
+// Written against the engine API only (Trainer / Sampler), so the same loop drives a remote engine.
+import type { Completion, Datum, Trainer } from "../../engine/types.js";
+import type { Tokenizer } from "../../model/tokenizer.js";
+import { trimerReward, type RewardOptions } from "../../verify/reward.js";
+import { groupAdvantages, type AdvantageScaling } from "./advantages.js";
+import { promptTokens } from "../examples.js";
+import { JsonlAppender } from "../../pipeline/artifacts.js";
+import { progress as makeProgress } from "../../util/progress.js";
+import { resumeStep, saveProgress } from "../loop.js";
+
+export interface GrpoProblem {
+  prompt: string;
+  answer: string;
+  difficulty?: number;
+  /** A reference solution (not used by GRPO itself; the reward model's fallback positive). */
+  reference?: string;
+}
+
+export interface GrpoConfig {
+  steps: number;
+  groupSize: number;
+  temperature: number;
+  topP: number;
+  /** Learning rate at step s (a schedule). */
+  lr(step: number): number;
+  /** Generation limit at step s (the length curriculum). */
+  maxTokens(step: number): number;
+  clip: number;
+  aggregation: "sequence" | "token" | "constant";
+  /** Divisor for "constant" aggregation (default: the step's maxTokens). */
+  constant?: number;
+  beta: number;
+  advantageScaling: AdvantageScaling;
+  reward?: RewardOptions;
+  maxGradNorm?: number;
+  weightDecay?: number;
+  seed: number;
+}
+
+export interface GrpoDeps {
+  policy: Trainer;
+  tokenizer: Tokenizer;
+  /** Frozen reference, required when beta > 0 and never touched when beta = 0. */
+  reference?: Trainer;
+  problems(step: number): GrpoProblem[];
+  /** Monitoring only: log-probs of the step's samples under the starting policy (KL to start). */
+  startLogprobs?(batch: Datum[]): Promise<Float32Array[]>;
+  /** Compute the KL-to-start monitor every this many steps (0 = never). */
+  klEvery?: number;
+  metricsPath?: string;
+  checkpointDir?: string;
+  checkpointEvery?: number;
+  quiet?: boolean;
+  label?: string;
+}
+
+export interface GrpoStepLog {
+  step: number;
+  meanReward: number;
+  accuracy: number;
+  formatRate: number;
+  zeroVarianceFraction: number;
+  meanResponseTokens: number;
+  truncatedFraction: number;
+  entropy: number;
+  klToStart: number | null;
+  clipFraction: number;
+  loss: number;
+  lr: number;
+  maxTokens: number;
+  stepSeconds: number;
+  sampleSeconds: number;
+  peakRssMb: number;
+}
+
+/** The datum for one sampled completion: prompt tokens weigh 0, generated tokens 1 (plus the eos if it stopped). */
+export function completionDatum(tok: Tokenizer, prompt: string, c: Completion): Datum {
+  const p = promptTokens(tok, prompt);
+  const gen = c.tokens ?? tok.encode(c.text);
+  const tokens = [...p, ...gen];
+  const weights = new Array<number>(tokens.length - 1).fill(0);
+  for (let t = p.length - 1; t < tokens.length - 1; t++) weights[t] = 1;
+  return { tokens, weights };
+}
+
+export function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+export async function runGrpo(cfg: GrpoConfig, deps: GrpoDeps, start = resumeStep(deps.checkpointDir)): Promise<GrpoStepLog[]> {
+  if (cfg.beta > 0 && !deps.reference) throw new Error("grpo: beta > 0 needs a reference model");
+  const metrics = deps.metricsPath ? new JsonlAppender(deps.metricsPath) : null;
+  metrics?.truncateTo((r) => typeof r.step === "number" && r.step < start);
+  const bar = makeProgress(deps.label ?? "grpo", cfg.steps, { silent: deps.quiet });
+  bar.update(start);
+  const logs: GrpoStepLog[] = [];
+  const sampler = deps.policy.sampler();
+  for (let step = start; step < cfg.steps; step++) {
+    const t0 = performance.now();
+    const problems = deps.problems(step);
+    const maxTokens = cfg.maxTokens(step);
+    const groups = await sampler.sample(problems.map((p) => p.prompt), {
+      n: cfg.groupSize, temperature: cfg.temperature, topP: cfg.topP, maxTokens, logprobs: true,
+      seed: (cfg.seed * 1_000_003 + step) >>> 0,
+    });
+    const sampleSeconds = (performance.now() - t0) / 1000;
+
+    const rewards: number[][] = [];
+    let correct = 0, formatted = 0, n = 0, genTokens = 0, truncated = 0;
+    for (let i = 0; i < problems.length; i++) {
+      rewards.push(groups[i]!.map((c) => {
+        const r = trimerReward(c.text, problems[i]!.answer, cfg.reward);
+        n++;
+        if (r.correct) correct++;
+        if (r.formatted) formatted++;
+        genTokens += c.completionTokens;
+        if (c.finishReason === "length") truncated++;
+        return r.reward;
+      }));
+    }
+    const { advantages, stats } = groupAdvantages(rewards, { scaling: cfg.advantageScaling });
+
+    // Only completions with a non-zero advantage carry gradient; skipping the rest saves their forward/backward.
+    const batch: Datum[] = [];
+    for (let i = 0; i < problems.length; i++) {
+      groups[i]!.forEach((c, j) => {
+        const a = advantages[i]![j]!;
+        if (a === 0) return;
+        const d = completionDatum(deps.tokenizer, problems[i]!.prompt, c);
+        const T = d.tokens.length - 1;
+        d.advantages = new Array<number>(T).fill(a);
+        if (c.logprobs && c.logprobs.length === c.completionTokens) {
+          const old = new Array<number>(T).fill(0);
+          const offset = T - c.logprobs.length;
+          c.logprobs.forEach((lp, k) => { old[offset + k] = lp; });
+          d.oldLogprobs = old;
+        }
+        batch.push(d);
+      });
+    }
+    let loss = 0, entropy = NaN, clipFraction = 0, klToStart: number | null = null;
+    if (batch.length > 0) {
+      const missing = batch.filter((d) => !d.oldLogprobs);
+      if (missing.length) {
+        const lps = await deps.policy.logprobs(missing);
+        missing.forEach((d, k) => { d.oldLogprobs = Array.from(lps[k]!); });
+      }
+      if (cfg.beta > 0) {
+        const ref = await deps.reference!.logprobs(batch);
+        batch.forEach((d, k) => { d.refLogprobs = Array.from(ref[k]!); });
+      }
+      if (deps.startLogprobs && deps.klEvery && step % deps.klEvery === 0) {
+        const lps = await deps.startLogprobs(batch);
+        // k3 estimator of KL(policy ‖ start) on the policy's own samples.
+        let s = 0, m = 0;
+        batch.forEach((d, k) => {
+          for (let t = 0; t < d.weights.length; t++) {
+            if (!d.weights[t]) continue;
+            const diff = lps[k]![t]! - d.oldLogprobs![t]!;
+            s += Math.exp(diff) - diff - 1;
+            m++;
+          }
+        });
+        klToStart = m ? s / m : 0;
+      }
+      const st = await deps.policy.forwardBackward(batch, {
+        type: "policy_gradient", clip: cfg.clip, aggregation: cfg.aggregation,
+        constant: cfg.constant ?? maxTokens, beta: cfg.beta,
+      });
+      loss = st.loss;
+      entropy = st.metrics.entropy ?? NaN;
+      clipFraction = st.metrics.clipFraction ?? 0;
+      await deps.policy.optimStep({ lr: cfg.lr(step), maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay });
+    }
+    const log: GrpoStepLog = {
+      step,
+      meanReward: stats.meanReward,
+      accuracy: correct / n,
+      formatRate: formatted / n,
+      zeroVarianceFraction: stats.zeroVarianceFraction,
+      meanResponseTokens: genTokens / n,
+      truncatedFraction: truncated / n,
+      entropy,
+      klToStart,
+      clipFraction,
+      loss,
+      lr: cfg.lr(step),
+      maxTokens,
+      stepSeconds: (performance.now() - t0) / 1000,
+      sampleSeconds,
+      peakRssMb: peakRssMb(),
+    };
+    logs.push(log);
+    metrics?.append(log);
+    bar.tick(1, `reward ${log.meanReward.toFixed(3)} acc ${log.accuracy.toFixed(3)} tokens ${log.meanResponseTokens.toFixed(1)}`);
+    if (deps.checkpointDir && deps.checkpointEvery && (step + 1) % deps.checkpointEvery === 0 && step + 1 < cfg.steps) {
+      await saveProgress(deps.policy, deps.checkpointDir, step + 1);
+    }
+  }
+  bar.done();
+  return logs;
+}

@@ -1,0 +1,80 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { selectCandidate, type Candidate } from "../../src/infer/select.js";
+
+test("reward: argmax of the score, ties to the lowest index", () => {
+  const c: Candidate[] = [
+    { text: "\\boxed{1}", score: 0.5 },
+    { text: "\\boxed{2}", score: 2 },
+    { text: "\\boxed{3}", score: 2 },
+  ];
+  const s = selectCandidate(c, "reward");
+  assert.equal(s.index, 1);
+  assert.equal(s.answer, "2");
+  assert.throws(() => selectCandidate([{ text: "x" }], "reward"), /candidate 0 has none/);
+});
+
+test("majority groups equivalent answers (1/2 = 0.5 = \\frac{1}{2})", () => {
+  const c: Candidate[] = [
+    { text: "the answer is \\boxed{3}" },
+    { text: "\\boxed{0.5}" },
+    { text: "\\boxed{\\frac{1}{2}}" },
+    { text: "\\boxed{1/2}" },
+    { text: "\\boxed{3}" },
+  ];
+  const s = selectCandidate(c, "majority");
+  assert.equal(s.answer, "0.5");
+  assert.equal(s.index, 1); // no scores: the first member of the winning answer
+  assert.deepEqual(s.clusters.map((k) => [k.members, k.votes]), [[[0, 4], 2], [[1, 2, 3], 3]]);
+});
+
+test("majority ties go to the answer seen first; scores pick the member", () => {
+  const c: Candidate[] = [
+    { text: "", answer: "7", score: 0 },
+    { text: "", answer: "5", score: 9 },
+    { text: "", answer: "5", score: 1 },
+    { text: "", answer: "7", score: 3 },
+    { text: "", answer: null, score: 100 },
+  ];
+  const s = selectCandidate(c, "majority");
+  assert.equal(s.answer, "7");
+  assert.equal(s.index, 3); // highest-scored member of the "7" cluster
+});
+
+test("reward-weighted vote: sigmoid weights by hand, identity weights, and the no-answer fallback", () => {
+  // Sigmoid: "4" gets σ(3) ≈ 0.953; "6" gets σ(-1) + σ(-1) ≈ 0.538. The single confident vote wins.
+  const c: Candidate[] = [
+    { text: "", answer: "6", score: -1 },
+    { text: "", answer: "4", score: 3 },
+    { text: "", answer: "6", score: -1 },
+  ];
+  const s = selectCandidate(c, "weighted");
+  assert.equal(s.answer, "4");
+  assert.equal(s.index, 1);
+  assert.ok(Math.abs(s.clusters[0]!.votes - 2 / (1 + Math.E)) < 1e-12);
+  // Identity weights: "6" gets 0.4 + 0.4 = 0.8 > 0.7.
+  const p: Candidate[] = [
+    { text: "", answer: "6", score: 0.4 },
+    { text: "", answer: "4", score: 0.7 },
+    { text: "", answer: "6", score: 0.4 },
+  ];
+  assert.equal(selectCandidate(p, "weighted", { scoreToWeight: "identity" }).answer, "6");
+  assert.throws(() => selectCandidate(c, "weighted", { scoreToWeight: "identity" }), /needs scores ≥ 0/);
+  // Nothing to vote on: majority takes candidate 0; weighted takes the best-scored.
+  const none: Candidate[] = [{ text: "no idea", answer: null, score: 1 }, { text: "hmm", answer: null, score: 2 }];
+  assert.deepEqual([selectCandidate(none, "majority").index, selectCandidate(none, "weighted").index], [0, 1]);
+  assert.equal(selectCandidate(none, "majority").answer, null);
+});
+
+test("weighted ties within rounding go to the answer seen first", () => {
+  // 0.1 + 0.2 ≠ 0.3 in floating point; the two answers' totals differ only in the last bit.
+  const c: Candidate[] = [
+    { text: "", answer: "1", score: 0.3 },
+    { text: "", answer: "2", score: 0.1 },
+    { text: "", answer: "2", score: 0.2 },
+  ];
+  const s = selectCandidate(c, "weighted", { scoreToWeight: "identity" });
+  assert.ok(s.clusters[1]!.votes > s.clusters[0]!.votes); // the float sums really differ
+  assert.equal(s.answer, "1");
+  assert.throws(() => selectCandidate([], "majority"), /no candidates/);
+});

@@ -1,0 +1,105 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { jsKernels } from "../../src/model/kernels-js.js";
+import { loadNativeKernels, nativeLoadError, type Kernels } from "../../src/model/kernels.js";
+import { createRng } from "../../src/util/rng.js";
+
+const native = loadNativeKernels();
+const rng = createRng(7);
+const rand = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) { num = Math.max(num, Math.abs(a[i]! - b[i]!)); den = Math.max(den, Math.abs(b[i]!)); }
+  return num / Math.max(den, 1e-30);
+}
+
+/** Naive float64 product, the ground truth for both implementations. */
+function refGemm(tA: boolean, tB: boolean, M: number, N: number, K: number, A: Float32Array, lda: number, B: Float32Array, ldb: number, C0: Float32Array, ldc: number, acc: boolean): Float32Array {
+  const C = Float32Array.from(C0);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += (tA ? A[k * lda + i]! : A[i * lda + k]!) * (tB ? B[j * ldb + k]! : B[k * ldb + j]!);
+    C[i * ldc + j] = (acc ? C[i * ldc + j]! : 0) + s;
+  }
+  return C;
+}
+
+const impls: [string, Kernels | null][] = [["js", jsKernels], ["native", native]];
+
+test("the native addon loads (built by npm ci)", { skip: process.env.TRIMER_KERNELS === "js" }, () => {
+  assert.ok(native, `native kernels did not load: ${nativeLoadError()}`);
+});
+
+for (const [name, K] of impls) {
+  test(`${name} gemm matches a float64 reference in all transpose modes, odd sizes, strides, accumulate`, { skip: !K }, () => {
+    // Sizes straddle the micro-tile (6 x 16) and the K block (256) edges; lda/ldb/ldc exceed the logical widths.
+    for (const [M, N, K_] of [[1, 1, 1], [7, 17, 5], [13, 33, 300], [100, 20, 64], [6, 16, 257], [65, 130, 40]] as const) {
+      for (const tA of [false, true]) for (const tB of [false, true]) for (const acc of [false, true]) {
+        const lda = (tA ? M : K_) + 3, ldb = (tB ? K_ : N) + 2, ldc = N + 5;
+        const A = rand((tA ? K_ : M) * lda), B = rand((tB ? N : K_) * ldb), C = rand(M * ldc);
+        const want = refGemm(tA, tB, M, N, K_, A, lda, B, ldb, C, ldc, acc);
+        const got = Float32Array.from(C);
+        K!.gemm(tA, tB, M, N, K_, A, lda, B, ldb, got, ldc, acc);
+        assert.ok(maxRelErr(got, want) < 1e-5, `M=${M} N=${N} K=${K_} tA=${tA} tB=${tB} acc=${acc}: rel err ${maxRelErr(got, want)}`);
+        // Padding columns between rows of C are untouched.
+        for (let i = 0; i < M; i++) for (let j = N; j < ldc && i * ldc + j < C.length; j++) assert.equal(got[i * ldc + j], C[i * ldc + j]);
+      }
+    }
+  });
+
+  test(`${name} gemm rejects operands that are too small`, { skip: !K }, () => {
+    assert.throws(() => K!.gemm(false, false, 4, 4, 4, new Float32Array(15), 4, new Float32Array(16), 4, new Float32Array(16), 4, false), /too small/);
+  });
+}
+
+test("native attention forward, backward and decode equal the TypeScript kernels (GQA, rows of different lengths)", { skip: !native }, () => {
+  const H = 4, KV = 2, hd = 8, lens = [5, 1, 140, 7]; // 140 spans three 64-query blocks of the native kernel
+  const N = lens.reduce((a, b) => a + b, 0), qs = H * hd, ks = KV * hd;
+  const start = new Int32Array(lens.length), len = Int32Array.from(lens);
+  let o = 0;
+  lens.forEach((l, i) => { start[i] = o; o += l; });
+  const Q = rand(N * qs), Kx = rand(N * ks), V = rand(N * ks), dY = rand(N * qs);
+  const run = (k: Kernels) => {
+    const Y = new Float32Array(N * qs), L = new Float32Array(N * H), dQ = new Float32Array(N * qs);
+    const dK = new Float32Array(N * ks).fill(0.5), dV = new Float32Array(N * ks).fill(0.5);
+    k.attnForward(lens.length, H, KV, hd, qs, ks, start, len, Q, Kx, V, Y, L);
+    k.attnBackward(lens.length, H, KV, hd, qs, ks, start, len, Q, Kx, V, Y, L, dY, dQ, dK, dV);
+    return [Y, L, dQ, dK, dV];
+  };
+  const a = run(jsKernels), b = run(native!);
+  a.forEach((x, i) => assert.ok(maxRelErr(b[i]!, x) < 1e-5, `output ${i}: ${maxRelErr(b[i]!, x)}`));
+
+  const B = 3, cap = 10, dl = Int32Array.from([1, 10, 4]);
+  const q = rand(B * qs), kc = rand(B * KV * cap * hd), vc = rand(B * KV * cap * hd);
+  const y1 = new Float32Array(B * qs), y2 = new Float32Array(B * qs);
+  jsKernels.attnDecode(B, H, KV, hd, cap, dl, q, kc, vc, y1);
+  native!.attnDecode(B, H, KV, hd, cap, dl, q, kc, vc, y2);
+  assert.ok(maxRelErr(y2, y1) < 1e-5);
+  assert.throws(() => native!.attnDecode(B, H, KV, hd, cap, Int32Array.from([0, 1, 1]), q, kc, vc, y2), /outside the cache/);
+});
+
+test("native RMSNorm, SwiGLU and RoPE (forward and backward) equal the TypeScript kernels", { skip: !native }, () => {
+  const N = 37, d = 24, heads = 3, hd = 8, P = 50;
+  const x = rand(N * d), w = rand(d), dy = rand(N * d);
+  const pos = Int32Array.from({ length: N }, (_, i) => (i * 7) % P);
+  const cos = Float32Array.from({ length: P * hd / 2 }, (_, i) => Math.cos(i * 0.1)), sin = Float32Array.from({ length: P * hd / 2 }, (_, i) => Math.sin(i * 0.1));
+  const run = (k: Kernels) => {
+    const y = new Float32Array(N * d), r = new Float32Array(N), dx = new Float32Array(N * d).fill(1), dw = new Float32Array(d).fill(2);
+    k.rmsNormForward(x, w, y, r, N, d, 1e-5);
+    k.rmsNormBackward(x, w, r, dy, dx, dw, N, d);
+    const m = new Float32Array(N * d), dg = new Float32Array(N * d), du = new Float32Array(N * d);
+    k.swigluForward(x, dy, m);
+    k.swigluBackward(x, dy, y, dg, du);
+    const rx = Float32Array.from(x), ri = Float32Array.from(x);
+    k.rope(rx, pos, N, heads, hd, cos, sin, false);
+    k.rope(ri, pos, N, heads, hd, cos, sin, false);
+    k.rope(ri, pos, N, heads, hd, cos, sin, true);
+    return { y, r, dx, dw, m, dg, du, rx, ri };
+  };
+  const a = run(jsKernels), b = run(native!);
+  for (const key of Object.keys(a) as (keyof typeof a)[]) assert.ok(maxRelErr(b[key], a[key]) < 1e-5, `${key}: ${maxRelErr(b[key], a[key])}`);
+  // The inverse rotation undoes the forward one.
+  assert.ok(maxRelErr(a.ri, x) < 1e-6);
+  assert.throws(() => native!.rope(Float32Array.from(x), Int32Array.from({ length: N }, () => P), N, heads, hd, cos, sin, false), /outside the table/);
+});

@@ -1,0 +1,46 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { extractAnswer } from "../../src/verify/index.js";
+
+test("boxed: the last box wins, nested braces are kept, \\fbox counts", () => {
+  assert.deepEqual(extractAnswer("First \\boxed{1}, then \\boxed{\\frac{a}{b^{2}}} done."), { answer: "\\frac{a}{b^{2}}", rule: "boxed" });
+  assert.deepEqual(extractAnswer("so \\fbox{42}"), { answer: "42", rule: "boxed" });
+  assert.deepEqual(extractAnswer("an escaped brace \\boxed{\\{1,2\\}}"), { answer: "\\{1,2\\}", rule: "boxed" });
+  assert.deepEqual(extractAnswer("no braces \\boxed 7 ok"), { answer: "7", rule: "boxed" });
+  // An unterminated last box falls back to the previous complete one.
+  assert.deepEqual(extractAnswer("\\boxed{3} and then \\boxed{4"), { answer: "3", rule: "boxed" });
+});
+
+test("boxed: allBoxes joins every top-level box for multi-part answers", () => {
+  const text = "(a) \\boxed{3} (b) \\boxed{\\boxed{5}} (c) \\boxed{x+1}";
+  assert.deepEqual(extractAnswer(text, { allBoxes: true }), { answer: "3, 5, x+1", rule: "boxed" });
+});
+
+test("gsm8k #### answers drop commas and dollar signs", () => {
+  assert.deepEqual(extractAnswer("She makes 9 * 2 = $18.\n#### $1,018"), { answer: "1018", rule: "gsm8k" });
+});
+
+test("final answer / the answer is phrases", () => {
+  assert.deepEqual(extractAnswer("Final Answer: The final answer is $\\frac{3}{4}$. I hope it is correct."), { answer: "\\frac{3}{4}", rule: "final_answer" });
+  assert.deepEqual(extractAnswer("Thus the final answer: 12 apples"), { answer: "12 apples", rule: "final_answer" });
+  assert.deepEqual(extractAnswer("So the answer is 17. Next we check."), { answer: "17", rule: "answer_is" });
+  assert.deepEqual(extractAnswer("Therefore, the answer is \\(2\\sqrt{3}\\)."), { answer: "2\\sqrt{3}", rule: "answer_is" });
+});
+
+test("math spans, bold, and the last-number fallback", () => {
+  assert.deepEqual(extractAnswer("We get \\[x = 4\\] and $y$ is free"), { answer: "x = 4", rule: "display_math" });
+  assert.deepEqual(extractAnswer("We get $$7$$"), { answer: "7", rule: "display_math" });
+  assert.deepEqual(extractAnswer("costs \\$5 and $x=2$ so $x^2 = 4$"), { answer: "x^2 = 4", rule: "inline_math" });
+  assert.deepEqual(extractAnswer("It is \\(\\pi\\) radians"), { answer: "\\pi", rule: "inline_math" });
+  assert.deepEqual(extractAnswer("The result is **Paris**"), { answer: "Paris", rule: "bold" });
+  assert.deepEqual(extractAnswer("3 apples plus 4 makes 1,234 in total"), { answer: "1234", rule: "last_number" });
+  assert.deepEqual(extractAnswer("value -2.5 here"), { answer: "-2.5", rule: "last_number" });
+  assert.equal(extractAnswer("value 7 here", { lastNumberFallback: false }), null);
+  assert.equal(extractAnswer("no digits at all"), null);
+});
+
+test("only the tail of very long text is searched", () => {
+  const text = "\\boxed{1}" + " filler".repeat(50_000) + " then 9";
+  assert.deepEqual(extractAnswer(text, { maxChars: 1000 }), { answer: "9", rule: "last_number" });
+  assert.deepEqual(extractAnswer(text, { maxChars: 1_000_000 }), { answer: "1", rule: "boxed" });
+});
