@@ -22,39 +22,62 @@
 #include <vector>
 
 // ------------------------------------------------------------------------------------------------ thread pool
-// A fixed pool: the calling thread plus (n - 1) workers. Workers spin briefly before sleeping, because the
-// decode loop issues many small parallel calls back to back and a condition-variable wake-up costs ~10-50 us.
+// A fixed pool: the calling thread plus (n - 1) workers, sharing each job as numbered chunks claimed from an
+// atomic counter. The caller works on chunks too and never waits for a worker that has not started: on a machine
+// shared with other processes a worker may be descheduled for a whole time slice, and a static split (each
+// thread owns half) then stalls the caller for milliseconds (measured: 2 threads 2x slower than 1 under load).
+// Workers spin briefly before sleeping, because decoding issues many small jobs back to back.
 namespace pool {
+
+struct Job {
+  const std::function<void(int, int)>* fn = nullptr;
+  int n = 0;
+  std::atomic<int> next{0};
+  std::atomic<int> done{0};
+};
 
 static int g_threads = 1;
 static std::vector<std::thread> g_workers;
 static std::mutex g_mu;
 static std::condition_variable g_cv;
 static std::atomic<uint64_t> g_gen{0};
-static std::atomic<int> g_pending{0};
-static const std::function<void(int, int)>* g_task = nullptr;
+static std::atomic<Job*> g_job{nullptr};
+static std::atomic<int> g_inside{0};
+static std::atomic<int> g_sleeping{0};
 static std::atomic<bool> g_stop{false};
+
+static inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+static void work(Job* j, int id) {
+  for (int c; (c = j->next.fetch_add(1)) < j->n;) {
+    (*j->fn)(c, id);
+    j->done.fetch_add(1);
+  }
+}
 
 static void worker_main(int id) {
   uint64_t seen = 0;
   for (;;) {
-    uint64_t gen;
     int spins = 0;
-    while ((gen = g_gen.load(std::memory_order_acquire)) == seen) {
-      if (g_stop.load()) return;
+    while (g_gen.load() == seen && !g_stop.load()) {
       if (++spins < 4000) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
         continue;
       }
       std::unique_lock<std::mutex> lk(g_mu);
+      g_sleeping.fetch_add(1);
       g_cv.wait(lk, [&] { return g_gen.load() != seen || g_stop.load(); });
+      g_sleeping.fetch_sub(1);
     }
     if (g_stop.load()) return;
-    seen = gen;
-    (*g_task)(id, g_threads);
-    g_pending.fetch_sub(1, std::memory_order_acq_rel);
+    seen = g_gen.load();
+    g_inside.fetch_add(1);
+    if (Job* j = g_job.load()) work(j, id);
+    g_inside.fetch_sub(1);
   }
 }
 
@@ -78,24 +101,31 @@ static void set_threads(int n) {
   for (int i = 1; i < n; i++) g_workers.emplace_back(worker_main, i);
 }
 
-// Runs task(id, n) on every thread (id 0 is the caller) and returns when all are done.
-static void run(const std::function<void(int, int)>& task, bool parallel = true) {
-  if (!parallel || g_threads == 1) {
-    task(0, 1);
+// Runs fn(chunk, thread id) for chunk = 0..n-1 across the pool and returns when all are done.
+static void chunks(int n, const std::function<void(int, int)>& fn, bool parallel = true) {
+  if (!parallel || g_threads == 1 || n <= 1) {
+    for (int c = 0; c < n; c++) fn(c, 0);
     return;
   }
-  g_task = &task;
-  g_pending.store(g_threads - 1, std::memory_order_release);
-  {
+  Job job;
+  job.fn = &fn;
+  job.n = n;
+  g_job.store(&job);
+  g_gen.fetch_add(1);
+  if (g_sleeping.load() > 0) {
     std::lock_guard<std::mutex> lk(g_mu);
-    g_gen.fetch_add(1, std::memory_order_acq_rel);
+    g_cv.notify_all();
   }
-  g_cv.notify_all();
-  task(0, g_threads);
-  while (g_pending.load(std::memory_order_acquire) != 0) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
+  work(&job, 0);
+  for (int spins = 0; job.done.load() < n;) {
+    if (++spins < 2000) cpu_relax();
+    else std::this_thread::yield();
+  }
+  // No worker may still hold a pointer to this job (on the caller's stack) once we return.
+  g_job.store(nullptr);
+  for (int spins = 0; g_inside.load() > 0;) {
+    if (++spins < 2000) cpu_relax();
+    else std::this_thread::yield();
   }
 }
 
@@ -123,13 +153,17 @@ static void pack_a(const float* A, int lda, bool tA, int i0, int mc, int k0, int
   for (int ip = 0; ip < mc; ip += MR) {
     int mr = std::min(MR, mc - ip);
     if (!tA) {
-      for (int r = 0; r < MR; r++) {
-        if (r < mr) {
-          const float* src = A + (size_t)(i0 + ip + r) * lda + k0;
-          for (int k = 0; k < kc; k++) out[k * MR + r] = src[k];
-        } else {
-          for (int k = 0; k < kc; k++) out[k * MR + r] = 0.f;
-        }
+      // k outer: the packed panel is written sequentially while MR row streams are read (measured faster than
+      // row by row, whose writes stride by MR floats).
+      const float* rows[MR];
+      for (int r = 0; r < MR; r++) rows[r] = A + (size_t)(i0 + ip + std::min(r, mr - 1)) * lda + k0;
+      if (mr == MR) {
+        for (int k = 0; k < kc; k++)
+#pragma GCC unroll 16
+          for (int r = 0; r < MR; r++) out[k * MR + r] = rows[r][k];
+      } else {
+        for (int k = 0; k < kc; k++)
+          for (int r = 0; r < MR; r++) out[k * MR + r] = r < mr ? rows[r][k] : 0.f;
       }
     } else {
       for (int k = 0; k < kc; k++) {
@@ -169,14 +203,15 @@ static void pack_b(const float* B, int ldb, bool tB, int k0, int kc, int j0, int
 }
 
 // acc: add into C (else overwrite). mr/nr < MR/NR at the edges go through a small buffer.
-static inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, int mr,
+// b advances by bs floats per k: NR for a packed panel, ldb when reading a row-major B in place.
+static inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, int bs, float* c, int ldc, int mr,
                                 int nr, bool acc) {
   vf c0[MR], c1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) c0[i] = c1[i] = (vf){};
   for (int k = 0; k < kc; k++) {
-    vf b0 = *(const vf*)(b);
-    vf b1 = *(const vf*)(b + VL);
+    vf b0 = *(const vfu*)(b);
+    vf b1 = *(const vfu*)(b + VL);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       float ai = a[i];
@@ -184,7 +219,7 @@ static inline void micro_kernel(int kc, const float* __restrict a, const float* 
       c1[i] += ai * b1;
     }
     a += MR;
-    b += NR;
+    b += bs;
   }
   if (mr == MR && nr == NR) {
 #pragma GCC unroll 16
@@ -234,6 +269,37 @@ static void gemm_block(const GemmArgs& g, int m0, int m1, int n0, int n1) {
   if (bufB.size() < needB + 16) bufB.resize(needB + 16);
   float* pa = (float*)(((uintptr_t)bufA.data() + 63) & ~(uintptr_t)63);
   float* pb = (float*)(((uintptr_t)bufB.data() + 63) & ~(uintptr_t)63);
+  // Few rows (decoding: one per sequence) and a row-major B: each B element is used only (m1 - m0) times, so
+  // packing B would cost as much as the product. Full-width panels are then read in place; a ragged last panel
+  // is still packed (reading it in place would run past the end of B's rows).
+  if (!g.tB && m1 - m0 <= MC) {
+    for (int pc = 0; pc < g.K; pc += KC) {
+      int kc = std::min(KC, g.K - pc);
+      bool acc = g.acc || pc > 0;
+      int mc = m1 - m0;
+      pack_a(g.A, g.lda, g.tA, m0, mc, pc, kc, pa);
+      for (int jr = n0; jr < n1; jr += NR) {
+        int nr = std::min(NR, n1 - jr);
+        const float* bp;
+        int bs;
+        if (nr == NR) {
+          bp = g.B + (size_t)pc * g.ldb + jr;
+          bs = g.ldb;
+        } else {
+          pack_b(g.B, g.ldb, false, pc, kc, jr, nr, pb);
+          bp = pb;
+          bs = NR;
+        }
+        for (int ir = 0; ir < mc; ir += MR) {
+          int mr = std::min(MR, mc - ir);
+          micro_kernel(kc, pa + (size_t)(ir / MR) * MR * kc, bp, bs, g.C + (size_t)(m0 + ir) * g.ldc + jr, g.ldc, mr, nr, acc);
+        }
+      }
+    }
+    if (g.K == 0 && !g.acc)
+      for (int i = m0; i < m1; i++) std::memset(g.C + (size_t)i * g.ldc + n0, 0, sizeof(float) * (n1 - n0));
+    return;
+  }
   for (int jc = n0; jc < n1; jc += NC) {
     int nc = std::min(NC, n1 - jc);
     for (int pc = 0; pc < g.K; pc += KC) {
@@ -248,7 +314,7 @@ static void gemm_block(const GemmArgs& g, int m0, int m1, int n0, int n1) {
           const float* bp = pb + (size_t)(jr / NR) * NR * kc;
           for (int ir = 0; ir < mc; ir += MR) {
             int mr = std::min(MR, mc - ir);
-            micro_kernel(kc, pa + (size_t)(ir / MR) * MR * kc, bp, g.C + (size_t)(ic + ir) * g.ldc + jc + jr, g.ldc, mr, nr, acc);
+            micro_kernel(kc, pa + (size_t)(ir / MR) * MR * kc, bp, NR, g.C + (size_t)(ic + ir) * g.ldc + jc + jr, g.ldc, mr, nr, acc);
           }
         }
       }
@@ -260,20 +326,19 @@ static void gemm_block(const GemmArgs& g, int m0, int m1, int n0, int n1) {
 
 static void gemm(const GemmArgs& g) {
   double flops = 2.0 * g.M * g.N * g.K;
-  bool par = flops > 2e5 && pool::g_threads > 1;
-  // Split the longer side of C between threads, in whole micro-tiles, so that every thread packs its own A and
-  // B blocks and nothing is shared but read-only inputs.
-  pool::run(
-      [&](int id, int n) {
-        if (g.M >= g.N) {
-          int tiles = (g.M + MR - 1) / MR;
-          int a = (int)((long)tiles * id / n) * MR, b = std::min(g.M, (int)((long)tiles * (id + 1) / n) * MR);
-          gemm_block(g, a, b, 0, g.N);
-        } else {
-          int tiles = (g.N + NR - 1) / NR;
-          int a = (int)((long)tiles * id / n) * NR, b = std::min(g.N, (int)((long)tiles * (id + 1) / n) * NR);
-          gemm_block(g, 0, g.M, a, b);
-        }
+  bool par = flops > 3e6 && pool::g_threads > 1; // below ~15 us of work a hand-off costs more than it saves
+  // Split the longer side of C into chunks of whole micro-tiles (twice as many as threads, so that the caller can
+  // take over a descheduled worker's share); every chunk packs its own A and B blocks and writes its own part of C.
+  bool byRows = g.M >= g.N;
+  int tiles = byRows ? (g.M + MR - 1) / MR : (g.N + NR - 1) / NR;
+  int n = par ? std::min(tiles, 2 * pool::g_threads) : 1;
+  pool::chunks(
+      n,
+      [&](int c, int) {
+        int step = byRows ? MR : NR, len = byRows ? g.M : g.N;
+        int a = (int)((long)tiles * c / n) * step, b = std::min(len, (int)((long)tiles * (c + 1) / n) * step);
+        if (byRows) gemm_block(g, a, b, 0, g.N);
+        else gemm_block(g, 0, g.M, a, b);
       },
       par);
 }
@@ -394,14 +459,14 @@ static void attn_backward_unit(const AttnDims& d, const float* Q, const float* K
   }
 }
 
-// Work units (row, kv-group) are dealt round-robin by a shared counter: rows differ in length (cost ~ T^2).
+// Work units (row, kv-group) are chunks of the pool (claimed dynamically: rows differ in length, cost ~ T^2).
 template <class F>
 static void for_units(int units, double cost, F f) {
-  std::atomic<int> next{0};
-  pool::run(
-      [&](int, int) {
-        std::vector<float> sc;
-        for (int u; (u = next.fetch_add(1)) < units;) f(u, sc);
+  pool::chunks(
+      units,
+      [&](int u, int) {
+        thread_local std::vector<float> sc;
+        f(u, sc);
       },
       cost > 1e5);
 }
@@ -413,15 +478,15 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
                         float* y) {
   int group = H / KV;
   float scale = 1.f / std::sqrt((float)hd);
-  std::atomic<int> next{0};
   double cost = 0;
   for (int b = 0; b < B; b++) cost += (double)len[b] * H * hd * 4;
-  pool::run(
-      [&](int, int) {
-        std::vector<float> scv(cap), accv(hd);
+  pool::chunks(
+      B,
+      [&](int b, int) {
+        thread_local std::vector<float> scv;
+        if (scv.size() < (size_t)cap + 4 * VL) scv.resize((size_t)cap + 4 * VL);
         float* __restrict sc = scv.data();
-        float* __restrict acc = accv.data();
-        for (int b; (b = next.fetch_add(1)) < B;) {
+        {
           int S = len[b];
           for (int h = 0; h < H; h++) {
             int g = h / group;
@@ -430,11 +495,33 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
             // positions accumulate as contiguous vector AXPYs instead of one short dot product per key.
             const float* kt = kc + ((size_t)b * KV + g) * cap * hd;
             const float* vb = vc + ((size_t)b * KV + g) * cap * hd;
-            for (int j = 0; j < S; j++) sc[j] = 0.f;
-            for (int i = 0; i < hd; i++) {
-              float qi = qh[i] * scale;
-              const float* __restrict kr = kt + (size_t)i * cap;
-              for (int j = 0; j < S; j++) sc[j] += qi * kr[j];
+            // Scores in register blocks of 4 vectors of positions (a loop over i inside), so the accumulators
+            // never round-trip through memory (a store-to-load chain per i measured 4x slower).
+            int j0 = 0;
+            for (; j0 + 4 * VL <= S; j0 += 4 * VL) {
+              vf s0 = {}, s1 = {}, s2 = {}, s3 = {};
+              for (int i = 0; i < hd; i++) {
+                float qi = qh[i];
+                const float* kr = kt + (size_t)i * cap + j0;
+                s0 += qi * *(const vfu*)(kr);
+                s1 += qi * *(const vfu*)(kr + VL);
+                s2 += qi * *(const vfu*)(kr + 2 * VL);
+                s3 += qi * *(const vfu*)(kr + 3 * VL);
+              }
+              *(vfu*)(sc + j0) = s0 * scale;
+              *(vfu*)(sc + j0 + VL) = s1 * scale;
+              *(vfu*)(sc + j0 + 2 * VL) = s2 * scale;
+              *(vfu*)(sc + j0 + 3 * VL) = s3 * scale;
+            }
+            for (; j0 + VL <= S; j0 += VL) {
+              vf s0 = {};
+              for (int i = 0; i < hd; i++) s0 += qh[i] * *(const vfu*)(kt + (size_t)i * cap + j0);
+              *(vfu*)(sc + j0) = s0 * scale;
+            }
+            for (; j0 < S; j0++) {
+              float a = 0.f;
+              for (int i = 0; i < hd; i++) a += qh[i] * kt[(size_t)i * cap + j0];
+              sc[j0] = a * scale;
             }
             float mx = -INFINITY;
             for (int j = 0; j < S; j++) mx = std::max(mx, sc[j]);
@@ -445,14 +532,33 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
               sum += e;
             }
             float inv = 1.f / sum;
-            for (int i = 0; i < hd; i++) acc[i] = 0.f;
-            for (int j = 0; j < S; j++) {
-              const float* __restrict v = vb + (size_t)j * hd;
-              float p = sc[j];
-              for (int i = 0; i < hd; i++) acc[i] += p * v[i];
-            }
             float* yh = y + (size_t)b * H * hd + h * hd;
-            for (int i = 0; i < hd; i++) yh[i] = acc[i] * inv;
+            int i0 = 0;
+            for (; i0 + 2 * VL <= hd; i0 += 2 * VL) {
+              // Two positions per iteration into separate accumulators: the FMA latency chain is then half as long.
+              vf a0 = {}, a1 = {}, b0 = {}, b1 = {};
+              int j = 0;
+              for (; j + 2 <= S; j += 2) {
+                const float* v = vb + (size_t)j * hd + i0;
+                float p = sc[j], q2 = sc[j + 1];
+                a0 += p * *(const vfu*)(v);
+                a1 += p * *(const vfu*)(v + VL);
+                b0 += q2 * *(const vfu*)(v + hd);
+                b1 += q2 * *(const vfu*)(v + hd + VL);
+              }
+              for (; j < S; j++) {
+                const float* v = vb + (size_t)j * hd + i0;
+                a0 += sc[j] * *(const vfu*)(v);
+                a1 += sc[j] * *(const vfu*)(v + VL);
+              }
+              *(vfu*)(yh + i0) = (a0 + b0) * inv;
+              *(vfu*)(yh + i0 + VL) = (a1 + b1) * inv;
+            }
+            for (; i0 < hd; i0++) {
+              float a = 0.f;
+              for (int j = 0; j < S; j++) a += sc[j] * vb[(size_t)j * hd + i0];
+              yh[i0] = a * inv;
+            }
           }
         }
       },
@@ -460,15 +566,18 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
 }
 
 // ------------------------------------------------------------------------------------------------ elementwise layers
-// Split [0, n) into contiguous chunks, one per thread (only when the work is large enough to pay for the wake-up).
+// Split [0, n) into contiguous chunks, two per thread (only when the work is large enough to pay for the wake-up).
 template <class F>
 static void parallel_range(int n, double cost, F f) {
-  pool::run(
-      [&](int id, int nt) {
-        int a = (int)((long)n * id / nt), b = (int)((long)n * (id + 1) / nt);
+  bool par = cost > 5e5 && pool::g_threads > 1;
+  int nc = par ? std::min(n, 2 * pool::g_threads) : 1;
+  pool::chunks(
+      nc,
+      [&](int c, int id) {
+        int a = (int)((long)n * c / nc), b = (int)((long)n * (c + 1) / nc);
         if (b > a) f(a, b, id);
       },
-      cost > 2e5);
+      par);
 }
 
 static void rmsnorm_fwd(const float* x, const float* w, float* y, float* r, int N, int d, float eps) {

@@ -2,7 +2,7 @@
 // issue names: NeMo-Skills' sandbox, whose "python" path starts a fresh `python3 -c <code>` process per request
 // (measured here directly, without its Flask layer, so the peer is flattered). Also: one cold Pyodide start (what a
 // run would cost without warm workers), per-run latency, and the same snippets over HTTP through serve-sandbox's
-// handler. The machine is shared, so the load average is printed. Run: npm run bench sandbox [-- --n 400]
+// handler. The machine is shared, so the load average is printed. Run: npm run bench sandbox [-- --n=400 --workers=2]
 import { loadavg } from "node:os";
 import { readFileSync } from "node:fs";
 import { spawn, execFileSync } from "node:child_process";
@@ -81,6 +81,22 @@ for (let round = 0; round < 3; round++) {
 const sandboxCpuRate = (3 * N) / (cpuSeconds().self - c0);
 const sandboxRate = pct(rates, 0.5);
 console.log(`sandbox, ${WORKERS} warm workers, 3 rounds of ${N}: median ${f1(sandboxRate)} exec/s (best ${f1(Math.max(...rates))}); ${f1(sandboxCpuRate)} exec per CPU-second; per-run latency p50 ${f1(pct(lat, 0.5))} ms, p90 ${f1(pct(lat, 0.9))} ms; ${failed} not completed`);
+
+// Replacing a killed worker (starts from the first worker's memory snapshot): kill one, time until a run on a
+// fresh worker completes, with every other worker kept busy so the run must wait for the replacement.
+{
+  const restarts: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const busy = Array.from({ length: WORKERS - 1 }, () => sb.run("import time\ntime.sleep(2)"));
+    const killed = await sb.run("while True:\n    try:\n        while True: pass\n    except BaseException: pass", { timeoutMs: 100 });
+    const t = performance.now();
+    const r = await sb.run("print(1)");
+    restarts.push(performance.now() - t);
+    await Promise.all(busy);
+    if (killed.status !== "timeout" || r.stdout !== "1\n") throw new Error("restart measurement went wrong");
+  }
+  console.log(`replacing a killed worker (from snapshot): median ${f1(pct(restarts, 0.5))} ms until the next run completes (3 kills)`);
+}
 
 // The same through HTTP (loopback, keep-alive via fetch).
 const server = createSandboxServer(sb);

@@ -6,9 +6,11 @@
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { answersEqual, verify } from "../../src/verify/index.js";
+import { VerifierPool } from "../../src/verify/pool.js";
 
 const PEER = { name: "Math-Verify 0.8 (quoted)", checksPerSec: 50, p50Ms: 3, p99Ms: 170 };
 const PASSES = Number(process.env.BENCH_PASSES ?? 7);
+const WARMUP = 10;
 
 const FILE = new URL("../../../shared/data/qwen_rm_maj_example/math_cot_100.jsonl", import.meta.url);
 const pairs: [string, string][] = [];
@@ -53,10 +55,10 @@ function median(xs: number[]): number {
 }
 
 function run(label: string, items: [string, string][], f: (g: string, p: string) => unknown): PassStats {
-  for (let w = 0; w < 3; w++) pass(items, f); // warm-up: JIT
+  for (let w = 0; w < WARMUP; w++) pass(items, f); // warm-up: JIT tiers settle
   const passes: PassStats[] = [];
   for (let k = 0; k < PASSES; k++) passes.push(pass(items, f));
-  console.log(`\n${label}: ${items.length} checks x ${PASSES} passes (after 3 warm-up passes), one thread`);
+  console.log(`\n${label}: ${items.length} checks x ${PASSES} passes (after ${WARMUP} warm-up passes), one thread`);
   for (const [k, s] of passes.entries()) {
     console.log(`  pass ${k + 1}: ${s.perSec.toFixed(0).padStart(7)} checks/s (${s.perCpuSec.toFixed(0).padStart(7)} per CPU-second)   p50 ${s.p50.toFixed(4)} ms   p99 ${s.p99.toFixed(4)} ms   max ${s.max.toFixed(3)} ms`);
   }
@@ -72,3 +74,16 @@ const vStats = run("verify(gt, full response)  [extraction + parse + compare]", 
 console.log(`\npeer ${PEER.name}: ~${PEER.checksPerSec} checks/s, p50 ${PEER.p50Ms} ms, p99 ~${PEER.p99Ms} ms (quoted figures for the same kind of check)`);
 console.log(`answersEqual: ${(eqStats.perSec / PEER.checksPerSec).toFixed(0)}x the peer's throughput (goal >= 100x); p99 ${eqStats.p99.toFixed(3)} ms vs goal <= 5 ms: ${eqStats.perSec >= 5000 && eqStats.p99 <= 5 ? "MET" : "NOT MET"}`);
 console.log(`verify (with extraction): ${(vStats.perSec / PEER.checksPerSec).toFixed(0)}x the peer's throughput; p99 ${vStats.p99.toFixed(3)} ms`);
+
+// Several cores: the worker pool on the full responses, repeated so that start-up is amortised.
+const threads = Number(process.env.BENCH_THREADS ?? cpus().length);
+if (threads > 1) {
+  const jobs = Array.from({ length: 20 }, () => responses.map(([gold, pred]) => ({ gold, pred }))).flat();
+  const pool = new VerifierPool({ threads });
+  await pool.verifyMany(jobs.slice(0, 2000)); // warm-up (worker start, JIT)
+  const t0 = performance.now();
+  await pool.verifyMany(jobs);
+  const ms = performance.now() - t0;
+  await pool.close();
+  console.log(`\nVerifierPool, ${threads} threads: ${jobs.length} verify() calls in ${ms.toFixed(0)} ms = ${((jobs.length / ms) * 1000).toFixed(0)} checks/s (${((jobs.length / ms) * 1000 / PEER.checksPerSec).toFixed(0)}x the peer's single-process figure)`);
+}

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { createOpenAISampler, resolveOpenAIConfig } from "../engine/openai.js";
+import { openRewardModel, openSampler } from "../engine/open.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
 import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../eval/prompts.js";
@@ -14,6 +15,7 @@ import { renderReport, type ReportTable } from "../eval/report-html.js";
 import { QWEN_FIELDS, readScoreFile, scoreProblems, type ScoreSummary } from "../eval/score-file.js";
 import { verifierGrader } from "../eval/verifier-grader.js";
 import type { EvalSummary } from "../eval/metrics.js";
+import type { Sampler } from "../engine/types.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { numberFlag, parseFlags, type CommandModule } from "./command.js";
@@ -31,7 +33,8 @@ benchmark:
 model (OpenAI-compatible server; flags win over TRIMER_BASE_URL / OPENAI_BASE_URL, TRIMER_API_KEY, TRIMER_MODEL):
   --url URL             e.g. http://localhost:8000/v1   (--base-url is the same)
   --model M  --api-key K  --concurrency N (default 16)
-  --checkpoint DIR      a trimer checkpoint (embedded engine: not wired yet)
+  --checkpoint DIR      a trimer checkpoint instead (embedded engine; default prompt: the raw question, as trained)
+  --reward-model DIR    a trimer reward-model checkpoint (score head): adds rm@k
 sampling:
   --k N (default 8)  --temperature T (default 0.6)  --top-p P (default 0.95)  --max-tokens N (default 4096)
   --seed S (default 0)  --stop STR (repeatable)  --batch N problems per sampler call (default 16)
@@ -62,6 +65,7 @@ const OPTIONS = {
   "api-key": { type: "string" },
   concurrency: { type: "string" },
   checkpoint: { type: "string" },
+  "reward-model": { type: "string" },
   k: { type: "string" },
   temperature: { type: "string" },
   "top-p": { type: "string" },
@@ -189,7 +193,6 @@ function scoreNotes(s: ScoreSummary): string[] {
 
 async function benchMode(v: Record<string, unknown>): Promise<number> {
   const bench = v.bench as string;
-  if (typeof v.checkpoint === "string") throw new UsageError("--checkpoint (the embedded engine) is not wired into trimer eval yet; use --url with an OpenAI-compatible server");
   const fields = {
     question: (v["question-field"] as string | undefined) ?? "question",
     answer: (v["answer-field"] as string | undefined) ?? "answer",
@@ -201,21 +204,34 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
   const limit = numberFlag(v.limit as string | undefined, "limit", 0, true);
   if (limit > 0) problems = problems.slice(0, limit);
 
-  const format = (v.format as string | undefined) ?? "chat";
+  const local = typeof v.checkpoint === "string";
+  if (local && (v.url !== undefined || v["base-url"] !== undefined)) throw new UsageError("give --checkpoint or --url, not both");
+  const format = (v.format as string | undefined) ?? (local ? "completion" : "chat");
   if (format !== "chat" && format !== "completion") throw new UsageError(`--format must be chat or completion, got "${format}"`);
   const prompt: PromptOptions = defaultPromptOptions(format);
+  // The embedded pipeline trains on the bare question (no template, no instruction): evaluate it the same way.
+  if (local && format === "completion") Object.assign(prompt, { template: "{question}", instruction: "" });
   if (typeof v.system === "string") prompt.system = v.system;
   if (typeof v.template === "string") prompt.template = v.template.replace(/\\n/g, "\n");
   if (typeof v.instruction === "string") prompt.instruction = v.instruction;
   if (typeof v["few-shot"] === "string") prompt.fewShot = readFewShot(v["few-shot"]);
 
-  let cfg: ReturnType<typeof resolveOpenAIConfig>;
-  try {
-    cfg = resolveOpenAIConfig({ baseUrl: (v.url ?? v["base-url"]) as string | undefined, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  let sampler: Sampler;
+  let modelLabel: string;
+  if (local) {
+    sampler = (await openSampler({ checkpoint: v.checkpoint as string })).sampler;
+    modelLabel = `checkpoint ${v.checkpoint as string}`;
+  } else {
+    let cfg: ReturnType<typeof resolveOpenAIConfig>;
+    try {
+      cfg = resolveOpenAIConfig({ baseUrl: (v.url ?? v["base-url"]) as string | undefined, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    sampler = createOpenAISampler({ ...cfg, concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true) });
+    modelLabel = `${cfg.baseUrl} ${cfg.model}`;
   }
-  const sampler = createOpenAISampler({ ...cfg, concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true) });
+  const rewardModel = typeof v["reward-model"] === "string" ? await openRewardModel(v["reward-model"]) : undefined;
   const k = numberFlag(v.k as string | undefined, "k", 8, true);
   const maxTokens = numberFlag(v["max-tokens"] as string | undefined, "max-tokens", 4096, true);
   const out = (v.out as string | undefined) ?? join("runs", `eval-${basename(bench).replace(/\.jsonl$/, "")}`);
@@ -223,9 +239,10 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
   const tokenLimits = intList(v["token-limits"] as string | undefined, "token-limits");
   const result = await runEval({
     bench,
-    model: `${cfg.baseUrl} ${cfg.model}`,
+    model: modelLabel,
     problems,
     sampler,
+    ...(rewardModel ? { rewardModel } : {}),
     grader: verifierGrader(),
     prompt,
     sampling: {

@@ -4,12 +4,13 @@
 // summary: counts, accuracy, and accuracy by extraction rule.
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { parseFlags, type CommandModule } from "./command.js";
+import { parseFlags, numberFlag, type CommandModule } from "./command.js";
 import { optionsFromFlags } from "./verify.js";
 import { UsageError, InputError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { progress } from "../util/progress.js";
 import { extractAnswer, verify, type Verdict, type VerifyOptions } from "../verify/index.js";
+import { VerifierPool } from "../verify/pool.js";
 
 const USAGE = `usage: trimer grade FILE.jsonl --gold-field G --pred-field P [--out OUT.jsonl] [options]
 
@@ -22,6 +23,7 @@ options:
   --gold-extract         the gold field is a worked solution: extract its final answer first (e.g. GSM8K "#### N")
   --out FILE             write the graded lines here (atomically: the file appears complete or not at all)
   --quiet                no progress output
+  --threads N            verify on N worker threads (default 1: in this thread)
   --all-boxes, --no-last-number, --timeout-ms N, --rel-tol X, --interval-for-inequality   as in trimer verify`;
 
 export const summary = "grade a JSONL file of model outputs against gold answers";
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       "gold-extract": { type: "boolean" },
       out: { type: "string" },
       quiet: { type: "boolean" },
+      threads: { type: "string" },
       "all-boxes": { type: "boolean" },
       "no-last-number": { type: "boolean" },
       "timeout-ms": { type: "string" },
@@ -72,7 +75,9 @@ export async function main(argv: string[]): Promise<number> {
     throw new InputError(`cannot read ${file}: ${(e as Error).message}`);
   }
   const opts = optionsFromFlags(v);
-  const { summary: s, output } = await gradeFile(file, size, { goldField, predField, goldExtract: v["gold-extract"] ?? false, opts, quiet: v.quiet ?? false, keepOutput: v.out !== undefined });
+  const threads = numberFlag(v.threads, "threads", 1, true);
+  if (threads < 1) throw new UsageError("--threads must be at least 1");
+  const { summary: s, output } = await gradeFile(file, size, { goldField, predField, goldExtract: v["gold-extract"] ?? false, opts, quiet: v.quiet ?? false, keepOutput: v.out !== undefined, threads });
   if (v.out !== undefined) await writeFileAtomic(v.out, output);
   console.log(formatSummary(s, v.out));
   return s.graded === 0 && s.badLines > 0 ? 1 : 0;
@@ -85,84 +90,124 @@ interface GradeSettings {
   opts: VerifyOptions;
   quiet: boolean;
   keepOutput: boolean;
+  threads: number;
 }
+
+/** One parsed input line, waiting for its verdicts. */
+interface Pending {
+  obj: Record<string, unknown>;
+  gold: string;
+  preds: string[];
+  single: boolean;
+}
+
+/** Lines graded together: one batch of work for the worker pool (and the unit of progress output). */
+const CHUNK_LINES = 256;
 
 async function gradeFile(file: string, size: number, g: GradeSettings): Promise<{ summary: GradeSummary; output: Buffer[] }> {
   const s: GradeSummary = { lines: 0, badLines: 0, graded: 0, correct: 0, byRule: {}, byStatus: {} };
   const output: Buffer[] = [];
   const bar = progress(`grade ${file}`, size, { silent: g.quiet });
+  const pool = g.threads > 1 ? new VerifierPool({ threads: g.threads }) : null;
   const bad = (lineNo: number, why: string): void => {
     s.badLines++;
     if (s.badLines <= MAX_REPORTED_BAD) process.stderr.write(`${file}:${lineNo}: ${why} (line skipped)\n`);
     else if (s.badLines === MAX_REPORTED_BAD + 1) process.stderr.write(`${file}: more bad lines; counting them silently\n`);
   };
-  const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-  let lineNo = 0;
-  for await (const line of rl) {
-    lineNo++;
-    bar.tick(Buffer.byteLength(line) + 1, s.graded ? `acc ${((100 * s.correct) / s.graded).toFixed(1)}%` : undefined);
-    if (line.trim() === "") continue;
-    s.lines++;
-    if (line.length > MAX_LINE_CHARS) {
-      bad(lineNo, `line longer than ${MAX_LINE_CHARS} characters`);
-      continue;
+  let chunk: Pending[] = [];
+  let chunkBytes = 0;
+  const flush = async (): Promise<void> => {
+    const jobs = chunk.flatMap((c) => c.preds.map((pred) => ({ gold: c.gold, pred })));
+    const verdicts = pool ? await pool.verifyMany(jobs, g.opts) : jobs.map((j) => verify(j.gold, j.pred, g.opts));
+    let k = 0;
+    for (const c of chunk) {
+      const vs = verdicts.slice(k, k + c.preds.length);
+      k += c.preds.length;
+      record(s, vs);
+      if (g.keepOutput) output.push(Buffer.from(JSON.stringify(resultLine(c, vs)) + "\n"));
     }
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line);
-    } catch (e) {
-      bad(lineNo, `not valid JSON: ${(e as Error).message}`);
-      continue;
+    bar.tick(chunkBytes, s.graded ? `acc ${((100 * s.correct) / s.graded).toFixed(1)}%` : undefined);
+    chunk = [];
+    chunkBytes = 0;
+  };
+  try {
+    const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+    let lineNo = 0;
+    for await (const line of rl) {
+      lineNo++;
+      chunkBytes += Buffer.byteLength(line) + 1;
+      const p = parseLine(line, lineNo, g, bad);
+      if (p === "blank") continue;
+      s.lines++;
+      if (p === null) continue;
+      chunk.push(p);
+      if (chunk.length >= CHUNK_LINES) await flush();
     }
-    if (rec === null || typeof rec !== "object" || Array.isArray(rec)) {
-      bad(lineNo, "not a JSON object");
-      continue;
-    }
-    const obj = rec as Record<string, unknown>;
-    const goldRaw = obj[g.goldField];
-    if (typeof goldRaw !== "string" && typeof goldRaw !== "number") {
-      bad(lineNo, `field "${g.goldField}" is ${goldRaw === undefined ? "missing" : "not a string or number"}`);
-      continue;
-    }
-    let gold = String(goldRaw);
-    if (g.goldExtract) {
-      const ex = extractAnswer(gold, g.opts);
-      if (!ex) {
-        bad(lineNo, `no final answer found in field "${g.goldField}"`);
-        continue;
-      }
-      gold = ex.answer;
-    }
-    const predRaw = obj[g.predField];
-    const preds = Array.isArray(predRaw) ? predRaw : [predRaw];
-    if (preds.length === 0 || preds.some((p) => typeof p !== "string" && typeof p !== "number")) {
-      bad(lineNo, `field "${g.predField}" is ${predRaw === undefined ? "missing" : "not a string, number or list of them"}`);
-      continue;
-    }
-    const verdicts: Verdict[] = preds.map((p) => verify(gold, String(p), g.opts));
-    for (const vd of verdicts) {
-      s.graded++;
-      if (vd.equal) s.correct++;
-      const rule = vd.rule ?? "none";
-      const r = (s.byRule[rule] ??= { graded: 0, correct: 0 });
-      r.graded++;
-      if (vd.equal) r.correct++;
-      s.byStatus[vd.status] = (s.byStatus[vd.status] ?? 0) + 1;
-    }
-    if (g.keepOutput) {
-      const one = !Array.isArray(predRaw);
-      const out = {
-        ...obj,
-        correct: one ? verdicts[0]!.equal : verdicts.map((x) => x.equal),
-        extracted: one ? verdicts[0]!.extracted : verdicts.map((x) => x.extracted),
-        rule: one ? verdicts[0]!.rule : verdicts.map((x) => x.rule),
-        status: one ? verdicts[0]!.status : verdicts.map((x) => x.status),
-      };
-      output.push(Buffer.from(JSON.stringify(out) + "\n"));
-    }
+    await flush();
+  } finally {
+    await pool?.close();
   }
   bar.done(`${s.graded} graded`);
   return { summary: s, output };
+}
+
+/** A line → its gold answer and predictions, or null (reported as bad), or "blank". */
+function parseLine(line: string, lineNo: number, g: GradeSettings, bad: (lineNo: number, why: string) => void): Pending | null | "blank" {
+  if (line.trim() === "") return "blank";
+  if (line.length > MAX_LINE_CHARS) {
+    bad(lineNo, `line longer than ${MAX_LINE_CHARS} characters`);
+    return null;
+  }
+  let rec: unknown;
+  try {
+    rec = JSON.parse(line);
+  } catch (e) {
+    bad(lineNo, `not valid JSON: ${(e as Error).message}`);
+    return null;
+  }
+  if (rec === null || typeof rec !== "object" || Array.isArray(rec)) {
+    bad(lineNo, "not a JSON object");
+    return null;
+  }
+  const obj = rec as Record<string, unknown>;
+  const goldRaw = obj[g.goldField];
+  if (typeof goldRaw !== "string" && typeof goldRaw !== "number") {
+    bad(lineNo, `field "${g.goldField}" is ${goldRaw === undefined ? "missing" : "not a string or number"}`);
+    return null;
+  }
+  let gold = String(goldRaw);
+  if (g.goldExtract) {
+    const ex = extractAnswer(gold, g.opts);
+    if (!ex) {
+      bad(lineNo, `no final answer found in field "${g.goldField}"`);
+      return null;
+    }
+    gold = ex.answer;
+  }
+  const predRaw = obj[g.predField];
+  const preds = Array.isArray(predRaw) ? predRaw : [predRaw];
+  if (preds.length === 0 || preds.some((p) => typeof p !== "string" && typeof p !== "number")) {
+    bad(lineNo, `field "${g.predField}" is ${predRaw === undefined ? "missing" : "not a string, number or list of them"}`);
+    return null;
+  }
+  return { obj, gold, preds: preds.map(String), single: !Array.isArray(predRaw) };
+}
+
+function record(s: GradeSummary, verdicts: Verdict[]): void {
+  for (const vd of verdicts) {
+    s.graded++;
+    if (vd.equal) s.correct++;
+    const r = (s.byRule[vd.rule ?? "none"] ??= { graded: 0, correct: 0 });
+    r.graded++;
+    if (vd.equal) r.correct++;
+    s.byStatus[vd.status] = (s.byStatus[vd.status] ?? 0) + 1;
+  }
+}
+
+/** The input fields plus the verdict; list-valued when the prediction field was a list. */
+function resultLine(c: Pending, vs: Verdict[]): Record<string, unknown> {
+  const pick = <T>(f: (v: Verdict) => T): T | T[] => (c.single ? f(vs[0]!) : vs.map(f));
+  return { ...c.obj, correct: pick((v) => v.equal), extracted: pick((v) => v.extracted), rule: pick((v) => v.rule), status: pick((v) => v.status) };
 }
 
 function pct(a: number, b: number): string {

@@ -5,14 +5,18 @@ import type { CommandModule } from "./command.js";
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   // Keep sorted. Each helper adds its own line.
+  curate: () => import("./curate.js"),
   data: () => import("./data.js"),
   eval: () => import("./eval.js"),
   export: () => import("./export.js"),
+  generate: () => import("./generate.js"),
   grade: () => import("./grade.js"),
   model: () => import("./model.js"),
   run: () => import("./run.js"),
+  serve: () => import("./serve.js"),
   "serve-reward": () => import("./serve-reward.js"),
   "serve-sandbox": () => import("./serve-sandbox.js"),
+  solve: () => import("./solve.js"),
   verify: () => import("./verify.js"),
 };
 

@@ -156,6 +156,7 @@ class CharTokenizer implements Tokenizer {
     for (const id of ids) {
       const piece = this.pieces[id];
       if (piece === undefined) throw new Error(`tokenizer: id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+      // <pad> never renders: it fills batch rows and is not text.
       if (id < this.nSpecial && (opts.skipSpecial || id === this.pad)) continue;
       s += piece;
     }

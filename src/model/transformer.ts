@@ -86,6 +86,12 @@ export interface KVCache {
   cap: number;
   k: Float32Array[];
   v: Float32Array[];
+  /**
+   * Transposed copies ([in, out]) of the weight matrices, taken when the cache is created: with only B rows per
+   * decoding step, packing [out, in] weights for the SGEMM dominates (measured 1.45x slower at B = 32).
+   * A snapshot: the cache decodes with the weights of the moment it was created.
+   */
+  wT: Map<string, Float32Array>;
 }
 
 export class Transformer {
@@ -341,7 +347,16 @@ export class Transformer {
   newCache(B: number, cap: number): KVCache {
     const size = B * this.KV * cap * this.hd;
     const L = this.config.num_hidden_layers;
-    return { B, cap, k: Array.from({ length: L }, () => new Float32Array(size)), v: Array.from({ length: L }, () => new Float32Array(size)) };
+    const wT = new Map<string, Float32Array>();
+    for (const [name, t] of this.params) {
+      if (t.shape.length !== 2 || name === "score.weight") continue;
+      if (name === "model.embed_tokens.weight" && !this.config.tie_word_embeddings) continue;
+      const [rows, cols] = t.shape as [number, number];
+      const out = new Float32Array(rows * cols), src = t.data;
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
+      wT.set(name, out);
+    }
+    return { B, cap, k: Array.from({ length: L }, () => new Float32Array(size)), v: Array.from({ length: L }, () => new Float32Array(size)), wT };
   }
 
   /** Prefill: runs the prompts (row b -> cache slot b) and returns each row's last-position logits [rows * V]. */
@@ -375,6 +390,7 @@ export class Transformer {
     }
     this.ensureRope(maxPos + 1);
     const E = this.p("model.embed_tokens.weight");
+    const wT = (name: string) => cache.wT.get(name)!;
     const x = new Float32Array(B * d);
     for (let b = 0; b < B; b++) x.set(E.subarray(tokens[b]! * d, tokens[b]! * d + d), b * d);
     const h = new Float32Array(B * d), r = new Float32Array(B), q = new Float32Array(B * d), kk = new Float32Array(B * kvd);
@@ -386,9 +402,9 @@ export class Transformer {
     for (let l = 0; l < this.config.num_hidden_layers; l++) {
       const n = layerParameterNames(l);
       K.rmsNormForward(x, this.p(n.inputNorm), h, r, B, d, eps);
-      K.gemm(false, true, B, d, d, h, d, this.p(n.q), d, q, d, false);
-      K.gemm(false, true, B, kvd, d, h, d, this.p(n.k), d, kk, kvd, false);
-      K.gemm(false, true, B, kvd, d, h, d, this.p(n.v), d, vv, kvd, false);
+      K.gemm(false, false, B, d, d, h, d, wT(n.q), d, q, d, false);
+      K.gemm(false, false, B, kvd, d, h, d, wT(n.k), kvd, kk, kvd, false);
+      K.gemm(false, false, B, kvd, d, h, d, wT(n.v), kvd, vv, kvd, false);
       this.rope(q, pos, B, H, false);
       this.rope(kk, pos, B, KV, false);
       const kc = cache.k[l]!, vc = cache.v[l]!, cap = cache.cap;
@@ -411,16 +427,16 @@ export class Transformer {
         }
         K.attnDecode(B, H, KV, hd, cap, len, q, ck, cv, att);
       }
-      K.gemm(false, true, B, d, d, att, d, this.p(n.o), d, x, d, true);
+      K.gemm(false, false, B, d, d, att, d, wT(n.o), d, x, d, true);
       K.rmsNormForward(x, this.p(n.postNorm), h, r, B, d, eps);
-      K.gemm(false, true, B, f, d, h, d, this.p(n.gate), d, g, f, false);
-      K.gemm(false, true, B, f, d, h, d, this.p(n.up), d, u, f, false);
+      K.gemm(false, false, B, f, d, h, d, wT(n.gate), f, g, f, false);
+      K.gemm(false, false, B, f, d, h, d, wT(n.up), f, u, f, false);
       K.swigluForward(g, u, g);
-      K.gemm(false, true, B, d, f, g, f, this.p(n.down), f, x, d, true);
+      K.gemm(false, false, B, d, f, g, f, wT(n.down), d, x, d, true);
     }
     K.rmsNormForward(x, this.p("model.norm.weight"), h, r, B, d, eps);
     const logits = new Float32Array(B * V);
-    K.gemm(false, true, B, V, d, h, d, this.headWeight(), d, logits, V, false);
+    K.gemm(false, false, B, V, d, h, d, wT(this.config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight"), V, logits, V, false);
     return logits;
   }
 

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { PipelineConfig } from "./config.js";
 import { Artifacts } from "./artifacts.js";
-import { loadEngine, newTokenizer } from "./engines.js";
+import { loadEngine, newTokenizer, parameterCount } from "./engines.js";
 import { runGrpo, peakRssMb } from "../train/grpo/grpo.js";
 import { curriculum, grpoProblems, lrFn, GRADE, type StageContext } from "./stages.js";
 
@@ -17,6 +17,12 @@ export interface BetaProbe {
   meanSampleSeconds: number;
   /** Peak RSS right after loading the model(s), before the first step. */
   loadedRssMb: number;
+  /**
+   * Model state held, counted exactly: the policy's weights, gradients and two AdamW moments (4 copies), plus the
+   * reference's weights when β > 0. At this scale the process baseline (the runtime itself) dwarfs the models in
+   * RSS; this column shows the part the reference adds.
+   */
+  modelStateMb: number;
 }
 
 /** Runs inside the child: `trimer run --probe-beta B --policy DIR --out DIR` (internal flags of `trimer run`). */
@@ -40,6 +46,7 @@ export async function probeBeta(cfg: PipelineConfig, outDir: string, policyDir: 
     meanStepSeconds: timed.reduce((a, l) => a + l.stepSeconds, 0) / timed.length,
     meanSampleSeconds: timed.reduce((a, l) => a + l.sampleSeconds, 0) / timed.length,
     loadedRssMb,
+    modelStateMb: ((4 * parameterCount(policy) + (reference ? parameterCount(reference) : 0)) * 4) / 2 ** 20,
   };
 }
 

@@ -48,3 +48,10 @@ function copyTensors(t: TensorMap): TensorMap {
   for (const [k, v] of t) if (k !== "score.weight") out.set(k, { shape: [...v.shape], data: new Float32Array(v.data) });
   return out;
 }
+
+/** Number of float32 parameters the engine holds. */
+export function parameterCount(e: LocalEngine): number {
+  let n = 0;
+  for (const t of e.model.parameters().values()) n += t.data.length;
+  return n;
+}

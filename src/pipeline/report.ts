@@ -9,6 +9,8 @@ export interface Report {
   holdoutProblems: number;
   rows: Row[];
   greedy: Row[];
+  /** Greedy accuracy on the dev split: what the presets were tuned on (never the held-out set). */
+  dev: Row[];
   scaling: MultiAgentResult["scaling"];
   tokenSweep: { limit: number; accuracy: number; meanTokens: number }[];
   rewardModel: RewardModelResult;
@@ -37,6 +39,10 @@ export function renderMarkdown(r: Report): string {
   for (const row of r.rows) L.push(`| ${LABELS[row.name] ?? row.name} | ${pct(row.accuracy)} | ${num(row.meanTokens)} |`);
   L.push("", "Greedy decoding (one sample, T 0):", "", "| model | accuracy | mean tokens |", "|---|---|---|");
   for (const row of r.greedy) L.push(`| ${row.name} | ${pct(row.accuracy)} | ${num(row.meanTokens)} |`);
+  if (r.dev.length) {
+    L.push("", "Dev split (greedy; the set presets were tuned on — disjoint from the held-out set):", "", "| model | accuracy | mean tokens |", "|---|---|---|");
+    for (const row of r.dev) L.push(`| ${row.name} | ${pct(row.accuracy)} | ${num(row.meanTokens)} |`);
+  }
   L.push("", "Agent scaling (GRPO policy, TriMER's agent table; reward-model rerank vs votes):", "");
   L.push("| agents | rerank | majority | weighted vote | tokens / problem |", "|---|---|---|---|---|");
   for (const s of r.scaling) L.push(`| ${s.agents} | ${pct(s.rerank)} | ${pct(s.majority)} | ${pct(s.weighted)} | ${num(s.tokens)} |`);
@@ -45,8 +51,8 @@ export function renderMarkdown(r: Report): string {
   const rm = r.rewardModel;
   L.push("", `Reward model: pairwise accuracy ${pct(rm.pairwiseAccuracy)} on ${rm.heldoutPairs} held-out pairs (trained on ${rm.trainPairs} pairs, ${rm.referencePairs} of them with a reference solution as the chosen side; policy samples ${pct(rm.policySampleAccuracy)} correct).`);
   if (r.beta.length) {
-    L.push("", "GRPO β = 0 vs β > 0 (same steps, separate processes):", "", "| β | peak RSS (MB) | RSS after loading (MB) | mean step (s) |", "|---|---|---|---|");
-    for (const b of r.beta) L.push(`| ${b.beta} | ${num(b.peakRssMb)} | ${num(b.loadedRssMb)} | ${b.meanStepSeconds.toFixed(3)} |`);
+    L.push("", "GRPO β = 0 vs β > 0 (same steps, separate processes):", "", "| β | model state (MB) | peak RSS (MB) | mean step (s) |", "|---|---|---|---|");
+    for (const b of r.beta) L.push(`| ${b.beta} | ${b.modelStateMb.toFixed(2)} | ${num(b.peakRssMb)} | ${b.meanStepSeconds.toFixed(3)} |`);
   }
   L.push("", "Stage times (s): " + Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", "), "");
   return L.join("\n");

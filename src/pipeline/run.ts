@@ -79,8 +79,10 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
     const holdout = problemSet(cfg.seed, STREAMS.holdout, cfg.data.holdoutSize, "holdout", cfg.data.evalDifficulties, ["low"]);
     const ev = cfg.eval;
     const engines: Record<string, string> = { base: model("student-base", "context-extension"), distilled: distilledDir, grpo: grpoDir };
+    const devSet = problemSet(cfg.seed, STREAMS.dev, cfg.data.devSize, "dev", cfg.data.evalDifficulties, ["low"]);
     const rows: Row[] = [];
     const greedy: Row[] = [];
+    const dev: Row[] = [];
     let sweep: Report["tokenSweep"] = [];
     for (const [name, dir] of Object.entries(engines)) {
       let engine: LocalEngine | null = null;
@@ -96,6 +98,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
         return r.row;
       });
       greedy.push(g);
+      dev.push(await cached(ctx, `${name}-dev`, async () =>
+        (await evalSampler(ctx, `${name}-dev`, (await get()).sampler(), devSet, { temperature: 0, topP: 1, samples: 1, maxTokens: ev.maxTokens, seed: 0 })).row));
       if (name === "grpo") sweep = ev.tokenLimits.map((limit) => ({ limit, accuracy: g.extra![`sweep_${limit}`]!, meanTokens: g.extra![`sweepTokens_${limit}`]! }));
     }
     const ma = await cached<MultiAgentResult>(ctx, "agents", async () =>
@@ -104,7 +108,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
     const beta = await cached<BetaProbe[]>(ctx, "beta", async () =>
       cfg.betaComparison.steps > 0 ? compareBeta(art.root, grpoDir, [0, cfg.betaComparison.beta]) : []);
     const report: Report = {
-      preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, scaling: ma.scaling,
+      preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, dev, scaling: ma.scaling,
       tokenSweep: sweep, rewardModel: rmResult as RewardModelResult, beta, stageSeconds: {},
     };
     return report;

@@ -108,6 +108,7 @@ export class PythonSandbox {
   private nextId = 1;
   private closed = false;
   private startError: Error | null = null;
+  private snapshot: Uint8Array | null = null;
 
   private constructor(
     private readonly timeoutMs: number,
@@ -125,9 +126,11 @@ export class PythonSandbox {
       positive(opts.graceMs, "graceMs", 500, false),
     );
     const n = positive(opts.workers, "workers", 2, true);
-    const ready = Array.from({ length: n }, () => sb.spawn());
     try {
-      await Promise.all(ready);
+      // The first worker starts from scratch and hands back a memory snapshot; the others (and every replacement
+      // of a killed worker later) start from that snapshot, ~5× faster.
+      await sb.spawn(true);
+      await Promise.all(Array.from({ length: n - 1 }, () => sb.spawn()));
     } catch (e) {
       await sb.close();
       throw e;
@@ -182,9 +185,11 @@ export class PythonSandbox {
     return this.slots.length;
   }
 
-  private spawn(): Promise<void> {
+  private spawn(makeSnapshot = false): Promise<void> {
     const interrupt = new SharedArrayBuffer(4);
     const settings: WorkerSettings = { indexDir: pyodideDir(), wasmMemoryMb: this.memoryMb, interrupt };
+    if (this.snapshot) settings.snapshot = this.snapshot;
+    else if (makeSnapshot) settings.makeSnapshot = true;
     const worker = new Worker(workerEntry(), {
       workerData: settings,
       env: {}, // an empty copy of process.env: the host's secrets never enter the thread
@@ -224,6 +229,8 @@ export class PythonSandbox {
             job[m.stream] += m.text;
             if (m.truncated) job.truncated = true;
           }
+        } else if (m.type === "snapshot") {
+          this.snapshot = m.data;
         } else if (m.type === "audit") {
           slot.audits.shift()?.(m.report);
         } else if (m.type === "done") {
@@ -232,12 +239,19 @@ export class PythonSandbox {
       });
       worker.on("error", (e: Error) => {
         // Out of JS heap, a crash inside the thread: the host lives on, the program is reported killed.
-        if (!slot.ready) reject(new Error(`PythonSandbox: a worker failed to start: ${e.message}`));
+        if (!slot.ready) {
+          this.startError = new Error(`PythonSandbox: a worker failed to start: ${e.message}`);
+          reject(this.startError);
+        }
         if (slot.job) this.finish(slot, slot.job.timedOut ? "timeout" : "killed", `sandbox: worker stopped: ${e.message}\n`);
         this.replace(slot);
       });
       worker.on("exit", () => {
-        if (!slot.ready) reject(new Error("PythonSandbox: a worker exited during start-up"));
+        if (!slot.ready) {
+          // Not retried: a worker that cannot start once will not start the next time either.
+          this.startError = new Error("PythonSandbox: a worker exited during start-up");
+          reject(this.startError);
+        }
         if (slot.job) this.finish(slot, slot.job.timedOut ? "timeout" : "killed", "sandbox: worker exited\n");
         this.replace(slot);
       });
@@ -325,6 +339,7 @@ export class PythonSandbox {
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
     this.slots.splice(i, 1);
+    for (const answer of slot.audits.splice(0)) answer({ globalsLeft: ["(worker exited before answering)"], probes: [] });
     slot.worker.removeAllListeners();
     slot.worker.on("error", () => {}); // a late error from a retired worker is expected and harmless
     if (this.closed || this.startError) {

@@ -95,6 +95,19 @@ export function denyWasmImports(): void {
 export const NEUTERED_BUILTINS: readonly string[] = [
   "node:child_process", "node:fs", "node:fs/promises", "node:net", "node:tls", "node:dgram", "node:dns",
   "node:http", "node:https", "node:http2", "node:vm", "node:inspector", "node:module", "node:os", "node:cluster",
+  // A fresh, unlocked thread; V8 flags; WASI with host preopens; reading host fds; the test runner spawns processes.
+  "node:worker_threads", "node:v8", "node:wasi", "node:repl", "node:readline", "node:tty", "node:test",
+  "node:trace_events",
+];
+
+/**
+ * Methods of this thread's `process` object that reach the host (signals, native addons, internal bindings, any
+ * built-in module by name). Only these: Node's own internals call other methods (nextTick, emitWarning …).
+ */
+export const NEUTERED_PROCESS_METHODS: readonly string[] = [
+  "kill", "_kill", "dlopen", "binding", "_linkedBinding", "getBuiltinModule", "chdir", "umask", "abort",
+  "setuid", "setgid", "seteuid", "setegid", "setgroups", "initgroups", "_debugProcess", "_debugEnd",
+  "openStdin", "setSourceMapsEnabled", "loadEnvFile",
 ];
 
 /**
@@ -104,6 +117,15 @@ export const NEUTERED_BUILTINS: readonly string[] = [
  * its own files through `fs`).
  */
 export function neuterBuiltins(load: (name: string) => unknown): void {
+  const proc = load("node:process") as Record<string, unknown>;
+  for (const key of NEUTERED_PROCESS_METHODS) {
+    if (typeof proc[key] !== "function") continue;
+    try {
+      Object.defineProperty(proc, key, {
+        value: function neutered() { refuse(`process.${key}()`); }, writable: false, configurable: false,
+      });
+    } catch { /* non-configurable: left, but `process` itself is unreachable after lock-down */ }
+  }
   for (const name of NEUTERED_BUILTINS) {
     let mod: unknown;
     try { mod = load(name); } catch { continue; }
@@ -118,8 +140,10 @@ export function neuterBuiltins(load: (name: string) => unknown): void {
   }
 }
 
+const REFUSAL = "is disabled in the trimer sandbox";
+
 function refuse(what: string): never {
-  throw new EvalError(`${what} is disabled in the trimer sandbox`);
+  throw new EvalError(`${what} ${REFUSAL}`);
 }
 
 /**
@@ -214,12 +238,14 @@ export function globalsLeft(): string[] {
  */
 export function auditLockdown(load: (name: string) => unknown): { name: string; works: boolean }[] {
   const g = globalThis as Record<string, unknown>;
+  // A capability "works" when calling it ran the real thing: it returned a value, or failed with any error other
+  // than the sandbox's own refusal (an ENOENT from a live fs.readFileSync still means fs is live).
   const attempt = (name: string, fn: () => unknown): { name: string; works: boolean } => {
     try {
       const r = fn();
       return { name, works: r !== undefined && r !== null && r !== false };
-    } catch {
-      return { name, works: false };
+    } catch (e) {
+      return { name, works: !(e instanceof Error && e.message.includes(REFUSAL)) };
     }
   };
   const mod = (name: string) => load(name) as Record<string, (...a: unknown[]) => unknown>;
@@ -230,16 +256,24 @@ export function auditLockdown(load: (name: string) => unknown): { name: string; 
     attempt("globalThis.WebSocket", () => g.WebSocket),
     attempt("globalThis.eval", () => g.eval),
     attempt("globalThis.Function", () => g.Function),
-    attempt("function.constructor('return process')", () => {
+    attempt("function.constructor('return 1')", () => {
       const F = (function () {}).constructor as (src: string) => () => unknown;
-      return F("return process")();
+      return F("return 1")();
     }),
     attempt("async function.constructor", () => {
       const F = (async function () {}).constructor as (src: string) => unknown;
       return F("return 1");
     }),
+    attempt("generator function.constructor", () => {
+      const F = (function* () {}).constructor as (src: string) => unknown;
+      return F("yield 1");
+    }),
     attempt("Error.prepareStackTrace settable", () => {
-      (Error as unknown as Record<string, unknown>).prepareStackTrace = () => "x";
+      try {
+        (Error as unknown as Record<string, unknown>).prepareStackTrace = () => "x";
+      } catch {
+        return false; // non-writable: strict-mode assignment throws
+      }
       return (Error as unknown as Record<string, unknown>).prepareStackTrace !== undefined;
     }),
     attempt("fs.readFileSync via a leaked require", () => mod("node:fs").readFileSync!("/etc/hostname")),
@@ -247,5 +281,13 @@ export function auditLockdown(load: (name: string) => unknown): { name: string; 
     attempt("child_process.spawnSync via a leaked require", () => mod("node:child_process").spawnSync!("true")),
     attempt("net.connect via a leaked require", () => mod("node:net").connect!(9, "127.0.0.1")),
     attempt("vm.runInThisContext via a leaked require", () => mod("node:vm").runInThisContext!("process")),
+    attempt("new Worker via a leaked require", () => {
+      const W = (load("node:worker_threads") as { Worker: new (src: string, o: object) => unknown }).Worker;
+      return new W("1", { eval: true });
+    }),
+    attempt("process.kill via a leaked require", () => mod("node:process").kill!(0, 0) === true),
+    attempt("process.binding via a leaked require", () => mod("node:process").binding!("spawn_sync")),
+    attempt("process.dlopen via a leaked require", () => { mod("node:process").dlopen!({}, "/nonexistent.node"); return true; }),
+    attempt("v8.setFlagsFromString via a leaked require", () => { mod("node:v8").setFlagsFromString!("--allow-natives-syntax"); return true; }),
   ];
 }

@@ -9,6 +9,12 @@ export interface WorkerSettings {
   wasmMemoryMb: number;
   /** Int32Array view target: the host writes 2 (SIGINT) at index 0 to interrupt the running program. */
   interrupt: SharedArrayBuffer;
+  /**
+   * Pyodide memory snapshot taken right after a clean start (before any setup or untrusted code): a worker given
+   * one starts in well under a second instead of several. The first worker makes it (`makeSnapshot`).
+   */
+  snapshot?: Uint8Array;
+  makeSnapshot?: boolean;
 }
 
 /** Host → worker: run one program in a fresh namespace. */
@@ -38,6 +44,12 @@ export interface AuditReport {
 export interface AuditMessage {
   type: "audit";
   report: AuditReport;
+}
+
+/** Worker → host: the snapshot asked for by `makeSnapshot`, sent before "ready". */
+export interface SnapshotMessage {
+  type: "snapshot";
+  data: Uint8Array;
 }
 
 /** Worker → host, once after start-up and lock-down. */
@@ -74,4 +86,4 @@ export interface StartErrorMessage {
   message: string;
 }
 
-export type WorkerMessage = AuditMessage | ReadyMessage | OutputMessage | DoneMessage | StartErrorMessage;
+export type WorkerMessage = SnapshotMessage | AuditMessage | ReadyMessage | OutputMessage | DoneMessage | StartErrorMessage;

@@ -154,9 +154,16 @@ def _trimer_run(code):
             _stderr.write(f"{type(e).__name__}\n")
         outcome = "error"
     del main
-    _flush()
     if _main_module is not None:
         sys.modules["__main__"] = _main_module
-    _restore()
+    # The host's interrupt (timeout, output limit) may land during clean-up; it is sent once, so a second pass
+    # finishes the job.
+    for _attempt in range(3):
+        try:
+            _flush()
+            _restore()
+            break
+        except KeyboardInterrupt:
+            outcome = "interrupted" if outcome == "completed" else outcome
     return outcome
 `;

@@ -20,6 +20,7 @@ interface PyodideLike {
   setStdin(opts: { error: boolean }): void;
   setStderr(opts: { write: (buf: Uint8Array) => number; isatty?: boolean }): void;
   unregisterJsModule(name: string): void;
+  makeMemorySnapshot(): Uint8Array;
   FS: { filesystems: Record<string, unknown> };
 }
 
@@ -27,11 +28,16 @@ const port = parentPort;
 if (!port) throw new Error("sandbox worker must run in a worker thread");
 const settings = workerData as WorkerSettings;
 const send = (m: WorkerMessage): void => port.postMessage(m);
+const now = performance.now.bind(performance); // taken before lock-down swaps `performance` for a stand-in
+
+/** Output is sent to the host at least this often (ms) while a program prints, so a killed program keeps it. */
+const SEND_EVERY_MS = 20;
 
 /** Output of the current run: counted against the limit, streamed to the host in pieces. */
 class OutputSink {
   private used = 0;
   private pending: { stream: "stdout" | "stderr"; text: string } | null = null;
+  private lastSent = -Infinity;
   private decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   truncated = false;
   constructor(private readonly id: number, private readonly limit: number, private readonly stop: () => void) {}
@@ -53,7 +59,9 @@ class OutputSink {
     if (this.truncated) {
       this.flush(); // the host must have everything now: a program that ignores the stop is killed, not asked
       this.stop();
-    } else if (this.pending.text.length >= 4096) {
+    } else if (this.pending.text.length >= 4096 || now() - this.lastSent >= SEND_EVERY_MS) {
+      // Batched for speed (a print loop makes one message per 4 KB or per 20 ms, not per line), yet prompt: the
+      // first write of a run goes out at once, and a program killed for its timeout loses at most 20 ms of output.
       this.flush();
     }
     return bytes.length;
@@ -65,6 +73,7 @@ class OutputSink {
         type: "output", id: this.id, stream: this.pending.stream, text: this.pending.text, truncated: this.truncated,
       };
       send(m);
+      this.lastSent = now();
     }
     this.pending = null;
   }
@@ -95,7 +104,15 @@ async function start(): Promise<Handlers> {
     stderr: quiet,
     packages: [],
     checkAPIVersion: true,
+    _makeSnapshot: settings.makeSnapshot === true,
+    ...(settings.snapshot ? { _loadSnapshot: settings.snapshot } : {}),
   });
+  delete settings.snapshot; // 30 MB this thread no longer needs
+  if (settings.makeSnapshot) {
+    // Pristine interpreter, nothing of ours or of any program in it yet. Sent as a copy (structured clone), never
+    // a view of this thread's wasm memory.
+    send({ type: "snapshot", data: py.makeMemorySnapshot() });
+  }
   py.setStdout({ write: (b) => (sink ? sink.write("stdout", b) : b.length), isatty: false });
   py.setStderr({ write: (b) => (sink ? sink.write("stderr", b) : b.length), isatty: false });
   py.setInterruptBuffer(interrupt);
@@ -131,7 +148,8 @@ async function start(): Promise<Handlers> {
       // The runner catches every Python exception, so reaching here means the interpreter itself broke (wasm stack
       // overflow, a late interrupt during clean-up …): report it and let the host replace this worker.
       fatal = true;
-      const text = `sandbox: the interpreter failed: ${e instanceof Error ? e.message.split("\n").slice(-3).join(" ") : String(e)}\n`;
+      const why = e instanceof Error ? e.message.split("\n").slice(-3).join(" ") : String(e);
+      const text = `sandbox: the Python interpreter aborted (${why}); its worker is being replaced\n`;
       sink.write("stderr", new TextEncoder().encode(text));
     }
     if (outputLimitHit) outcome = "output-limit";

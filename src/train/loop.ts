@@ -82,7 +82,9 @@ export async function trainLoop(o: LoopOptions, start = resumeStep(o.checkpointD
     const loss = tokSum > 0 ? lossSum / tokSum : 0;
     last = { loss, tokens: tokSum, metrics: agg };
     const dt = (performance.now() - ts) / 1000;
-    metrics?.append({ step, loss, lr, tokens: seqTokens, seconds: dt, ...agg, ...opt.metrics, ...(o.extraMetrics?.(step) ?? {}) });
+    // The loop's own fields last: the engine's metrics carry an optimizer `step` and `lr` of their own.
+    const { step: optimizerStep, ...optMetrics } = opt.metrics;
+    metrics?.append({ ...agg, ...optMetrics, ...(o.extraMetrics?.(step) ?? {}), optimizerStep, step, loss, lr, tokens: seqTokens, seconds: dt });
     bar.tick(1, `loss ${loss.toFixed(4)} ${Math.round(seqTokens / Math.max(dt, 1e-9))} tok/s`);
     if (o.checkpointDir && o.checkpointEvery && (step + 1) % o.checkpointEvery === 0 && step + 1 < o.steps) {
       await saveProgress(o.trainer, o.checkpointDir, step + 1);

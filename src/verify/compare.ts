@@ -44,12 +44,18 @@ export function numEqual(x: Num, y: Num, relTol: number): boolean {
   return diff <= relTol * scale + ABS_TOL;
 }
 
-function randomPoint(vars: string[], rng: ReturnType<typeof createRng>): Map<string, Q.Rational> {
+/**
+ * A random rational point. Even tries spread over [−97, 97] (a wide range makes a false polynomial identity
+ * improbable); odd tries stay inside (−1, 1), the domain of arcsin/arccos, so such expressions still get points.
+ */
+function randomPoint(vars: string[], rng: ReturnType<typeof createRng>, k: number): Map<string, Q.Rational> {
   const env = new Map<string, Q.Rational>();
   for (const v of vars) {
+    const q = rng.int(2, 13);
+    const lim = k % 2 === 0 ? 97 : q - 1;
     let p = 0;
-    while (p === 0) p = rng.int(-97, 97);
-    env.set(v, Q.rat(BigInt(p), BigInt(rng.int(1, 13))));
+    while (p === 0) p = rng.int(-lim, lim);
+    env.set(v, Q.rat(BigInt(p), BigInt(q)));
   }
   return env;
 }
@@ -82,7 +88,7 @@ export function exprEqual(a: Expr, c: Expr, st: CompareSettings, b: Budget): Tri
   let ok = 0;
   for (let k = 0; k < TRIES && ok < MIN_POINTS; k++) {
     b.tick();
-    const env = randomPoint(vars, rng);
+    const env = randomPoint(vars, rng, k);
     const x = evaluate(a, env, b);
     const y = evaluate(c, env, b);
     if (!x || !y) continue;
@@ -229,7 +235,7 @@ function equationEqual(g: MathValue & { kind: "equation" }, p: MathValue & { kin
   const zero = (x: Num) => numEqual(x, { q: Q.ZERO }, st.relTol);
   for (let k = 0; k < TRIES && ok < MIN_POINTS; k++) {
     b.tick();
-    const env = randomPoint(vars, rng);
+    const env = randomPoint(vars, rng, k);
     const x = evaluate(d1, env, b);
     const y = evaluate(d2, env, b);
     if (!x || !y) continue;
@@ -304,9 +310,14 @@ export function compareValues(g: MathValue, p: MathValue, st: CompareSettings, b
         if (p.kind === "interval") return g.items.length === 2 ? compareValues(asInterval(g), p, st, b) : false;
         if (p.kind === "matrix") return matrixVsTuple(p, g, st, b);
         if (p.kind === "relation" && g.items.length === 2) return compareValues(asInterval(g), p, st, b);
+        if (p.kind === "union" && g.items.length === 2) return compareValues(asInterval(g), p, st, b);
         return false;
       case "interval":
         if (p.kind === "interval") return intervalEqual(g, p, st, b);
+        if (p.kind === "union") {
+          const pm = mergeIntervals(p.items, st, b);
+          return pm ? orderedEqual([g], pm, st, b) : false;
+        }
         if (p.kind === "tuple") return p.items.length === 2 ? compareValues(g, asInterval(p), st, b) : false;
         if (p.kind === "relation" && st.allowIntervalForInequality) {
           const ps = relationToSet(p, b);
@@ -314,7 +325,13 @@ export function compareValues(g: MathValue, p: MathValue, st: CompareSettings, b
         }
         return false;
       case "union":
-        if (p.kind === "union") return unorderedEqual(g.items.map(asInterval), p.items.map(asInterval), st, b);
+        if (p.kind === "union" || p.kind === "interval") {
+          // Merged, sorted interval lists: (0,1] ∪ (1,2) is (0,2). Without numeric endpoints, item by item.
+          const gm = mergeIntervals(g.items, st, b);
+          const pm = mergeIntervals(p.kind === "union" ? p.items : [p], st, b);
+          if (gm && pm) return orderedEqual(gm, pm, st, b);
+          return p.kind === "union" ? unorderedEqual(g.items.map(asInterval), p.items.map(asInterval), st, b) : false;
+        }
         if (p.kind === "relation" && st.allowIntervalForInequality) {
           const ps = relationToSet(p, b);
           return ps ? compareValues(g, ps, st, b) : false;
@@ -354,4 +371,53 @@ function equationVsExpr(eq: MathValue & { kind: "equation" }, v: MathValue & { k
   if (eq.lhs.t === "var") return exprEqual(eq.rhs, v.expr, st, b);
   if (eq.rhs.t === "var") return exprEqual(eq.lhs, v.expr, st, b);
   return false;
+}
+
+interface Span {
+  lo: number;
+  hi: number;
+  v: MathValue & { kind: "interval" };
+}
+
+/** A real endpoint value (±∞ allowed); null when it has variables or is not real. */
+function endpoint(e: Expr, b: Budget): number | null {
+  const inf = infinitySign(e);
+  if (inf !== 0) return inf * Infinity;
+  if (containsInfinity(e, b) || varsOf([e], b).length > 0) return null;
+  const v = evaluate(e, new Map(), b);
+  if (!v) return null;
+  const c = toComplex(v);
+  return Math.abs(c.im) <= ABS_TOL ? c.re : null;
+}
+
+/**
+ * A union of intervals as sorted, merged intervals; null when an endpoint is not a real number (or an item is not
+ * an interval). Overlapping intervals merge, and so do touching ones when the shared end is closed on either side.
+ */
+export function mergeIntervals(items: readonly MathValue[], st: CompareSettings, b: Budget): MathValue[] | null {
+  const spans: Span[] = [];
+  for (const raw of items) {
+    const it = asInterval(raw);
+    if (it.kind !== "interval") return null;
+    const lo = endpoint(it.lo, b);
+    const hi = endpoint(it.hi, b);
+    if (lo === null || hi === null) return null;
+    spans.push({ lo, hi, v: it });
+  }
+  spans.sort((x, y) => x.lo - y.lo || Number(y.v.loClosed) - Number(x.v.loClosed));
+  const out: Span[] = [];
+  for (const sp of spans) {
+    b.tick();
+    const last = out[out.length - 1];
+    const touching = last !== undefined && numEqual({ c: { re: last.hi, im: 0 } }, { c: { re: sp.lo, im: 0 } }, st.relTol);
+    if (last && (sp.lo < last.hi || (touching && (last.v.hiClosed || sp.v.loClosed)))) {
+      if (sp.hi > last.hi || (sp.hi === last.hi && sp.v.hiClosed)) {
+        last.hi = sp.hi;
+        last.v = { ...last.v, hi: sp.v.hi, hiClosed: sp.v.hiClosed };
+      }
+    } else {
+      out.push({ ...sp });
+    }
+  }
+  return out.map((x) => x.v);
 }

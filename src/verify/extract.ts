@@ -156,6 +156,9 @@ function answerSpan(rest: string, budget: Budget): string | null {
   let line = rest;
   const nl = line.indexOf("\n");
   if (nl >= 0) line = line.slice(0, nl);
+  // Minerva's "The final answer is 5 I hope it is correct" (sometimes without the period).
+  const hope = line.search(/\s+I hope\b/);
+  if (hope >= 0) line = line.slice(0, hope);
   // End of sentence: ". " followed by a capital or the end ("I hope it is correct.").
   const stop = line.search(/\.\s+(?=[A-Z])|\.\s*$/);
   if (stop >= 0) line = line.slice(0, stop);

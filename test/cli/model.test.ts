@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/model.js";
+import { main, recordDatum, recordData, windowData } from "../../src/cli/model.js";
+import { mathTokenizer } from "../../src/model/tokenizer.js";
 import { readSafetensors } from "../../src/model/safetensors.js";
 
 const TINY = { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, intermediate_size: 32,
@@ -107,5 +108,33 @@ test("bad flags and bad data are reported clearly", async () => {
     await assert.rejects(main(["frobnicate"]), /unknown subcommand "frobnicate"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("JSONL records become rows with the prompt masked; an epoch visits every record once", async () => {
+  const tok = mathTokenizer();
+  const qa = recordDatum(tok, { question: "1+1?", answer: "2" }, 64, "f:1");
+  assert.deepEqual(qa.tokens, [tok.bos, ...tok.encode("1+1?"), ...tok.encode("2"), tok.eos]);
+  // targets: 4 prompt characters predicted from bos.. get weight 0; "2" and eos weigh 1
+  assert.deepEqual(qa.weights, [0, 0, 0, 0, 1, 1]);
+  const chat = recordDatum(tok, { messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "yo" }] }, 64, "f:2");
+  const user = tok.tokenId("<|user|>")!, asst = tok.tokenId("<|assistant|>")!;
+  assert.deepEqual(chat.tokens, [tok.bos, user, ...tok.encode("hi"), tok.eos, asst, ...tok.encode("yo"), tok.eos]);
+  // trained targets: "y", "o" and the closing eos (predicted from asst, "y", "o")
+  assert.deepEqual(chat.weights, [0, 0, 0, 0, 0, 1, 1, 1]);
+  const text = recordDatum(tok, { text: "abcdef" }, 4, "f:3");
+  assert.equal(text.tokens.length, 4);
+  assert.throws(() => recordDatum(tok, { messages: [{ role: "bot", content: "x" }] }, 64, "f:4"), /f:4: messages\[0\] must be/);
+  assert.throws(() => recordDatum(tok, [1], 64, "f:5"), /f:5: expected a JSON object/);
+
+  const rows = Array.from({ length: 10 }, (_, i) => ({ tokens: [1, i + 3], weights: [1] }));
+  const data = recordData(rows, 5);
+  const epoch = [0, 1, 2, 3, 4].flatMap((s) => data.batch(s, 2).map((d) => d.tokens[1]));
+  assert.deepEqual([...epoch].sort((a, b) => a! - b!), [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(data.batch(3, 2), recordData(rows, 5).batch(3, 2)); // a pure function of (seed, step)
+  const win = windowData([...Array(100).keys()], 8, 1).batch(0, 3);
+  for (const r of win) {
+    assert.equal(r.tokens.length, 8);
+    assert.deepEqual(r.tokens, r.tokens.map((_, i) => r.tokens[0]! + i)); // contiguous windows of the stream
   }
 });

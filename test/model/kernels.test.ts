@@ -70,13 +70,15 @@ test("native attention forward, backward and decode equal the TypeScript kernels
   const a = run(jsKernels), b = run(native!);
   a.forEach((x, i) => assert.ok(maxRelErr(b[i]!, x) < 1e-5, `output ${i}: ${maxRelErr(b[i]!, x)}`));
 
-  const B = 3, cap = 10, dl = Int32Array.from([1, 10, 4]);
-  const q = rand(B * qs), kc = rand(B * KV * cap * hd), vc = rand(B * KV * cap * hd);
-  const y1 = new Float32Array(B * qs), y2 = new Float32Array(B * qs);
-  jsKernels.attnDecode(B, H, KV, hd, cap, dl, q, kc, vc, y1);
-  native!.attnDecode(B, H, KV, hd, cap, dl, q, kc, vc, y2);
-  assert.ok(maxRelErr(y2, y1) < 1e-5);
-  assert.throws(() => native!.attnDecode(B, H, KV, hd, cap, Int32Array.from([0, 1, 1]), q, kc, vc, y2), /outside the cache/);
+  // Decode: lengths and head size exercise the native kernel's vector blocks (64 and 16 positions, 32 dims)
+  // and their scalar tails.
+  const B = 4, cap = 150, dhd = 40, dqs = H * dhd, dl = Int32Array.from([1, 150, 77, 13]);
+  const q = rand(B * dqs), kc = rand(B * KV * cap * dhd), vc = rand(B * KV * cap * dhd);
+  const y1 = new Float32Array(B * dqs), y2 = new Float32Array(B * dqs);
+  jsKernels.attnDecode(B, H, KV, dhd, cap, dl, q, kc, vc, y1);
+  native!.attnDecode(B, H, KV, dhd, cap, dl, q, kc, vc, y2);
+  assert.ok(maxRelErr(y2, y1) < 1e-5, `decode: ${maxRelErr(y2, y1)}`);
+  assert.throws(() => native!.attnDecode(B, H, KV, dhd, cap, Int32Array.from([0, 1, 1, 1]), q, kc, vc, y2), /outside the cache/);
 });
 
 test("native RMSNorm, SwiGLU and RoPE (forward and backward) equal the TypeScript kernels", { skip: !native }, () => {

@@ -47,15 +47,31 @@ after(async () => {
   console.log(`# adversarial attempts: ${attempts}`);
 });
 
-/** Runs one attempt; the program prints ESCAPED only if it got what it was after. */
-async function attempt(code: string, timeoutMs?: number): Promise<RunResult> {
-  attempts++;
-  const r = await sb.run(code, timeoutMs ? { timeoutMs } : {});
+/** Checks one result: the program prints ESCAPED only if it got what it was after. */
+function assertContained(code: string, r: RunResult): void {
   const all = r.stdout + r.stderr;
   assert.ok(!all.includes("ESCAPED"), `escaped:\n${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   assert.ok(!all.includes(SECRET), `read the host secret file:\n${code}`);
   assert.ok(!all.includes(ENV_SECRET), `read the host environment:\n${code}`);
+}
+
+/** Runs one attempt on one worker. */
+async function attempt(code: string, timeoutMs?: number): Promise<RunResult> {
+  attempts++;
+  const r = await sb.run(code, timeoutMs ? { timeoutMs } : {});
+  assertContained(code, r);
   return r;
+}
+
+/**
+ * Runs one attempt on every worker at once (the first worker starts from scratch, the others from its memory
+ * snapshot: both kinds must hold). Returns the first result; all are checked.
+ */
+async function attemptEverywhere(code: string): Promise<RunResult> {
+  attempts++;
+  const results = await Promise.all(Array.from({ length: sb.size }, () => sb.run(code)));
+  for (const r of results) assertContained(code, r);
+  return results[0]!;
 }
 
 async function hostStillServes(): Promise<void> {
@@ -66,14 +82,14 @@ async function hostStillServes(): Promise<void> {
 // ---- host file system ------------------------------------------------------------------------------------------
 
 test("host file: open() of an absolute host path", async () => {
-  const r = await attempt(`print(open(${JSON.stringify(secretFile)}).read())`);
+  const r = await attemptEverywhere(`print(open(${JSON.stringify(secretFile)}).read())`);
   assert.equal(r.status, "error");
   assert.match(r.stderr, /FileNotFoundError/);
 });
 
 test("host file: path traversal, os.open, pathlib, io.FileIO", async () => {
   const rel = "../".repeat(12) + secretFile.replace(/^\//, "");
-  await attempt([
+  await attemptEverywhere([
     "import os, io, pathlib",
     `for p in [${JSON.stringify(rel)}, '/proc/self/root' + ${JSON.stringify(secretFile)}, '//' + ${JSON.stringify(secretFile)}]:`,
     "    for read in (lambda p: open(p).read(), lambda p: pathlib.Path(p).read_text(), lambda p: io.FileIO(p).read().decode(),",
@@ -86,7 +102,7 @@ test("host file: path traversal, os.open, pathlib, io.FileIO", async () => {
 });
 
 test("host file: listing the host's directories finds nothing of the host", async () => {
-  const r = await attempt([
+  const r = await attemptEverywhere([
     "import os",
     `print(os.path.exists(${JSON.stringify(dir)}), os.path.exists('/etc/passwd'), os.path.exists('/work'), os.path.exists('/usr/bin'))`,
     "print(sorted(os.listdir('/')))",
@@ -98,7 +114,7 @@ test("host file: listing the host's directories finds nothing of the host", asyn
 });
 
 test("host file: writing to a host path does not create it on the host", async () => {
-  await attempt([
+  await attemptEverywhere([
     "import os",
     `p = ${JSON.stringify(marker)}`,
     "try:",
@@ -111,7 +127,7 @@ test("host file: writing to a host path does not create it on the host", async (
 });
 
 test("host file: mounting the host disk through the FS object is impossible", async () => {
-  const r = await attempt(UNBLOCK + [
+  const r = await attemptEverywhere(UNBLOCK + [
     "try:",
     "    import pyodide_js",
     "    pyodide_js.mountNodeFS('/host', '/')",
@@ -125,7 +141,7 @@ test("host file: mounting the host disk through the FS object is impossible", as
 // ---- environment ------------------------------------------------------------------------------------------------
 
 test("environment: os.environ, os.getenv and /proc/self/environ hold no host variables", async () => {
-  const r = await attempt([
+  const r = await attemptEverywhere([
     "import os",
     "print(dict(os.environ))",
     "print(os.getenv('TRIMER_ADVERSARIAL_SECRET'), os.getenv('PATH'))",
@@ -141,13 +157,13 @@ test("environment: os.environ, os.getenv and /proc/self/environ hold no host var
 // ---- processes --------------------------------------------------------------------------------------------------
 
 test("processes: os.system does not run a host shell", async () => {
-  const r = await attempt(`import os\nprint(os.system('touch ${marker}'))`);
+  const r = await attemptEverywhere(`import os\nprint(os.system('touch ${marker}'))`);
   assert.equal(r.stdout, "-1\n");
   assert.equal(existsSync(marker), false);
 });
 
 test("processes: subprocess, os.popen, os.fork, os.posix_spawn, os.execv, pty all fail", async () => {
-  const r = await attempt([
+  const r = await attemptEverywhere([
     "import os, subprocess",
     "tries = [",
     `    lambda: subprocess.run(['touch', ${JSON.stringify(marker)}]),`,
@@ -170,7 +186,7 @@ test("processes: subprocess, os.popen, os.fork, os.posix_spawn, os.execv, pty al
 });
 
 test("processes: ctypes cannot call libc system()", async () => {
-  await attempt([
+  await attemptEverywhere([
     "try:",
     "    import ctypes",
     "    libc = ctypes.CDLL(None)",
@@ -182,11 +198,25 @@ test("processes: ctypes cannot call libc system()", async () => {
   assert.equal(existsSync(marker), false);
 });
 
+test("processes: killing the interpreter or the process (os._exit, os.abort, os.kill, raise_signal)", async () => {
+  for (const code of [
+    "import os\nos._exit(0)",
+    "import os\nos.abort()",
+    "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\nprint('ESCAPED')",
+    "import os, signal\nos.kill(1, signal.SIGTERM)\nos.kill(os.getppid(), signal.SIGTERM)\nprint('ESCAPED')",
+    "import signal\nsignal.raise_signal(signal.SIGTERM)\nprint('ESCAPED')",
+  ]) {
+    const r = await attempt(code);
+    assert.equal(r.status, "error", `${code}: ${r.status}`);
+  }
+  await hostStillServes();
+});
+
 // ---- network ----------------------------------------------------------------------------------------------------
 
 test("network: a TCP socket to a listening host port gets nowhere", async () => {
   const before = connections;
-  await attempt([
+  await attemptEverywhere([
     "import socket",
     "for connect in (lambda: socket.create_connection(('127.0.0.1', PORT), timeout=1),",
     "                lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).connect(('127.0.0.1', PORT)),",
@@ -202,7 +232,7 @@ test("network: a TCP socket to a listening host port gets nowhere", async () => 
 
 test("network: urllib and http.client to the host", async () => {
   const before = connections;
-  await attempt([
+  await attemptEverywhere([
     "import urllib.request, http.client",
     "try:",
     `    print('ESCAPED', urllib.request.urlopen('http://127.0.0.1:${port}/', timeout=1).read())`,
@@ -218,7 +248,7 @@ test("network: urllib and http.client to the host", async () => {
 
 test("network: asyncio open_connection", async () => {
   const before = connections;
-  await attempt([
+  await attemptEverywhere([
     "import asyncio",
     "async def main():",
     `    r, w = await asyncio.open_connection('127.0.0.1', ${port})`,
@@ -233,7 +263,7 @@ test("network: asyncio open_connection", async () => {
 
 test("network: pyodide.http.pyfetch and the js fetch through the bridge", async () => {
   const before = connections;
-  await attempt(UNBLOCK + [
+  await attemptEverywhere(UNBLOCK + [
     "import asyncio",
     "async def fetch_with_pyodide():",
     "    from pyodide.http import pyfetch",
@@ -253,7 +283,7 @@ test("network: pyodide.http.pyfetch and the js fetch through the bridge", async 
 // ---- the JS bridge -----------------------------------------------------------------------------------------------
 
 test("bridge: import js / pyodide_js / pyodide.ffi / pyodide.code are blocked", async () => {
-  const r = await attempt([
+  const r = await attemptEverywhere([
     "for name in ('js', 'pyodide_js', 'pyodide.ffi', 'pyodide.code', 'pyodide', '_pyodide_core', 'micropip'):",
     "    try:",
     "        __import__(name)",
@@ -265,7 +295,7 @@ test("bridge: import js / pyodide_js / pyodide.ffi / pyodide.code are blocked", 
 });
 
 test("bridge: with the import blocker removed, `js` still is not the global scope", async () => {
-  await attempt(UNBLOCK + [
+  await attemptEverywhere(UNBLOCK + [
     "import sys",
     "for name in ('js', 'pyodide_js'):",
     "    try:",
@@ -277,7 +307,7 @@ test("bridge: with the import blocker removed, `js` still is not the global scop
 });
 
 test("bridge: a JS object from _pyodide_core leads to no Function constructor, eval, or process", async () => {
-  const r = await attempt(UNBLOCK + [
+  const r = await attemptEverywhere(UNBLOCK + [
     "from _pyodide_core import create_proxy, to_js",
     "p = create_proxy(lambda: 1)",
     "a = to_js([1, 2])",
@@ -298,7 +328,7 @@ test("bridge: a JS object from _pyodide_core leads to no Function constructor, e
 });
 
 test("bridge: pyodide.code.run_js cannot evaluate JS", async () => {
-  await attempt(UNBLOCK + [
+  await attemptEverywhere(UNBLOCK + [
     "try:",
     "    from pyodide.code import run_js",
     "    print('ESCAPED', run_js('process.env'))",
@@ -313,7 +343,7 @@ test("bridge: every worker's JS scope, probed from inside, holds nothing dangero
   assert.ok(reports.length >= 1);
   for (const report of reports) {
     assert.deepEqual(report.globalsLeft, []);
-    assert.ok(report.probes.length >= 14);
+    assert.ok(report.probes.length >= 20);
     for (const p of report.probes) assert.equal(p.works, false, `still works inside the worker: ${p.name}`);
   }
   assert.equal(existsSync("/tmp/trimer-sandbox-audit"), false);

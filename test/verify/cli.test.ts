@@ -65,6 +65,11 @@ test("trimer grade streams JSONL, reports bad lines by number, writes results at
     assert.deepEqual([rows[1]!.correct, rows[1]!.extracted, rows[1]!.rule], [false, "26", "answer_is"]);
     assert.deepEqual(rows[2]!.correct, [true, false]);
     assert.equal(rows[0]!.gold, "\\frac{1}{2}"); // input fields are kept
+    // The same file on 2 worker threads writes the same bytes.
+    const out2 = join(dir, "out2.jsonl");
+    const r2 = await capture(() => gradeCmd.main([input, "--gold-field", "gold", "--pred-field", "pred", "--out", out2, "--quiet", "--threads", "2"]));
+    assert.equal(r2.out.replace(out2, out), r.out);
+    assert.equal(readFileSync(out2, "utf8"), readFileSync(out, "utf8"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -132,6 +132,13 @@ test("intervals and unions", () => {
   eq("\\left[ \\frac{\\pi^2}{8}, \\frac{5 \\pi^2}{4} \\right]", "[\\pi^2/8, 5\\pi^2/4]");
   eq("(2,\\infty)", "(2, \\infty)");
   ne("(0,9) \\cup (9,36)", "(0,36)");
+  // Unions are merged before comparing: touching intervals join when the shared end is closed on one side.
+  eq("(0,2)", "(0,1] \\cup (1,2)");
+  ne("(0,2)", "(0,1) \\cup (1,2)");
+  eq("[1,3]", "[1,2]\\cup[2,3]");
+  eq("(-\\infty,\\infty)", "(-\\infty,0]\\cup(0,\\infty)");
+  ne("(0,1)\\cup(2,3)", "(0,3)");
+  eq("(a,b)\\cup(c,d)", "(c,d)\\cup(a,b)");
 });
 
 test("inequalities: gold inequality accepts an interval, not the reverse by default", () => {

@@ -11,9 +11,9 @@ const ATOMS = [
   "\\binom", "\\lfloor", "\\rfloor", "10^{", "1,000", ":", "\\sqrt[3]", "\\dfrac", "\\mathrm{", "\\ne", ">", "$", "####", "**",
 ];
 
-test("3,000 random strings: no exception, self-comparison never not_equal, internal errors never happen", () => {
+test("2,000 random strings: no exception, self-comparison never not_equal, internal errors never happen", () => {
   const rng = createRng(20261123);
-  for (let n = 0; n < 3000; n++) {
+  for (let n = 0; n < 2000; n++) {
     let s = "";
     for (let k = rng.int(1, 14); k > 0; k--) s += rng.pick(ATOMS);
     let t = "";

@@ -46,3 +46,15 @@ test("2 worker threads checking concurrently agree with the main thread, verdict
   for (const r of results) assert.deepEqual(r, expected);
   assert.ok(expected.some((s) => s.startsWith("equal")) && expected.some((s) => s.startsWith("not_equal")));
 });
+
+test("VerifierPool (2 threads, small batches) returns verify()'s verdicts in input order", async () => {
+  const { VerifierPool } = await import("../../src/verify/pool.js");
+  const jobs = pairs().map(([gold, pred]) => ({ gold, pred: `So the answer is $\\boxed{${pred}}$.` }));
+  const pool = new VerifierPool({ threads: 2, batchSize: 37 });
+  try {
+    const got = await pool.verifyMany(jobs);
+    assert.deepEqual(got, jobs.map((j) => verify(j.gold, j.pred)));
+  } finally {
+    await pool.close();
+  }
+});

@@ -1,0 +1,160 @@
+// `trimer curate`: data curation steps over JSONL / Parquet, each writing its output and a JSON report.
+//   trimer curate near-dedupe --in data.jsonl --out dedup.jsonl --threshold 0.8
+//   trimer curate pipeline --config steps.json --in raw.jsonl --out curated.jsonl
+import type { ParseArgsConfig } from "node:util";
+import { parseFlags, numberFlag, type CommandModule } from "./command.js";
+import { UsageError } from "../util/errors.js";
+import { progress } from "../util/progress.js";
+import type { Sampler } from "../engine/types.js";
+import { STEP_SCHEMAS, validateSpec, type StepSpec } from "../data/curate/steps.js";
+import { readPipelineConfig, runPipeline, runStep } from "../data/curate/pipeline.js";
+import { writeFileAtomic } from "../util/atomic.js";
+
+export const summary = "curate problem data: normalise, dedupe, near-dedupe, decontaminate, filter, label, mix, pass-rate, judge";
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const MODEL_FLAGS = `model (pass-rate, judge, domain --method llm):
+      --base-url URL       OpenAI-compatible server, e.g. http://localhost:8000/v1 (or $TRIMER_BASE_URL)
+      --model NAME         model name (or $TRIMER_MODEL); --api-key KEY (or $TRIMER_API_KEY / $OPENAI_API_KEY)
+      --checkpoint DIR     a trimer checkpoint, run in-process instead of a server
+      --concurrency N      requests in flight (default 16); --cache-dir DIR response cache; --reasoning-effort low|medium|high`;
+
+function usage(): string {
+  const steps = Object.entries(STEP_SCHEMAS).map(([name, s]) => {
+    const opts = Object.entries(s.options).map(([k, o]) => `      --${kebab(k)}${o.type === "boolean" ? "" : " " + o.type.toUpperCase()}`.padEnd(34) + o.help);
+    return [`  ${name.padEnd(14)} ${s.summary}`, ...opts].join("\n");
+  });
+  return `usage: trimer curate <step> --in FILE [--in FILE ...] --out FILE [--report FILE.json] [options]
+       trimer curate pipeline --config steps.json --in FILE --out FILE [--work-dir DIR] [--report FILE.json]
+
+Files are .jsonl or .parquet; records keep every field, results go under meta (passRate, judge, domainLabel, …).
+The report defaults to OUT.report.json. A pipeline writes each step's output and report to --work-dir
+(default OUT.steps/) and, when rerun, skips the steps already done; pass-rate resumes per problem.
+Pipeline config: {"steps": [{"step": "normalize"}, {"step": "near-dedupe", "threshold": 0.8}, …]}
+(option names as below in camelCase).
+
+steps:
+${steps.join("\n")}
+
+${MODEL_FLAGS}
+      --quiet              no progress lines`;
+}
+
+const COMMON = {
+  in: { type: "string", multiple: true },
+  out: { type: "string" },
+  report: { type: "string" },
+  "base-url": { type: "string" },
+  model: { type: "string" },
+  "api-key": { type: "string" },
+  checkpoint: { type: "string" },
+  concurrency: { type: "string" },
+  "cache-dir": { type: "string" },
+  "reasoning-effort": { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+function samplerFactory(v: Values): (() => Promise<Sampler>) {
+  let made: Promise<Sampler> | null = null;
+  return () => {
+    made ??= (async () => {
+      if (typeof v.checkpoint === "string") {
+        const { LocalEngine } = await import("../engine/local.js");
+        return (await LocalEngine.load(v.checkpoint)).sampler();
+      }
+      const { createOpenAISampler, resolveOpenAIConfig } = await import("../engine/openai.js");
+      let cfg: { baseUrl: string; apiKey?: string; model: string };
+      try {
+        cfg = resolveOpenAIConfig({ baseUrl: v["base-url"] as string | undefined, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
+      } catch (e) {
+        throw new UsageError(`this step needs a model: ${(e as Error).message}; or pass --checkpoint DIR`);
+      }
+      return createOpenAISampler({
+        ...cfg,
+        concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true),
+        ...(typeof v["cache-dir"] === "string" ? { cacheDir: v["cache-dir"] } : {}),
+        ...(typeof v["reasoning-effort"] === "string" ? { reasoningEffort: v["reasoning-effort"] } : {}),
+        // one prompt the server always refuses must not sink a long curation job: it gets no completions
+        onPromptError: "empty",
+      });
+    })();
+    return made;
+  };
+}
+
+function requireIo(v: Values): { inputs: string[]; out: string } {
+  const inputs = (v.in as string[] | undefined) ?? [];
+  if (inputs.length === 0) throw new UsageError(`--in FILE is required\n\n${usage()}`);
+  if (typeof v.out !== "string") throw new UsageError(`--out FILE is required\n\n${usage()}`);
+  return { inputs, out: v.out };
+}
+
+/** Step flags (kebab-case, as strings) → a spec checked like a config file's. */
+function specFromFlags(step: string, v: Values): StepSpec {
+  const schema = STEP_SCHEMAS[step]!;
+  const raw: Record<string, unknown> = { step };
+  for (const [key, opt] of Object.entries(schema.options)) {
+    const val = v[kebab(key)];
+    if (val === undefined) continue;
+    if (opt.type === "boolean") raw[key] = val === true;
+    else if (opt.type === "number" || opt.type === "integer") raw[key] = numberFlag(val as string, kebab(key), 0, opt.type === "integer");
+    else raw[key] = val;
+  }
+  try {
+    return validateSpec(raw, `curate ${step}`);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/option "([^"]+)"/, (_m, k: string) => `--${kebab(k)}`));
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [step, ...rest] = argv;
+  if (!step || step === "--help" || step === "-h" || step === "help") {
+    console.log(usage());
+    return step ? 0 : 2;
+  }
+  const log = (quiet: boolean) => (line: string): void => { if (!quiet) process.stderr.write(`curate: ${line}\n`); };
+
+  if (step === "pipeline") {
+    const parsed = parseFlags(rest, { ...COMMON, config: { type: "string" }, "work-dir": { type: "string" } } satisfies NonNullable<ParseArgsConfig["options"]>, usage());
+    if (!parsed) return 0;
+    const v = parsed.values as Values;
+    const { inputs, out } = requireIo(v);
+    if (typeof v.config !== "string") throw new UsageError(`--config steps.json is required\n\n${usage()}`);
+    const specs = readPipelineConfig(v.config);
+    const report = await runPipeline({
+      specs, inputs, output: out, ...(typeof v["work-dir"] === "string" ? { workDir: v["work-dir"] } : {}),
+      ctx: { sampler: samplerFactory(v) }, log: log(v.quiet === true),
+    });
+    const reportPath = typeof v.report === "string" ? v.report : `${out}.report.json`;
+    await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    const first = report.steps[0], last = report.steps[report.steps.length - 1];
+    console.log(`curate pipeline: ${first?.recordsIn ?? 0} → ${last?.recordsOut ?? 0} records in ${report.steps.length} steps; ${out}, report ${reportPath}`);
+    return 0;
+  }
+
+  const schema = STEP_SCHEMAS[step];
+  if (!schema) throw new UsageError(`unknown curate step "${step}" (known: ${Object.keys(STEP_SCHEMAS).join(", ")}, pipeline)`);
+  const stepFlags: Record<string, { type: "string" | "boolean" }> = {};
+  for (const [key, opt] of Object.entries(schema.options)) stepFlags[kebab(key)] = { type: opt.type === "boolean" ? "boolean" : "string" };
+  const parsed = parseFlags(rest, { ...COMMON, ...stepFlags }, usage());
+  if (!parsed) return 0;
+  const v = parsed.values as Values;
+  const { inputs, out } = requireIo(v);
+  const spec = specFromFlags(step, v);
+  const quiet = v.quiet === true;
+  const bar = quiet ? null : progress(`curate ${step}`, 0);
+  const result = await runStep(spec, inputs, out, typeof v.report === "string" ? v.report : undefined, {
+    sampler: samplerFactory(v),
+    onRecord: bar ? (n) => { if (n % 1000 === 0) bar.update(n); } : undefined,
+  });
+  bar?.done();
+  console.log(`curate ${step}: ${result.recordsIn} → ${result.recordsOut} records in ${result.seconds.toFixed(1)} s; ${out}, report ${typeof v.report === "string" ? v.report : `${out}.report.json`}`);
+  return 0;
+}
+
+const mod: CommandModule = { summary, main };
+export default mod;

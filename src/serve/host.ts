@@ -1,0 +1,59 @@
+// Opening a checkpoint for `trimer serve`: the tokenizer and context length on the HTTP thread, the weights in a
+// worker thread (default) or in-process.
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { LocalEngine } from "../engine/local.js";
+import { FILES, checkpointTokenizer, configFromHF } from "../model/checkpoint.js";
+import type { Tokenizer } from "../model/tokenizer.js";
+import { InputError } from "../util/errors.js";
+import type { SampleBackend } from "./batcher.js";
+import { WorkerBackend, inProcessBackend } from "./backends.js";
+
+export interface ServedModel {
+  tokenizer: Tokenizer;
+  contextLength: number;
+  backend: SampleBackend;
+  close(): Promise<void>;
+}
+
+async function readJSONLimited(path: string, limit: number): Promise<unknown> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    throw new InputError(`${path}: cannot read (is this a trimer checkpoint folder?)`);
+  }
+  if (size > limit) throw new InputError(`${path}: ${size} bytes exceeds the limit of ${limit}`);
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Loads `dir` for serving. `inProcess` runs the engine on the calling thread (blocks the event loop while decoding). */
+export async function openServedModel(dir: string, opts: { inProcess?: boolean } = {}): Promise<ServedModel> {
+  if (opts.inProcess) {
+    const engine = await LocalEngine.load(dir);
+    if (engine.config.score_head) throw new InputError(`${dir}: this checkpoint is a reward model (score head); it cannot generate text`);
+    return { tokenizer: engine.tokenizer, contextLength: engine.config.max_position_embeddings, backend: inProcessBackend(engine), close: async () => {} };
+  }
+  // Only config.json and tokenizer.json here; the weights load once, inside the worker (which validates them).
+  const configPath = join(dir, FILES.config);
+  let config;
+  try {
+    config = configFromHF(await readJSONLimited(configPath, 1024 * 1024), configPath);
+  } catch (e) {
+    throw e instanceof InputError ? e : new InputError((e as Error).message);
+  }
+  if (config.score_head) throw new InputError(`${dir}: this checkpoint is a reward model (score head); it cannot generate text`);
+  const tokenizerJSON = await readJSONLimited(join(dir, FILES.tokenizer), 64 * 1024 * 1024);
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = checkpointTokenizer({ config, tokenizer: tokenizerJSON as Parameters<typeof checkpointTokenizer>[0]["tokenizer"] });
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  const worker = await WorkerBackend.start(dir);
+  return { tokenizer, contextLength: config.max_position_embeddings, backend: worker, close: () => worker.close() };
+}

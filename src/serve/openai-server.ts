@@ -1,0 +1,271 @@
+// `trimer serve`'s HTTP side: an OpenAI-compatible server for an embedded-engine checkpoint.
+//
+//   GET  /v1/models             the served model
+//   POST /v1/chat/completions   n, temperature, top_p, top_k, max_tokens, stop, seed, logprobs/top_logprobs, stream
+//   POST /v1/completions        the same for raw-text prompts (logprobs = k alternatives), stream too
+//   GET  /health
+//
+// Requests go through the Batcher, which merges concurrent requests with equal sampling parameters into one engine
+// call. Optional bearer token; limits on body size (413), n and max_tokens (400); every 400 names the field.
+//
+// Streaming: the batched sampler (model/sample.ts) returns whole completions and has no per-step callback, so a
+// stream sends the role chunk at once, then — when the batch finishes — the text token by token
+// (`chat.completion.chunk` / `text_completion` chunks), the finish_reason, optional usage, and `[DONE]`. The wire
+// format is the real one (the openai client parses it), but the tokens are not delivered as they are decoded.
+import http from "node:http";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Completion } from "../engine/types.js";
+import type { Tokenizer } from "../model/tokenizer.js";
+import type { Batcher } from "./batcher.js";
+import {
+  BadRequest, chatLogprobs, parseSamplingRequest, responseBody, streamPieces, usageOf,
+  type Endpoint, type ProtocolLimits, type ResponseMeta, type SamplingRequest,
+} from "./openai-protocol.js";
+
+export interface OpenAIServerOptions {
+  batcher: Batcher;
+  tokenizer: Tokenizer;
+  /** The model's context length (prompt + completion). */
+  contextLength: number;
+  /** The name in /v1/models and the one requests must use (default "trimer"). */
+  modelName?: string;
+  /** Required bearer token; undefined = no auth. */
+  token?: string;
+  maxN?: number;            // default 16
+  maxTokens?: number;       // largest max_tokens, default 4096
+  maxBodyBytes?: number;    // default 4 MiB
+  /** Requests waiting in the batcher beyond which new ones get 503 + retry-after (default 1024). */
+  maxWaiting?: number;
+  /** Receiving one request (headers and body), default 60 000 ms. */
+  bodyTimeoutMs?: number;
+  /** One line per request, e.g. console.error; default silent. */
+  log?: (line: string) => void;
+}
+
+function sameToken(given: string, expected: string): boolean {
+  // Hash both so the comparison is constant-time whatever the lengths.
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function errorBody(message: string, type: string, param: string | null = null, code: string | null = null): { error: Record<string, string | null> } {
+  return { error: { message, type, param, code } };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+/** Reads the body up to `max` bytes; resolves null after answering 413 itself. */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    const tooLarge = (): void => {
+      send(res, 413, errorBody(`the request body exceeds ${max} bytes`, "invalid_request_error", null, "request_too_large"), { connection: "close" });
+      req.destroy();
+      resolve(null);
+    };
+    if (Number.isFinite(declared) && declared > max) return tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on("data", (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > max) {
+        done = true;
+        chunks.length = 0;
+        return tooLarge();
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on("error", (e) => {
+      if (!done) {
+        done = true;
+        reject(e);
+      }
+    });
+  });
+}
+
+export interface RunningServer {
+  /** Base URL up to and including /v1, e.g. http://127.0.0.1:8000/v1. */
+  url: string;
+  port: number;
+  server: http.Server;
+  /** Stops accepting, lets requests in flight finish, closes idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
+  const tok = opts.tokenizer;
+  const modelName = opts.modelName ?? "trimer";
+  const limits: ProtocolLimits = {
+    maxN: opts.maxN ?? 16,
+    maxTokens: opts.maxTokens ?? 4096,
+    contextLength: opts.contextLength,
+    maxStop: 4,
+    modelNames: [modelName],
+  };
+  const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxWaiting = opts.maxWaiting ?? 1024;
+  const stopIds: ReadonlySet<number> = new Set([tok.eos]);
+  const started = Math.floor(Date.now() / 1000);
+  const log = opts.log ?? ((): void => {});
+
+  async function handleSampling(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint): Promise<void> {
+    const raw = await readBody(req, res, maxBody);
+    if (raw === null) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+    } catch (e) {
+      throw new BadRequest(`the body is not valid JSON (${(e as Error).message})`);
+    }
+    const sr = parseSamplingRequest(body, endpoint, tok, limits);
+    if (opts.batcher.waiting >= maxWaiting) {
+      send(res, 503, errorBody("the server is busy; retry", "server_error", null, "overloaded"), { "retry-after": "1" });
+      return;
+    }
+    const meta: ResponseMeta = {
+      id: `${endpoint === "chat" ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`,
+      created: Math.floor(Date.now() / 1000), model: modelName, tok, stopIds,
+    };
+    const rows: number[][] = [];
+    for (const p of sr.prompts) for (let j = 0; j < sr.n; j++) rows.push(p);
+    const t0 = Date.now();
+    if (sr.stream) {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      // The role chunk goes out at once, so a client sees the stream open before the batch runs.
+      if (endpoint === "chat") {
+        for (let i = 0; i < rows.length; i++) writeChunk(res, sr, meta, i, { role: "assistant", content: "" }, null);
+      }
+      let out: Completion[];
+      try {
+        out = await opts.batcher.submit(rows, sr.params, sr.seed);
+      } catch (e) {
+        // Headers are sent: report the failure inside the stream, as OpenAI does.
+        res.write(`data: ${JSON.stringify(errorBody(`sampling failed: ${(e as Error).message}`, "server_error"))}\n\n`);
+        res.end();
+        log(`${endpoint} stream failed: ${(e as Error).message}`);
+        return;
+      }
+      streamCompletions(res, sr, meta, out);
+      log(`${endpoint} stream n=${rows.length} tokens=${usageOf(sr, out).completion_tokens} ${Date.now() - t0}ms`);
+      return;
+    }
+    const out = await opts.batcher.submit(rows, sr.params, sr.seed);
+    send(res, 200, responseBody(sr, out, meta));
+    log(`${endpoint} n=${rows.length} tokens=${usageOf(sr, out).completion_tokens} ${Date.now() - t0}ms`);
+  }
+
+  function writeChunk(res: http.ServerResponse, sr: SamplingRequest, meta: ResponseMeta, index: number, delta: Record<string, unknown>, finish: string | null, logprobs: unknown = null): void {
+    const chunk = sr.endpoint === "chat"
+      ? { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model, choices: [{ index, delta, logprobs, finish_reason: finish }] }
+      : { id: meta.id, object: "text_completion", created: meta.created, model: meta.model, choices: [{ index, text: (delta.content as string | undefined) ?? "", logprobs, finish_reason: finish }] };
+    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
+
+  function streamCompletions(res: http.ServerResponse, sr: SamplingRequest, meta: ResponseMeta, out: Completion[]): void {
+    out.forEach((c, i) => {
+      const pieces = streamPieces(c, tok, stopIds);
+      for (const p of pieces) {
+        let lp: unknown = null;
+        if (sr.logprobs && p.token !== undefined) {
+          const entry = chatLogprobs(c, tok, p.token, p.token + 1);
+          lp = sr.endpoint === "chat"
+            ? { content: entry, refusal: null }
+            : { tokens: [entry[0]!.token], token_logprobs: [entry[0]!.logprob], top_logprobs: [Object.fromEntries(entry[0]!.top_logprobs.map((a) => [a.token, a.logprob]))], text_offset: [0] };
+        }
+        writeChunk(res, sr, meta, i, { content: p.text }, null, lp);
+      }
+      writeChunk(res, sr, meta, i, {}, c.finishReason);
+    });
+    if (sr.includeUsage) {
+      const chunk = { id: meta.id, object: sr.endpoint === "chat" ? "chat.completion.chunk" : "text_completion", created: meta.created, model: meta.model, choices: [], usage: usageOf(sr, out) };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    }
+    res.end("data: [DONE]\n\n");
+  }
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? "/").split("?", 1)[0]!.replace(/\/+$/, "") || "/";
+    if (req.method === "GET" && path === "/health") return send(res, 200, { ok: true, waiting: opts.batcher.waiting });
+    if (opts.token !== undefined) {
+      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
+      if (!m || !sameToken(m[1]!.trim(), opts.token)) {
+        req.resume();
+        log(`refused (401): ${m ? "wrong" : "no"} bearer token from ${req.socket.remoteAddress ?? "?"}`);
+        return send(res, 401, errorBody(m ? "the bearer token is wrong" : "a bearer token is required (Authorization: Bearer …)", "invalid_request_error", null, "invalid_api_key"), { "www-authenticate": 'Bearer realm="trimer"' });
+      }
+    }
+    const routes: Record<string, { method: string; run: () => Promise<void> | void }> = {
+      "/v1/models": {
+        method: "GET",
+        run: () => send(res, 200, { object: "list", data: [{ id: modelName, object: "model", created: started, owned_by: "trimer", max_model_len: opts.contextLength }] }),
+      },
+      "/v1/chat/completions": { method: "POST", run: () => handleSampling(req, res, "chat") },
+      "/v1/completions": { method: "POST", run: () => handleSampling(req, res, "completions") },
+    };
+    const route = routes[path];
+    if (!route) {
+      req.resume();
+      return send(res, 404, errorBody(`no route ${req.method} ${path}; try GET /v1/models, POST /v1/chat/completions, POST /v1/completions`, "invalid_request_error", null, "not_found"));
+    }
+    if (req.method !== route.method) {
+      req.resume();
+      return send(res, 405, errorBody(`${path} takes ${route.method}`, "invalid_request_error"), { allow: route.method });
+    }
+    Promise.resolve()
+      .then(route.run)
+      .catch((e: unknown) => {
+        if (e instanceof BadRequest) {
+          log(`refused (${e.status}): ${e.message}`);
+          send(res, e.status, errorBody(e.message, e.status === 404 ? "invalid_request_error" : "invalid_request_error", e.param, e.code));
+        } else {
+          log(`failed: ${(e as Error).stack ?? String(e)}`);
+          if (res.headersSent) res.end();
+          else send(res, 500, errorBody(`internal error: ${(e as Error).message}`, "server_error"));
+        }
+      });
+  });
+  // Slow or stalled uploads must not hold a connection forever.
+  server.requestTimeout = opts.bodyTimeoutMs ?? 60_000;
+  server.headersTimeout = Math.min(server.requestTimeout, 30_000);
+  return server;
+}
+
+/** Creates the server and listens; port 0 picks a free port. */
+export async function startOpenAIServer(opts: OpenAIServerOptions & { host?: string; port?: number }): Promise<RunningServer> {
+  const server = createOpenAIServer(opts);
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 8000, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/v1`,
+    port,
+    server,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
+  };
+}
