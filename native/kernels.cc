@@ -273,8 +273,10 @@ static void gemm_block(const GemmArgs& g, int m0, int m1, int n0, int n1) {
   // packing B would cost as much as the product. Full-width panels are then read in place; a ragged last panel
   // is still packed (reading it in place would run past the end of B's rows).
   if (!g.tB && m1 - m0 <= MC) {
-    for (int pc = 0; pc < g.K; pc += KC) {
-      int kc = std::min(KC, g.K - pc);
+    // K blocks of 128: an unpacked B panel (128 x NR) plus an A panel stay within L1 (with 256, measured 2x slower).
+    constexpr int KCD = 128;
+    for (int pc = 0; pc < g.K; pc += KCD) {
+      int kc = std::min(KCD, g.K - pc);
       bool acc = g.acc || pc > 0;
       int mc = m1 - m0;
       pack_a(g.A, g.lda, g.tA, m0, mc, pc, kc, pa);
@@ -567,15 +569,17 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
 
 // ------------------------------------------------------------------------------------------------ elementwise layers
 // Split [0, n) into contiguous chunks, two per thread (only when the work is large enough to pay for the wake-up).
+// f(a, b, chunk): the chunk index (not the thread) keys any partial sums, so results do not depend on scheduling.
+static int range_chunks(int n, double cost) { return cost > 5e5 && pool::g_threads > 1 ? std::min(n, 2 * pool::g_threads) : 1; }
 template <class F>
 static void parallel_range(int n, double cost, F f) {
-  bool par = cost > 5e5 && pool::g_threads > 1;
-  int nc = par ? std::min(n, 2 * pool::g_threads) : 1;
+  int nc = range_chunks(n, cost);
+  bool par = nc > 1;
   pool::chunks(
       nc,
-      [&](int c, int id) {
+      [&](int c, int) {
         int a = (int)((long)n * c / nc), b = (int)((long)n * (c + 1) / nc);
-        if (b > a) f(a, b, id);
+        if (b > a) f(a, b, c);
       },
       par);
 }
@@ -594,11 +598,12 @@ static void rmsnorm_fwd(const float* x, const float* w, float* y, float* r, int 
   });
 }
 
-// dx += r * (dy*w - xhat * mean(dy*w*xhat)); dw += sum_t dy * xhat (per-thread partial sums, then reduced).
+// dx += r * (dy*w - xhat * mean(dy*w*xhat)); dw += sum_t dy * xhat (per-chunk partial sums, then reduced).
 static void rmsnorm_bwd(const float* x, const float* w, const float* r, const float* dy, float* dx, float* dw, int N, int d) {
-  std::vector<std::vector<float>> part(pool::g_threads, std::vector<float>(d, 0.f));
-  parallel_range(N, (double)N * d * 2, [&](int a, int b, int id) {
-    float* pw = part[id].data();
+  // One partial dw per chunk, summed in chunk order: deterministic for a given thread count.
+  std::vector<std::vector<float>> part(range_chunks(N, (double)N * d * 2), std::vector<float>(d, 0.f));
+  parallel_range(N, (double)N * d * 2, [&](int a, int b, int chunk) {
+    float* pw = part[chunk].data();
     for (int t = a; t < b; t++) {
       const float* xr = x + (size_t)t * d;
       const float* gr = dy + (size_t)t * d;

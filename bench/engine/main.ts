@@ -1,4 +1,4 @@
-// `npm run bench engine -- --configs=A,B --steps=10 --threads=2 [--no-torch]` (or node --import tsx bench/engine/main.ts ...)
+// `npm run bench engine -- --configs=A,B --steps=10 --threads=2 --repeat=3 [--no-torch]` (or node --import tsx bench/engine/main.ts ...)
 // trimer's embedded engine vs the PyTorch reference (../shared/reference/torch_llama.py) on the reference's standard
 // configs A, B, C, measured the same way and in the same invocation:
 //   training tokens/s = batch * ctx / median step time (forward + backward + AdamW; 3 warm-up steps, then --steps)
@@ -9,6 +9,7 @@
 
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Transformer, packRows } from "../../src/model/transformer.js";
 import { tokenLoss } from "../../src/model/losses.js";
@@ -40,7 +41,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-function parseArgs(argv: string[]): { configs: Name[]; steps: number; threads: number; torch: boolean; child?: Name } {
+function parseArgs(argv: string[]): { configs: Name[]; steps: number; threads: number; repeat: number; torch: boolean; child?: Name } {
   // Both --flag=value and --flag value (npm run bench passes only dash-arguments through: use --configs=A,B there).
   const get = (flag: string) => {
     const eq = argv.find((a) => a.startsWith(flag + "="));
@@ -50,11 +51,12 @@ function parseArgs(argv: string[]): { configs: Name[]; steps: number; threads: n
   };
   const configs = (get("--configs") ?? "A,B,C").split(",").map((s) => s.trim().toUpperCase());
   for (const c of configs) if (!(c in CONFIGS)) throw new Error(`--configs: unknown config "${c}" (have A, B, C)`);
-  const steps = Number(get("--steps") ?? 10), threads = Number(get("--threads") ?? 2);
+  const steps = Number(get("--steps") ?? 10), threads = Number(get("--threads") ?? 2), repeat = Number(get("--repeat") ?? 1);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat must be a positive integer");
   if (!Number.isInteger(steps) || steps < 1) throw new Error("--steps must be a positive integer");
   if (!Number.isInteger(threads) || threads < 1) throw new Error("--threads must be a positive integer");
   const child = get("--child") as Name | undefined;
-  return { configs: configs as Name[], steps, threads, torch: !argv.includes("--no-torch"), child };
+  return { configs: configs as Name[], steps, threads, repeat, torch: !argv.includes("--no-torch"), child };
 }
 
 // ------------------------------------------------------------------------------------------------ trimer, one config
@@ -144,22 +146,35 @@ function main(): void {
     return;
   }
   const noTorch = args.torch ? torchAvailable() : "--no-torch";
-  console.log(`trimer engine benchmark: configs ${args.configs.join(",")}, ${args.steps} timed training steps, ${args.threads} threads, kernels: ${kernels().name}`);
+  const load = loadavg()[0]!.toFixed(2);
+  console.log(`trimer engine benchmark: configs ${args.configs.join(",")}, ${args.steps} timed training steps, ${args.threads} threads, ${args.repeat} run(s) per engine (medians), kernels: ${kernels().name}, load average at start ${load}`);
   if (noTorch) console.log(`NOTICE: the PyTorch reference is skipped (${noTorch}); ratios use the figures quoted in the issue instead.`);
   const rowsOut: string[][] = [];
   const header = ["config", "trimer train", "torch train", "ratio", "goal", "trimer sample", "torch sample", "ratio", "goal", "trimer peak MB", "torch peak MB"];
   let failedGoal = false;
   for (const name of args.configs) {
-    // Each engine and config in its own process: peak RSS is then per config, and neither engine warms the other's caches.
-    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--child", name, "--steps", String(args.steps), "--threads", String(args.threads)],
-      { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] });
-    if (r.status !== 0) throw new Error(`trimer benchmark for ${name} failed`);
-    const t = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Result;
-    let p: Result | string = noTorch ? `quoted` : runTorch(name, args.steps, args.threads);
-    if (typeof p === "string") {
-      if (p !== "quoted") console.log(`NOTICE: ${name}: ${p}; using the quoted figures`);
-      p = { engine: "torch 1.13 (quoted)", train: QUOTED[name].train, sample: QUOTED[name].sample, peakMB: NaN };
+    // Each engine and config in its own process: peak RSS is then per config, and neither engine warms the other's
+    // caches. With --repeat N the engines alternate N times and the medians are compared: this machine is shared,
+    // and one run of either engine can land in a burst of someone else's load.
+    const ts: Result[] = [], ps: Result[] = [];
+    let torchNote = noTorch ? "quoted" : "";
+    for (let rep = 0; rep < args.repeat; rep++) {
+      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--child", name, "--steps", String(args.steps), "--threads", String(args.threads)],
+        { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] });
+      if (r.status !== 0) throw new Error(`trimer benchmark for ${name} failed`);
+      ts.push(JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Result);
+      if (!torchNote) {
+        const p = runTorch(name, args.steps, args.threads);
+        if (typeof p === "string") torchNote = p;
+        else ps.push(p);
+      }
     }
+    if (torchNote && torchNote !== "quoted") console.log(`NOTICE: ${name}: ${torchNote}; using the quoted figures`);
+    const med = (rs: Result[], k: "train" | "sample" | "peakMB") => median(rs.map((x) => x[k]));
+    const t: Result = { engine: ts[0]!.engine, train: med(ts, "train"), sample: med(ts, "sample"), peakMB: Math.max(...ts.map((x) => x.peakMB)), stepMs: median(ts.map((x) => x.stepMs ?? NaN)), params: ts[0]!.params };
+    const p: Result = ps.length
+      ? { engine: ps[0]!.engine, train: med(ps, "train"), sample: med(ps, "sample"), peakMB: Math.max(...ps.map((x) => x.peakMB)), stepMs: median(ps.map((x) => x.stepMs ?? NaN)) }
+      : { engine: "torch 1.13 (quoted)", train: QUOTED[name].train, sample: QUOTED[name].sample, peakMB: NaN };
     const g = GOALS[name];
     const tr = t.train / p.train, sr = t.sample / p.sample;
     if ((g.train && tr < g.train) || (g.sample && sr < g.sample)) failedGoal = true;
@@ -167,6 +182,10 @@ function main(): void {
       fmt(t.sample), fmt(p.sample), ratio(t.sample, p.sample), g.sample ? `>= ${g.sample}x ${sr >= g.sample ? "met" : "MISSED"}` : "report",
       fmt(t.peakMB), fmt(p.peakMB)]);
     console.log(`${name}: trimer ${fmt(t.params ?? 0)} params, step ${t.stepMs?.toFixed(0)} ms (${t.engine}); ${p.engine} step ${Number.isFinite(p.stepMs ?? NaN) ? p.stepMs!.toFixed(0) + " ms" : "-"}`);
+    if (args.repeat > 1) {
+      const list = (rs: Result[], k: "train" | "sample") => rs.map((x) => fmt(x[k])).join(" / ");
+      console.log(`   runs: trimer train ${list(ts, "train")}, sample ${list(ts, "sample")}` + (ps.length ? `; torch train ${list(ps, "train")}, sample ${list(ps, "sample")}` : ""));
+    }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
@@ -174,6 +193,7 @@ function main(): void {
   console.log(line(header));
   for (const r of rowsOut) console.log(line(r));
   console.log(failedGoal ? "\nSome goals were missed (see MISSED)." : "\nAll goals met.");
+  console.log(`load average at the end ${loadavg()[0]!.toFixed(2)} (2 cores: anything above ~0.5 means other processes shared the machine)`);
 }
 
 main();

@@ -1,8 +1,8 @@
 // Sandbox throughput: executions per second for short TIR-style snippets on warm workers, against the peer the
 // issue names: NeMo-Skills' sandbox, whose "python" path starts a fresh `python3 -c <code>` process per request
-// (measured here directly, without its Flask layer, so the peer is flattered). Also: one cold Pyodide start (what a
-// run would cost without warm workers), per-run latency, and the same snippets over HTTP through serve-sandbox's
-// handler. The machine is shared, so the load average is printed. Run: npm run bench sandbox [-- --n=400 --workers=2]
+// (measured here directly, without its Flask layer, so the peer is flattered). Also: start-up, the time to replace a
+// killed worker, per-run latency, and the same snippets over HTTP through serve-sandbox's handler. The machine is
+// shared, so the load average and per-CPU-second rates are printed. Run: npm run bench sandbox [-- --n=400 --workers=2]
 import { loadavg } from "node:os";
 import { readFileSync } from "node:fs";
 import { spawn, execFileSync } from "node:child_process";
@@ -64,7 +64,7 @@ console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(" 
 let t0 = performance.now();
 const sb = await PythonSandbox.create({ workers: WORKERS, timeoutMs: 10_000 });
 const startMs = performance.now() - t0;
-console.log(`start-up: ${WORKERS} workers ready in ${f1(startMs)} ms (a cold Pyodide per execution would cost about this much each time)`);
+console.log(`start-up: ${WORKERS} workers ready in ${f1(startMs)} ms (the first from scratch, the others from its memory snapshot; a cold Pyodide per execution would pay the first part every time)`);
 
 await pool(20, WORKERS, (i) => sb.run(SNIPPETS[i % SNIPPETS.length]!)); // warm-up
 const rates: number[] = [];
@@ -108,7 +108,7 @@ const httpOut = await pool(N, WORKERS * 2, async (i) => {
   return (await res.json()) as { process_status: string };
 });
 const httpSec = (performance.now() - t0) / 1000;
-console.log(`serve-sandbox over HTTP: ${f1(N / httpSec)} exec/s (${httpOut.filter((r) => r.process_status !== "completed").length} not completed)`);
+console.log(`serve-sandbox over HTTP (fetch client in this same process): ${f1(N / httpSec)} exec/s (${httpOut.filter((r) => r.process_status !== "completed").length} not completed)`);
 server.closeAllConnections();
 await new Promise<void>((r) => server.close(() => r()));
 await sb.close();

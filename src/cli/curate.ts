@@ -63,7 +63,9 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) {
     made ??= (async () => {
       if (typeof v.checkpoint === "string") {
         const { LocalEngine } = await import("../engine/local.js");
-        return (await LocalEngine.load(v.checkpoint)).sampler();
+        const { TolerantSampler } = await import("../data/curate/tolerant.js");
+        const quiet = v.quiet === true;
+        return new TolerantSampler((await LocalEngine.load(v.checkpoint)).sampler(), (m) => { if (!quiet) process.stderr.write(`curate: a prompt got no completions: ${m}\n`); });
       }
       const { createOpenAISampler, resolveOpenAIConfig } = await import("../engine/openai.js");
       let cfg: { baseUrl: string; apiKey?: string; model: string };

@@ -352,9 +352,7 @@ export class Transformer {
       if (t.shape.length !== 2 || name === "score.weight") continue;
       if (name === "model.embed_tokens.weight" && !this.config.tie_word_embeddings) continue;
       const [rows, cols] = t.shape as [number, number];
-      const out = new Float32Array(rows * cols), src = t.data;
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
-      wT.set(name, out);
+      wT.set(name, transpose(t.data, rows, cols));
     }
     return { B, cap, k: Array.from({ length: L }, () => new Float32Array(size)), v: Array.from({ length: L }, () => new Float32Array(size)), wT };
   }
@@ -465,6 +463,23 @@ export class Transformer {
   private rope(x: Float32Array, pos: Int32Array, N: number, heads: number, inverse: boolean): void {
     this.k.rope(x, pos, N, heads, this.hd, this.cos, this.sin, inverse);
   }
+}
+
+/** [rows, cols] -> [cols, rows], in 32 x 32 tiles (~60 ms for a 32000 x 512 matrix here). */
+export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) {
+        const so = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = src[so + c]!;
+      }
+    }
+  }
+  return out;
 }
 
 function maxLen(pk: Packed): number {

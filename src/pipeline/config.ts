@@ -75,7 +75,11 @@ export interface PipelineConfig {
     trainProblems: number;
     heldoutProblems: number;
     samplesPerProblem: number;
-    temperature: number;
+    /**
+     * Sampling temperatures of the policy samples, split evenly across samplesPerProblem: the reward model must
+     * rank the candidates the agents produce (T 0.2 … 0.8), not only one temperature's.
+     */
+    temperatures: number[];
     maxPairsPerProblem: number;
     steps: number;
     pairsPerStep: number;

@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LocalEngine } from "../engine/local.js";
+import type { Completion } from "../engine/types.js";
 import { makePairs, type GradedSolution, type PreferencePair } from "../train/reward-model/pairs.js";
 import { pairwiseAccuracy, trainRewardModel } from "../train/reward-model/train.js";
 import { trimerReward } from "../verify/reward.js";
@@ -35,9 +36,16 @@ async function gradedSamples(ctx: StageContext, policy: LocalEngine, which: "tra
   const chunk = 32;
   for (let i = 0; i < problems.length; i += chunk) {
     const part = problems.slice(i, i + chunk);
-    const res = await policy.sampler().sample(part.map((p) => p.prompt), {
-      n: rm.samplesPerProblem, temperature: rm.temperature, topP: 1, maxTokens: rm.maxTokens, seed: ctx.cfg.seed + i + (which === "train" ? 0 : 1_000_000),
-    });
+    const res: Completion[][] = part.map(() => []);
+    const temps = rm.temperatures;
+    for (let t = 0; t < temps.length; t++) {
+      const n = Math.floor(rm.samplesPerProblem / temps.length) + (t < rm.samplesPerProblem % temps.length ? 1 : 0);
+      if (n === 0) continue;
+      const out = await policy.sampler().sample(part.map((p) => p.prompt), {
+        n, temperature: temps[t]!, topP: 1, maxTokens: rm.maxTokens, seed: ctx.cfg.seed + i + 7919 * t + (which === "train" ? 0 : 1_000_000),
+      });
+      out.forEach((cs, k) => res[k]!.push(...cs));
+    }
     part.forEach((p, k) => {
       const graded: GradedSolution[] = res[k]!.map((c) => ({
         problemId: `${which}-${i + k}`, prompt: p.prompt, text: c.text, correct: trimerReward(c.text, p.answer, GRADE).correct, origin: "policy",

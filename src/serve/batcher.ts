@@ -12,8 +12,8 @@
 // idle, the oldest job waits a short window for company, ending early once "the crowd" is queued: the most jobs
 // that were in flight at once (queued or decoding) during the previous cycle. Closed-loop clients come back
 // together after their answers, so at concurrency 1 nobody waits and at 32 the batch fills up instead of splitting
-// into halves that then alternate forever. The window is a quarter of the previous engine call's duration,
-// clamped to [windowMs, maxWindowMs]: waiting 5 ms to double a 100 ms batch pays; waiting 5 ms on a 2 ms call does
+// into halves that then alternate forever. The window is half the previous engine call's duration,
+// clamped to [windowMs, maxWindowMs]: waiting 10 ms to double a 100 ms batch pays; waiting 10 ms on a 2 ms call does
 // not. FIFO: the oldest job always leads the next batch, so no parameter set starves.
 import type { Completion, SampleOptions } from "../engine/types.js";
 
@@ -97,18 +97,33 @@ export class Batcher {
     return this.queue.length;
   }
 
-  /** Samples one completion per row; resolves when the job's engine call finishes. */
-  submit(rows: number[][], params: BatchParams, seed?: number): Promise<Completion[]> {
+  /**
+   * Samples one completion per row; resolves when the job's engine call finishes. `signal` (e.g. the client hung
+   * up) withdraws the job while it is still queued; once its engine call has started it runs to the end.
+   */
+  submit(rows: number[][], params: BatchParams, seed?: number, signal?: AbortSignal): Promise<Completion[]> {
     if (rows.length === 0) return Promise.resolve([]);
+    if (signal?.aborted) return Promise.reject(new Error("the request was withdrawn before sampling"));
     return new Promise<Completion[]>((resolve, reject) => {
       this.inFlight++;
       this.peak = Math.max(this.peak, this.inFlight);
-      const done = (): void => { this.inFlight--; };
-      this.queue.push({
+      const onAbort = (): void => {
+        const at = this.queue.indexOf(job);
+        if (at < 0) return; // already in an engine call
+        this.queue.splice(at, 1);
+        job.reject(new Error("the request was withdrawn before sampling"));
+      };
+      const done = (): void => {
+        this.inFlight--;
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const job: Job = {
         rows, params, key: paramsKey(params), seed,
         resolve: (c) => { done(); resolve(c); },
         reject: (e) => { done(); reject(e); },
-      });
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.queue.push(job);
       this.schedule();
     });
   }
@@ -132,7 +147,7 @@ export class Batcher {
       this.timer = null;
       void this.runOne();
     };
-    const window = Math.min(this.maxWindowMs, Math.max(this.windowMs, this.lastCallMs / 4));
+    const window = Math.min(this.maxWindowMs, Math.max(this.windowMs, this.lastCallMs / 2));
     this.timer = window > 0 && !full
       ? { kind: "timeout", handle: setTimeout(go, window) }
       : { kind: "immediate", handle: setImmediate(go) };

@@ -145,6 +145,9 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
     const rows: number[][] = [];
     for (const p of sr.prompts) for (let j = 0; j < sr.n; j++) rows.push(p);
     const t0 = Date.now();
+    // A client that hangs up before its batch starts does not cost an engine call.
+    const hangUp = new AbortController();
+    res.on("close", () => { if (!res.writableFinished) hangUp.abort(); });
     if (sr.stream) {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
       // The role chunk goes out at once, so a client sees the stream open before the batch runs.
@@ -153,7 +156,7 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
       }
       let out: Completion[];
       try {
-        out = await opts.batcher.submit(rows, sr.params, sr.seed);
+        out = await opts.batcher.submit(rows, sr.params, sr.seed, hangUp.signal);
       } catch (e) {
         // Headers are sent: report the failure inside the stream, as OpenAI does.
         res.write(`data: ${JSON.stringify(errorBody(`sampling failed: ${(e as Error).message}`, "server_error"))}\n\n`);
@@ -165,7 +168,13 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
       log(`${endpoint} stream n=${rows.length} tokens=${usageOf(sr, out).completion_tokens} ${Date.now() - t0}ms`);
       return;
     }
-    const out = await opts.batcher.submit(rows, sr.params, sr.seed);
+    let out: Completion[];
+    try {
+      out = await opts.batcher.submit(rows, sr.params, sr.seed, hangUp.signal);
+    } catch (e) {
+      if (hangUp.signal.aborted) return log(`${endpoint} withdrawn: the client hung up before sampling`);
+      throw e;
+    }
     send(res, 200, responseBody(sr, out, meta));
     log(`${endpoint} n=${rows.length} tokens=${usageOf(sr, out).completion_tokens} ${Date.now() - t0}ms`);
   }
@@ -232,7 +241,7 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
       .catch((e: unknown) => {
         if (e instanceof BadRequest) {
           log(`refused (${e.status}): ${e.message}`);
-          send(res, e.status, errorBody(e.message, e.status === 404 ? "invalid_request_error" : "invalid_request_error", e.param, e.code));
+          send(res, e.status, errorBody(e.message, "invalid_request_error", e.param, e.code));
         } else {
           log(`failed: ${(e as Error).stack ?? String(e)}`);
           if (res.headersSent) res.end();

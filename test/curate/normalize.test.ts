@@ -8,6 +8,8 @@ test("normalizeText: NFKC without losing super/subscripts, whitespace, LaTeX spa
   assert.equal(normalizeText("a\u00a0b\r\n\r\n\r\n\r\nc\t d"), "a b\n\nc d");
   assert.equal(normalizeText("x \\quad y\\;z \\\\, w"), "x y z \\\\, w");
   assert.equal(normalizeText("\ufeffﬁnd x ^ 2"), "find x^2");
+  assert.equal(normalizeText("$ a $ and $ b+c $, \\$ 5"), "$a$ and $b+c$, \\$ 5");
+  assert.equal(normalizeText("It costs $2 and then $3 more."), "It costs $2 and then $3 more.");
   assert.equal(dedupeKey("What is  2+2?"), dedupeKey("what is 2+2?\n"));
 });
 

@@ -22,11 +22,19 @@ function wrongFirst(wrongCalls: number): ReturnType<typeof multiplyModel> {
 
 test("rejection sampling: waves of the still-needed attempts until k correct; incorrect ones kept, labelled", async () => {
   const s = scriptedSampler(wrongFirst(3));
+  const ns: number[] = [];
+  const orig = s.sample.bind(s);
+  s.sample = (ps, o) => { ns.push(o.n ?? 1); return orig(ps, o); };
   const [p] = multiplyProblems(1);
   const r = await generateProblemTraces(s, p!, { ...base, k: 2, maxAttempts: 8 });
-  // waves: 2 attempts (wrong, wrong), 2 (wrong, right), 1 (right)
+  // waves: 2 attempts (wrong, wrong), 2 (wrong, right), 1 (right); each wave is one call with n completions
   assert.deepEqual(r.records.map((x) => [x.attempt, x.correct]), [[0, false], [1, false], [2, false], [3, true], [4, true]]);
+  assert.deepEqual(ns, [2, 2, 1]);
   assert.equal(s.counter.total, 5);
+  assert.deepEqual(r.records.map((x) => x.calls), [1, 0, 1, 0, 1]);
+  assert.equal(r.usage.high!.calls, 3);
+  assert.equal(r.usage.high!.promptTokens, r.records.reduce((t, x) => t + x.promptTokens, 0));
+  assert.equal(r.usage.high!.promptTokens, 3 * (s.prompts[0]!.length));
   const wrong = r.records[0]!;
   assert.equal(wrong.extracted, String(3 * 7 + 1));
   assert.equal(wrong.answer, "21");

@@ -2,7 +2,7 @@
 // teacher that counts its requests per problem, then rerun with --resume. Plus the file-level rules on torn files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,16 @@ import { generateTraceFile, prepareResume, type GenerateFileResult, type TraceRe
 import { multiplyModel, multiplyProblems, scriptedSampler, startScriptedServer } from "./teacher.js";
 
 const CLI = join(process.cwd(), "src/cli/main.ts");
+
+/** Runs a child to its end without blocking this process (the teacher server lives here). */
+function runChild(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    c.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    c.on("close", (status) => resolve({ status, stderr }));
+  });
+}
 
 function readLines<T>(path: string): T[] {
   if (!existsSync(path)) return [];
@@ -19,9 +29,9 @@ function readLines<T>(path: string): T[] {
 
 test("kill -9 mid-run, then --resume: every problem once per slot, finished problems never asked again", async () => {
   const dir = mkdtempSync(join(tmpdir(), "trimer-gen-"));
-  const server = await startScriptedServer(multiplyModel(), { delayMs: 40 });
+  const server = await startScriptedServer(multiplyModel(), { delayMs: 50 });
   try {
-    const problems = multiplyProblems(14);
+    const problems = multiplyProblems(20);
     const input = join(dir, "problems.jsonl");
     writeFileSync(input, problems.map((p) => JSON.stringify(p)).join("\n") + "\n");
     const out = join(dir, "traces.jsonl");
@@ -39,12 +49,12 @@ test("kill -9 mid-run, then --resume: every problem once per slot, finished prob
     const firstRun = new Map(server.counter.byQuestion);
 
     // Without --resume the job refuses to overwrite.
-    const refused = spawnSync(process.execPath, args, { encoding: "utf8" });
+    const refused = await runChild(args);
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /already exists: pass --resume/);
 
     // Run 2: resumes to the end.
-    const rerun = spawnSync(process.execPath, [...args, "--resume"], { encoding: "utf8" });
+    const rerun = await runChild([...args, "--resume"]);
     assert.equal(rerun.status, 0, rerun.stderr);
 
     const records = readLines<TraceRecord>(out);

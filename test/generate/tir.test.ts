@@ -96,6 +96,37 @@ describe("solveWithTools with the Pyodide sandbox", () => {
     assert.match(t.text, new RegExp(`\`\`\`output\\n${"z".repeat(50)}\\n… \\(4951 more characters cut\\)\\n\`\`\``));
   });
 
+  test("a closed block in another language is put back and generation goes on to the python block", async () => {
+    const intended = "Setup:\n```latex\nx^2\n```\nNow code:\n```python\nprint(2**5)\n```\nrest";
+    const model: Model = (p) => {
+      if (p.includes("```output\n")) return { text: "\\boxed{32}" };
+      const sofar = p.slice(p.indexOf("Solution: ") + "Solution: ".length);
+      return { text: intended.slice(sofar.length) };
+    };
+    const s = scriptedSampler(model);
+    const t = await solveWithTools(s, prompt, { sandbox, maxTokens: 1000 });
+    assert.equal(t.text, "Setup:\n```latex\nx^2\n```\nNow code:\n```python\nprint(2**5)\n```\n```output\n32\n```\n\\boxed{32}");
+    assert.deepEqual([t.calls, t.toolCalls], [3, 1]);
+  });
+
+  test("chat prompts continue as a final assistant message through the continuation sampler", async () => {
+    const seen: unknown[] = [];
+    const first = scriptedSampler(multiplyModel());
+    const chat = [{ role: "user" as const, content: prompt }];
+    const cont = {
+      sample: (ps: Parameters<typeof first.sample>[0], o: Parameters<typeof first.sample>[1]) => {
+        seen.push(ps[0]);
+        const msgs = ps[0] as { role: string; content: string }[];
+        return first.sample([msgs.map((m) => m.content).join("")], o);
+      },
+    };
+    const flat = { sample: (ps: Parameters<typeof first.sample>[0], o: Parameters<typeof first.sample>[1]) => first.sample([(ps[0] as { content: string }[])[0]!.content], o) };
+    const t = await solveWithTools(flat, chat, { sandbox, maxTokens: 1000, continueSampler: cont });
+    assert.equal(t.calls, 2);
+    assert.deepEqual(seen, [[...chat, { role: "assistant", content: "Let me compute it.\n```python\nprint(17*23)\n```\n```output\n391\n```\n" }]]);
+    assert.match(t.text, /\\boxed\{391\}/);
+  });
+
   test("the compact syntax of the miniature: py:print(…)>out;", async () => {
     const model: Model = (p) => {
       const m = /py:print\(([^)]*)\)>(-?\d+);$/.exec(p);

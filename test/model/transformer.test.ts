@@ -85,3 +85,23 @@ test("bad tokens and shapes are rejected with the position named", () => {
   assert.throws(() => m.forward([[]]), /row 0 is empty/);
   assert.throws(() => m.scores([[1]]), /no score head/);
 });
+
+test("native forward and backward are bit-identical across runs at a size that uses the thread pool", { skip: !loadNativeKernels() }, () => {
+  const native = loadNativeKernels()!;
+  native.setThreads(2); // the default pool size; determinism is promised per thread count
+  {
+    const big: ModelConfig = { ...config, vocab_size: 50, hidden_size: 256, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 512, max_position_embeddings: 512 };
+    const rng = createRng(12);
+    const rows = [300, 280, 310, 290].map((n) => Array.from({ length: n }, () => rng.int(0, 49)));
+    const run = () => {
+      const m = Transformer.init(big, 21, native);
+      const st = m.forwardPacked(packRows(rows, big.vocab_size), { keep: true, head: true });
+      const logits = st.logits!.slice();
+      m.backward(st, st.rowLogits.map((l) => Float32Array.from(l, (_, i) => Math.cos(i))));
+      return { logits, grads: m.gradients() };
+    };
+    const a = run(), b = run();
+    assert.deepEqual(a.logits, b.logits);
+    for (const [name, g] of a.grads) assert.deepEqual(b.grads.get(name)!.data, g.data, `${name} differs between runs`);
+  }
+});

@@ -92,6 +92,15 @@ test("a timeout interrupts the program and the worker is reused", async () => {
   assert.equal(ok.stdout, "next\n");
 });
 
+test("a program that ignores the interrupt is killed, keeps what it printed, and its worker is replaced", async () => {
+  const r = await sb.run("print('before', flush=True)\nwhile True:\n    try:\n        while True: pass\n    except BaseException:\n        pass", { timeoutMs: 300 });
+  assert.equal(r.status, "timeout");
+  assert.equal(r.stdout, "before\n");
+  const results = await Promise.all([sb.run("print('a')"), sb.run("print('b')")]);
+  assert.deepEqual(results.map((x) => x.stdout), ["a\n", "b\n"]);
+  assert.equal(sb.size, 2);
+});
+
 test("variables, imports, module attributes, builtins and files do not leak between programs", async () => {
   const first = await sb.run([
     "import math, json, os, sys, builtins",

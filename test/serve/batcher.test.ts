@@ -25,7 +25,9 @@ test("jobs with equal parameters share one call; each gets its own rows back", a
   const out = await Promise.all([b.submit([[1], [1]], P()), b.submit([[2]], P()), b.submit([[3], [3], [3]], P())]);
   assert.equal(be.calls.length, 1);
   assert.deepEqual(out.map((o) => o.map((c) => c.text)), [["1", "1"], ["2"], ["3", "3", "3"]]);
-  assert.deepEqual(b.stats, { calls: 1, jobs: 3, rows: 6, largestCall: 6 });
+  const { busyMs, ...counts } = b.stats;
+  assert.deepEqual(counts, { calls: 1, jobs: 3, rows: 6, largestCall: 6 });
+  assert.ok(busyMs >= 0);
 });
 
 test("different parameters go to different calls, oldest first", async () => {
@@ -94,4 +96,17 @@ test("an engine error rejects every job of that call and the batcher keeps going
   assert.match(String((r[0] as PromiseRejectedResult).reason), /engine exploded/);
   await assert.rejects(b.submit([[3]], P()), /engine exploded/);
   assert.equal(be.calls.length, 2);
+});
+
+test("a job withdrawn while queued never reaches the engine; others still run", async () => {
+  const be = scripted();
+  const b = new Batcher(be, { windowMs: 20 });
+  const ac = new AbortController();
+  const gone = b.submit([[1]], P(), undefined, ac.signal);
+  const kept = b.submit([[2]], P());
+  ac.abort();
+  await assert.rejects(gone, /withdrawn before sampling/);
+  assert.deepEqual((await kept).map((c) => c.text), ["2"]);
+  assert.deepEqual(be.calls.map((c) => c.rows.flat()), [[2]]);
+  assert.equal(b.waiting, 0);
 });

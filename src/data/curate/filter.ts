@@ -7,16 +7,25 @@ import { excerpt, metaField, recordId, textField, type CurateRecord, type StepRu
 
 export type ProblemType = "proof" | "multiple-choice";
 
+/** Detectors read the start of a problem only: options and instructions are never 20,000 characters in. */
+const MAX_DETECT_CHARS = 20_000;
+
 /** Proof requests: "Prove that …", "Show that …", "Demonstrate why …". */
 export function isProofProblem(question: string, answer = ""): boolean {
-  if (/\bprove\b|\bproofs?\b(?! of concept)|\b(show|demonstrate|justify|verify)\s+(that|why)\b/i.test(question)) return true;
+  question = question.slice(0, MAX_DETECT_CHARS);
+  // "show that" only as an instruction (sentence start): GSM8K's "his report card needs to show that he …" is not one
+  if (/\bprove\b|\bproofs?\b(?! of concept)|(^|[.!?:;]\s+|\n\s*|\$\s+|,\s+)(show|demonstrate|justify|verify)\s+(that|why)\b/i.test(question)) return true;
   return /^\s*(proof|see (the )?proof|q\.?e\.?d\.?)\s*\.?\s*$/i.test(answer);
 }
 
 /** Multiple choice: "(A) … (B) …" options (AMC's \textbf{(A)} included), lettered option lines, or a letter answer. */
 export function isMultipleChoice(question: string, answer = ""): boolean {
-  if (/\(\s*A\s*\)[\s\S]*?\(\s*B\s*\)/.test(question)) return true;
-  if (/(^|\n)\s*A\s*[).:]\s+\S[\s\S]*?\n\s*B\s*[).:]\s+\S/.test(question)) return true;
+  // Asymptote figures label points "(A)"-like all the time: leave them out
+  question = question.slice(0, MAX_DETECT_CHARS).replace(/\[asy\][\s\S]*?(\[\/asy\]|$)/g, " ");
+  if (/\(\s*A\s*\)[^\n]{0,300}?\(\s*B\s*\)|\(A\)[^\n]*\n\s*\(B\)/.test(question)) return true;
+  // option lines "A) …" then later "B) …": two linear searches (one lazy regex across lines is quadratic on hostile text)
+  const a = /(?:^|\n)[ \t]*A[ \t]*[).:][ \t]+\S/.exec(question);
+  if (a && /\n[ \t]*B[ \t]*[).:][ \t]+\S/.test(question.slice(a.index + a[0].length))) return true;
   if (/\bwhich of the following\b/i.test(question)) return true;
   return /^\s*\(?\s*(\\textbf\{)?\s*\(?[A-E]\)?\s*\}?\s*$/.test(answer);
 }

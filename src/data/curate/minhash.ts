@@ -24,17 +24,17 @@ export function createMinHasher(numPerm: number, seed = 1): MinHasher {
   return {
     numPerm,
     signature(shingles, out, offset) {
-      // min over the set per function; unsigned comparison via xor 0x80000000 on int32 values
-      const mins = out.subarray(offset, offset + numPerm);
-      mins.fill(0xffffffff);
-      for (let s = 0; s < shingles.length; s++) {
-        const x = shingles[s]! | 0;
-        for (let i = 0; i < numPerm; i++) {
-          let v = Math.imul(x ^ xorSeed[i]!, mul[i]!);
-          v ^= v >>> 15;
-          const u = v >>> 0;
-          if (u < mins[i]!) mins[i] = u;
+      // per function, the min over the set kept in a local: one store per function instead of one per shingle
+      const n = shingles.length;
+      for (let i = 0; i < numPerm; i++) {
+        const xs = xorSeed[i]!, m = mul[i]!;
+        let min = 0xffffffff;
+        for (let s = 0; s < n; s++) {
+          let v = Math.imul(shingles[s]! ^ xs, m);
+          v = (v ^ (v >>> 15)) >>> 0;
+          if (v < min) min = v;
         }
+        out[offset + i] = min;
       }
     },
   };
@@ -67,10 +67,12 @@ function integrate(f: (x: number) => number, a: number, b: number, steps = 200):
 
 /**
  * The bands × rows (b·r ≤ numPerm) minimising the weighted areas of false positives below the threshold and false
- * negatives above it. The default weights favour recall (0.3 / 0.7): a false positive only costs one exact
- * Jaccard check, a false negative is a duplicate left in the data.
+ * negatives above it. The default weights favour recall strongly (0.05 / 0.95): a false positive only costs one
+ * exact Jaccard check on two small sorted sets, a false negative is a duplicate left in the data. Measured on 3,000
+ * synthetic problems (bench/curate): at J ≥ 0.8 with 128 functions, the balanced-ish 0.3 / 0.7 choice (11 × 11,
+ * P(candidate | J = 0.8) = 0.63) missed 10 of 458 duplicates; 16 × 8 (P = 0.95) missed none, for 3.6x the candidates.
  */
-export function chooseBands(threshold: number, numPerm: number, fpWeight = 0.3, fnWeight = 0.7): BandChoice {
+export function chooseBands(threshold: number, numPerm: number, fpWeight = 0.05, fnWeight = 0.95): BandChoice {
   if (!(threshold > 0 && threshold < 1)) throw new RangeError(`threshold must be in (0, 1), got ${threshold}`);
   let best: BandChoice | null = null;
   let bestCost = Infinity;
@@ -98,6 +100,8 @@ export interface NearDupOptions {
   seed?: number;
   /** Most bucket members one document is checked against per band (bounds time on huge template buckets; default 200). */
   maxBucketChecks?: number;
+  /** Add every document to its buckets, even when its cluster is already there (more recall on chains, slower). */
+  fullBuckets?: boolean;
 }
 
 export interface NearDupStats {
@@ -153,6 +157,7 @@ export class NearDupIndex {
   private readonly shingles: Uint32Array[] = [];
   private uf: FirstRootUnionFind;
   private readonly maxChecks: number;
+  private readonly fullBuckets: boolean;
 
   constructor(capacityHint: number, opts: NearDupOptions = {}) {
     const threshold = opts.threshold ?? 0.8;
@@ -171,6 +176,7 @@ export class NearDupIndex {
     this.buckets = Array.from({ length: choice.bands }, () => new Map<number, number[]>());
     this.uf = new FirstRootUnionFind(Math.max(1, capacityHint));
     this.maxChecks = opts.maxBucketChecks ?? 200;
+    this.fullBuckets = opts.fullBuckets ?? false;
     this.stats = {
       documents: 0, threshold, numPerm, bands: choice.bands, rows: choice.rows,
       sCurvePoint: Math.pow(1 / choice.bands, 1 / choice.rows),
@@ -190,7 +196,9 @@ export class NearDupIndex {
     for (let b = 0; b < bands; b++) {
       let key = 0x2545f491 ^ b;
       for (let r = 0; r < rows; r++) key = Math.imul(key ^ this.sig[b * rows + r]!, 0x01000193) + 0x3c6ef372;
-      key = fmix32(key);
+      // 30 bits: small integers (Smis) as Map keys are several times faster than heap numbers; a collision only
+      // adds a candidate that the Jaccard check rejects
+      key = fmix32(key) >>> 2;
       const bucket = this.buckets[b]!;
       const members = bucket.get(key);
       if (!members) { bucket.set(key, [d]); continue; }
@@ -207,10 +215,11 @@ export class NearDupIndex {
           sharesCluster = true;
         }
       }
-      // A document whose cluster already has a member in this bucket is not added to it: template-heavy data
-      // (thousands of near-identical problems) would otherwise make every bucket scan O(cluster size). The cost
-      // is recall on long chains only (a later text similar to this one but not to that member).
-      if (!sharesCluster) members.push(d);
+      // A document whose cluster already has a member in this bucket is not added to it (unless fullBuckets):
+      // template-heavy data (thousands of near-identical problems) would otherwise make every bucket scan
+      // O(cluster size). The cost is recall on chains only (a later text similar to this one but not to that
+      // member): on 100,000 synthetic problems 40,651 removed instead of 40,689 with full buckets (-0.09%).
+      if (!sharesCluster || this.fullBuckets) members.push(d);
     }
     return d;
   }

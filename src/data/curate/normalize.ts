@@ -33,26 +33,45 @@ function latexSpacing(s: string): string {
     .replace(/\\(?:q?quad|enspace|thinspace|medspace|thickspace)(?![A-Za-z])/g, " ")
     .replace(/(?<!\\)\\[,;:!>]/g, " ")
     .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
-    // "$ x + 1 $" → "$x + 1$"; "{ x }" → "{x}"; "x ^ 2" → "x^2"
-    .replace(/\$[ \t]+/g, (m, off: number, all: string) => (isOpeningDollar(all, off) ? "$" : m))
-    .replace(/[ \t]+\$/g, (m, off: number, all: string) => (isOpeningDollar(all, off + m.length - 1) ? m : "$"))
     .replace(/\{[ \t]+/g, "{")
     .replace(/[ \t]+\}/g, "}")
     .replace(/[ \t]*([\^_])[ \t]*/g, "$1");
 }
 
-/** Whether the `$` at `pos` opens inline math (an even number of unescaped `$` before it on its line). */
-function isOpeningDollar(s: string, pos: number): boolean {
-  let count = 0;
-  for (let i = s.lastIndexOf("\n", pos - 1) + 1; i < pos; i++) if (s[i] === "$" && s[i - 1] !== "\\") count++;
-  return count % 2 === 0;
+/**
+ * "$ x + 1 $" → "$x + 1$": spaces just inside inline-math delimiters go (when the opening one has them). One pass, tracking per line whether a
+ * `$` opens or closes (escaped `\$` is a literal dollar), so it is linear in the text however many dollars it has.
+ */
+function tightenDollars(s: string): string {
+  if (!s.includes("$")) return s;
+  const out: string[] = [];
+  let pendingWs = ""; // spaces held back until we know whether a closing "$" follows them
+  let inMath = false;
+  // only pairs written with a space after the opening "$" are tightened: "$2 and $3" (currency) is left alone
+  let spaced = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === " " || c === "\t") { pendingWs += c; continue; }
+    const closing = c === "$" && inMath && spaced && s[i - 1] !== "\\" && s[i + 1] !== "$";
+    if (!closing) out.push(pendingWs);
+    pendingWs = "";
+    if (c === "\n") { inMath = false; out.push(c); continue; }
+    if (c !== "$" || s[i - 1] === "\\") { out.push(c); continue; }
+    if (s[i + 1] === "$") { out.push("$$"); i++; continue; } // display math: left as written
+    out.push("$");
+    inMath = !inMath;
+    spaced = inMath && (s[i + 1] === " " || s[i + 1] === "\t");
+    if (spaced) while (s[i + 1] === " " || s[i + 1] === "\t") i++;
+  }
+  out.push(pendingWs);
+  return out.join("");
 }
 
 export function normalizeText(text: string): string {
   let s = scripts(text).normalize("NFKC");
   s = s.replace(/\u2044/g, "/").replace(/[\u2212\u2012\u2013]/g, "-").replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"');
   s = s.replace(/\r\n?/g, "\n").replace(/[\u200b\u200c\u200d\ufeff]/g, "");
-  s = latexSpacing(s);
+  s = tightenDollars(latexSpacing(s));
   // spaces and tabs collapse; newlines survive (they separate a problem's parts) but never more than one blank line
   s = s.replace(/[ \t\f\v]+/g, " ").replace(/ ?\n ?/g, "\n").replace(/\n{3,}/g, "\n\n");
   return s.trim();

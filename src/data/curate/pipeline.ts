@@ -2,7 +2,7 @@
 // step's output and report are written (atomically) before the next reads them. A rerun skips every step whose
 // output and report exist for the same spec and input, so an interrupted pipeline resumes at the step it was in
 // (and pass-rate inside that step, through its journal).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { InputError } from "../../util/errors.js";
@@ -14,6 +14,8 @@ export interface StepResult {
   step: string;
   spec: StepSpec;
   inputs: string[];
+  /** Size and modification time of each input when the step ran: a changed input reruns the step. */
+  inputStamps: string[];
   output: string;
   recordsIn: number;
   recordsOut: number;
@@ -35,6 +37,17 @@ export function readInputs(paths: readonly string[], fileOf: WeakMap<CurateRecor
   })();
 }
 
+function stamps(paths: readonly string[]): string[] {
+  return paths.map((p) => {
+    try {
+      const st = statSync(p);
+      return `${st.size}:${Math.floor(st.mtimeMs)}`;
+    } catch {
+      return "missing";
+    }
+  });
+}
+
 async function* counted(input: AsyncIterable<CurateRecord>, box: { n: number }, onRecord?: (n: number) => void): AsyncGenerator<CurateRecord> {
   for await (const r of input) { box.n++; onRecord?.(box.n); yield r; }
 }
@@ -42,6 +55,7 @@ async function* counted(input: AsyncIterable<CurateRecord>, box: { n: number }, 
 /** Runs one step from `inputs` to `output` and writes its report (default `<output>.report.json`). */
 export async function runStep(spec: StepSpec, inputs: readonly string[], output: string, reportPath: string | undefined, ctx: Omit<StepContext, "sourceOf" | "journalPath"> = {}): Promise<StepResult> {
   const t0 = Date.now();
+  const inputStamps = stamps(inputs);
   const fileOf = new WeakMap<CurateRecord, string>();
   const box = { n: 0 };
   const { onRecord: _o, ...rest } = ctx;
@@ -51,7 +65,7 @@ export async function runStep(spec: StepSpec, inputs: readonly string[], output:
     journalPath: `${output}.journal.jsonl`,
   });
   const recordsOut = await writeRecords(output, run.records);
-  const result: StepResult = { step: spec.step, spec, inputs: [...inputs], output, recordsIn: box.n, recordsOut, seconds: (Date.now() - t0) / 1000, report: run.report() };
+  const result: StepResult = { step: spec.step, spec, inputs: [...inputs], inputStamps, output, recordsIn: box.n, recordsOut, seconds: (Date.now() - t0) / 1000, report: run.report() };
   await writeFileAtomic(reportPath ?? `${output}.report.json`, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
@@ -106,7 +120,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     if (existsSync(out) && existsSync(reportPath)) {
       try {
         const prev = JSON.parse(readFileSync(reportPath, "utf8")) as StepResult;
-        if (sameJson(prev.spec, spec) && sameJson(prev.inputs, inputs)) {
+        if (sameJson(prev.spec, spec) && sameJson(prev.inputs, inputs) && sameJson(prev.inputStamps, stamps(inputs))) {
           log(`step ${i + 1} ${spec.step}: done earlier (${prev.recordsIn} → ${prev.recordsOut}), skipped`);
           const { report: _r, ...rest } = prev;
           steps.push({ ...rest, skipped: true });

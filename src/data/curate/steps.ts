@@ -57,6 +57,7 @@ export const STEP_SCHEMAS: Record<string, StepSchema> = {
       k: { type: "integer", help: "shingle size (default 3 words / 5 chars)" },
       seed: { type: "integer", help: "hash seed (default 1)" },
       maxBucketChecks: { type: "integer", help: "Jaccard checks per document per band (default 200)" },
+      fullBuckets: { type: "boolean", help: "keep every document in its buckets (more recall on chains, slower)" },
     },
   },
   decontaminate: {
@@ -239,7 +240,7 @@ export async function buildStep(spec: StepSpec, input: AsyncIterable<CurateRecor
     case "near-dedupe":
       return nearDedupeStep(input, {
         field: str(spec, "field"), threshold: num(spec, "threshold"), numPerm: num(spec, "numPerm"), bands: num(spec, "bands"), rows: num(spec, "rows"),
-        kind: str(spec, "shingle") as "word" | "char" | undefined, k: num(spec, "k"), seed: num(spec, "seed"), maxBucketChecks: num(spec, "maxBucketChecks"),
+        kind: str(spec, "shingle") as "word" | "char" | undefined, k: num(spec, "k"), seed: num(spec, "seed"), maxBucketChecks: num(spec, "maxBucketChecks"), fullBuckets: flag(spec, "fullBuckets"),
       });
     case "decontaminate": {
       const index = await loadContaminationIndex(list(spec, "benchmarks") ?? ["gsm8k", "math500", "aime24", "amc23"], { n: num(spec, "n"), minShortTokens: num(spec, "minShortTokens"), dataDir: str(spec, "dataDir") });

@@ -27,9 +27,14 @@ export interface TraceRecord {
   correct: boolean;
   /** Generated tokens across all the trace's calls. */
   tokens: number;
+  /**
+   * Prompt tokens of the calls that produced it, as reported by the sampler. Plain attempts of one wave share a
+   * call with n completions: its prompt tokens (and the call) are counted on the wave's first record only, so sums
+   * over records are right.
+   */
   promptTokens: number;
   toolCalls: number;
-  /** Sampler calls this trace took. */
+  /** Sampler calls this trace took (0 for the later records of a shared n-completion call). */
   calls: number;
   /** 0-based attempt index within its (problem, mode, tir) slot; attempts are seeded by it. */
   attempt: number;
@@ -130,56 +135,66 @@ function idHash(id: string): number {
   return h;
 }
 
-async function attempt(sampler: Sampler, problem: Problem, prompt: Prompt, mode: ReasoningMode, tir: boolean, a: number, opts: GenerateOptions, bucket: BucketUsage): Promise<TraceRecord> {
-  const seed = mixSeed(opts.seed ?? 0, idHash(problem.id), mode.length * 7 + mode.charCodeAt(0), tir ? 1 : 0, a);
-  const sampling = { temperature: opts.temperature ?? 1, ...(opts.topP !== undefined ? { topP: opts.topP } : {}), seed };
-  let text: string, tokens: number, promptTokens: number, toolCalls = 0, calls: number, finishReason: "stop" | "length";
-  if (tir) {
-    const t = await solveWithTools(sampler, prompt, {
-      sandbox: opts.sandbox!,
-      maxTokens: opts.maxTokens,
-      sampling,
-      ...(opts.syntax ? { syntax: opts.syntax } : {}),
-      ...(opts.maxToolCalls !== undefined ? { maxToolCalls: opts.maxToolCalls } : {}),
-      ...(opts.maxOutputChars !== undefined ? { maxOutputChars: opts.maxOutputChars } : {}),
-      ...(opts.continueSamplerFor ? { continueSampler: opts.continueSamplerFor(mode) } : {}),
-      ...(opts.stop ? { stop: opts.stop } : {}),
-    });
-    ({ text, toolCalls, calls, finishReason } = t);
-    tokens = t.completionTokens;
-    promptTokens = t.promptTokens;
-    bucket.promptTokensUnknown += t.promptTokensUnknown;
-    bucket.sandboxMs += t.sandboxMs;
-    bucket.toolErrors += t.toolStatuses.filter((s) => s !== "completed").length;
-  } else {
-    const so: SampleOptions = { ...sampling, n: 1, maxTokens: opts.maxTokens, ...(opts.stop ? { stop: opts.stop } : {}) };
-    const [[c] = []] = await sampler.sample([prompt], so);
-    if (!c) throw new Error(`generate: the sampler returned no completion for ${problem.id}`);
-    text = c.text;
-    tokens = c.completionTokens;
-    promptTokens = c.promptTokens ?? 0;
-    if (c.promptTokens === undefined) bucket.promptTokensUnknown++;
-    calls = 1;
-    finishReason = c.finishReason;
-  }
-  const v = verify(problem.answer, text, { timeoutMs: opts.verifyTimeoutMs ?? 1000 });
+function attemptSeed(opts: GenerateOptions, problem: Problem, mode: ReasoningMode, tir: boolean, a: number): number {
+  return mixSeed(opts.seed ?? 0, idHash(problem.id), mode.length * 7 + mode.charCodeAt(0), tir ? 1 : 0, a);
+}
+
+function samplingOf(opts: GenerateOptions, seed: number): { temperature: number; topP?: number; seed: number } {
+  return { temperature: opts.temperature ?? 1, ...(opts.topP !== undefined ? { topP: opts.topP } : {}), seed };
+}
+
+/** Grades a finished trace and adds it to the bucket. */
+function grade(problem: Problem, mode: ReasoningMode, tir: boolean, a: number, t: Omit<TraceRecord, "problemId" | "mode" | "tir" | "answer" | "finalAnswer" | "extracted" | "correct" | "attempt">, opts: GenerateOptions, bucket: BucketUsage): TraceRecord {
+  const v = verify(problem.answer, t.text, { timeoutMs: opts.verifyTimeoutMs ?? 1000 });
   bucket.attempts++;
-  bucket.calls += calls;
-  bucket.promptTokens += promptTokens;
-  bucket.completionTokens += tokens;
-  bucket.toolCalls += toolCalls;
+  bucket.calls += t.calls;
+  bucket.promptTokens += t.promptTokens;
+  bucket.completionTokens += t.tokens;
+  bucket.toolCalls += t.toolCalls;
   if (v.equal) bucket.correct++;
   return {
-    problemId: problem.id, mode, tir, text, answer: problem.answer, finalAnswer: v.extracted ?? "", extracted: v.extracted,
-    correct: v.equal, tokens, promptTokens, toolCalls, calls, attempt: a, finishReason,
+    problemId: problem.id, mode, tir, text: t.text, answer: problem.answer, finalAnswer: v.extracted ?? "", extracted: v.extracted,
+    correct: v.equal, tokens: t.tokens, promptTokens: t.promptTokens, toolCalls: t.toolCalls, calls: t.calls, attempt: a, finishReason: t.finishReason,
   };
+}
+
+/** One TIR attempt: its own chain of calls (continuations diverge, so attempts cannot share a call). */
+async function tirAttempt(sampler: Sampler, problem: Problem, prompt: Prompt, mode: ReasoningMode, a: number, opts: GenerateOptions, bucket: BucketUsage): Promise<TraceRecord> {
+  const t = await solveWithTools(sampler, prompt, {
+    sandbox: opts.sandbox!,
+    maxTokens: opts.maxTokens,
+    sampling: samplingOf(opts, attemptSeed(opts, problem, mode, true, a)),
+    ...(opts.syntax ? { syntax: opts.syntax } : {}),
+    ...(opts.maxToolCalls !== undefined ? { maxToolCalls: opts.maxToolCalls } : {}),
+    ...(opts.maxOutputChars !== undefined ? { maxOutputChars: opts.maxOutputChars } : {}),
+    ...(opts.continueSamplerFor ? { continueSampler: opts.continueSamplerFor(mode) } : {}),
+    ...(opts.stop ? { stop: opts.stop } : {}),
+  });
+  bucket.promptTokensUnknown += t.promptTokensUnknown;
+  bucket.sandboxMs += t.sandboxMs;
+  bucket.toolErrors += t.toolStatuses.filter((x) => x !== "completed").length;
+  return grade(problem, mode, true, a, { text: t.text, tokens: t.completionTokens, promptTokens: t.promptTokens, toolCalls: t.toolCalls, calls: t.calls, finishReason: t.finishReason }, opts, bucket);
+}
+
+/**
+ * A wave of plain attempts start..start+n-1 as one call with n completions: the server reads the prompt once
+ * (APIs bill its tokens once), so the call's prompt tokens go to the wave's first record and the rest get 0.
+ */
+async function plainWave(sampler: Sampler, problem: Problem, prompt: Prompt, mode: ReasoningMode, start: number, n: number, opts: GenerateOptions, bucket: BucketUsage): Promise<TraceRecord[]> {
+  const so: SampleOptions = { ...samplingOf(opts, attemptSeed(opts, problem, mode, false, start)), n, maxTokens: opts.maxTokens, ...(opts.stop ? { stop: opts.stop } : {}) };
+  const [cs = []] = await sampler.sample([prompt], so);
+  if (cs.length !== n) throw new Error(`generate: the sampler returned ${cs.length} completions for ${problem.id}, expected ${n}`);
+  if (cs[0]!.promptTokens === undefined) bucket.promptTokensUnknown++;
+  return cs.map((c, j) => grade(problem, mode, false, start + j, {
+    text: c.text, tokens: c.completionTokens, promptTokens: j === 0 ? c.promptTokens ?? 0 : 0, toolCalls: 0, calls: j === 0 ? 1 : 0, finishReason: c.finishReason,
+  }, opts, bucket));
 }
 
 /**
  * Rejection sampling for one (problem, mode, tir) slot: attempts run in waves of as many as are still needed
  * (k minus the correct ones so far, within the budget), so an easy problem costs k attempts and a hard one up to
- * maxAttempts. Attempt indices are consecutive, so a rerun asks exactly the same requests (and a response cache
- * answers them).
+ * maxAttempts. Attempt indices and seeds are fixed by position, so a rerun asks exactly the same requests (and a
+ * response cache answers them).
  */
 async function sampleSlot(sampler: Sampler, problem: Problem, mode: ReasoningMode, tir: boolean, opts: GenerateOptions, bucket: BucketUsage): Promise<TraceRecord[]> {
   const prompt = (opts.prompt ?? modePrompt())(problem, mode, tir);
@@ -188,7 +203,9 @@ async function sampleSlot(sampler: Sampler, problem: Problem, mode: ReasoningMod
   while (correct < opts.k && out.length < opts.maxAttempts) {
     const wave = Math.min(opts.k - correct, opts.maxAttempts - out.length);
     const start = out.length;
-    const got = await Promise.all(Array.from({ length: wave }, (_, i) => attempt(sampler, problem, prompt, mode, tir, start + i, opts, bucket)));
+    const got = tir
+      ? await Promise.all(Array.from({ length: wave }, (_, i) => tirAttempt(sampler, problem, prompt, mode, start + i, opts, bucket)))
+      : await plainWave(sampler, problem, prompt, mode, start, wave, opts, bucket);
     for (const r of got) {
       out.push(r);
       if (r.correct) correct++;
