@@ -5,8 +5,11 @@ import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
-const passThrough = process.argv.slice(2).filter((a) => a.startsWith("-"));
+// Benchmark names come first; everything from the first flag on is passed through (`--configs A,B` keeps its value).
+const args = process.argv.slice(2);
+const firstFlag = args.findIndex((a) => a.startsWith("-"));
+const wanted = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const passThrough = firstFlag < 0 ? [] : args.slice(firstFlag);
 const all = readdirSync("bench").filter((d) => existsSync(join("bench", d, "main.ts"))).sort();
 const names = wanted.length ? wanted : all;
 let failed = 0;

@@ -8,12 +8,14 @@ import { renderMarkdown } from "../pipeline/report.js";
 import { probeBeta } from "../pipeline/beta.js";
 import { UsageError } from "../util/errors.js";
 
-const USAGE = `usage: trimer run [--preset tiny|mini] [--out DIR] [--resume] [--seed N] [--stop-after STAGE] [--quiet]
+const USAGE = `usage: trimer run [--preset tiny|mini] [--out DIR] [--resume] [--seed N] [--traces synthetic|teacher] [--stop-after STAGE] [--quiet]
 
 Runs every stage of the miniature TriMER pipeline into DIR (default runs/<preset>): pre-training with context
 extension (student and teacher), teacher SFT on thinking traces, distillation, GRPO (beta = 0), the preference
 reward model, and the evaluation on a held-out synthetic set. Prints the ablation table and writes DIR/report.md
 and DIR/report.json. After an interruption (even kill -9), --resume continues without redoing finished work.
+--traces teacher: the SFT'd teacher writes the distillation traces itself (rejection-sampled, as \`trimer generate\`
+does) instead of the curriculum's synthetic thinking traces.
 
 stages: ${STAGES.join(", ")}`;
 
@@ -25,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     out: { type: "string" },
     resume: { type: "boolean", default: false },
     seed: { type: "string" },
+    traces: { type: "string" },
     "stop-after": { type: "string" },
     quiet: { type: "boolean", default: false },
     // Internal: the beta comparison's child processes.
@@ -44,6 +47,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cfg = preset(v.preset!);
   if (v.seed !== undefined) cfg.seed = numberFlag(v.seed, "seed", 1, true);
+  if (v.traces !== undefined) {
+    if (v.traces !== "synthetic" && v.traces !== "teacher") throw new UsageError(`--traces must be synthetic or teacher, got "${v.traces}"`);
+    cfg.distill.traces = v.traces;
+  }
   const stopAfter = v["stop-after"];
   if (stopAfter && !(STAGES as readonly string[]).includes(stopAfter)) throw new UsageError(`--stop-after must be one of ${STAGES.join(", ")}`);
   const report = await runPipeline(cfg, { out, resume: v.resume!, quiet: v.quiet, ...(stopAfter ? { stopAfter } : {}) });

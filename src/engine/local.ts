@@ -154,6 +154,7 @@ export class LocalEngine implements Trainer {
       decode: (ids) => tok.decode(ids, { skipSpecial: true }),
       seed: opts.seed,
       topLogprobs: opts.topLogprobs,
+      vocabLimit: tok.vocabSize,
     });
     return prompts.map((p, i) =>
       res.slice(i * n, (i + 1) * n).map((c): Completion => ({

@@ -27,6 +27,11 @@ export interface TokenSampleOptions {
   seed?: number;
   /** Also return the k most likely tokens (untempered logprobs) at every generated position. */
   topLogprobs?: number;
+  /**
+   * Only ids below this are ever drawn (default: the model's vocab_size). A model whose vocabulary is padded past
+   * its tokenizer's (e.g. to a multiple of 64) must never emit an id the tokenizer cannot decode.
+   */
+  vocabLimit?: number;
 }
 
 export interface TokenCompletion {
@@ -64,6 +69,8 @@ export function sampleTokens(model: Transformer, prompts: number[][], opts: Toke
   const stopTokens = new Set(opts.stopTokens ?? []);
   const stops = (opts.stopStrings ?? []).filter((s) => s.length > 0);
   const temperature = opts.temperature ?? 1, topP = opts.topP ?? 1, topK = opts.topK ?? 0, nTop = opts.topLogprobs ?? 0;
+  const limit = Math.min(V, opts.vocabLimit ?? V);
+  if (!(Number.isInteger(limit) && limit >= 1)) throw new Error(`sample: vocabLimit must be an integer >= 1, got ${opts.vocabLimit}`);
   let maxLen = 0;
   for (const p of prompts) maxLen = Math.max(maxLen, p.length);
   // Generation stops at the context length (positions beyond it were never trained).
@@ -85,11 +92,13 @@ export function sampleTokens(model: Transformer, prompts: number[][], opts: Toke
     const still: number[] = [];
     for (let i = 0; i < active.length; i++) {
       const s = active[i]!;
-      const row = logits.subarray(i * V, (i + 1) * V);
+      const full = logits.subarray(i * V, (i + 1) * V);
+      const row = limit < V ? full.subarray(0, limit) : full;
       const tok = pick(row, temperature, topP, topK, rngs[s]!, probs, order);
       const o = out[s]!;
       o.tokens.push(tok);
-      o.logprobs.push(logSoftmaxAt(row, tok));
+      // Logprobs under the model's full distribution (what Trainer.logprobs computes for training).
+      o.logprobs.push(logSoftmaxAt(full, tok));
       if (nTop > 0) o.topLogprobs!.push(topLogprobs(row, nTop));
       let done = false;
       if (stopTokens.has(tok)) {
@@ -207,7 +216,7 @@ function pick(row: Float32Array, temperature: number, topP: number, topK: number
   if ((topK > 0 && topK < V) || topP < 1) {
     // Candidates by decreasing probability; cut to top-k, then to the smallest prefix whose mass reaches top-p.
     for (let j = 0; j < V; j++) order[j] = j;
-    const sorted = Array.from(order).sort((a, b) => probs[b]! - probs[a]! || a - b);
+    const sorted = Array.from(order.subarray(0, V)).sort((a, b) => probs[b]! - probs[a]! || a - b);
     n = topK > 0 ? Math.min(topK, V) : V;
     let mass = 0;
     for (let i = 0; i < n; i++) mass += probs[sorted[i]!]!;

@@ -50,6 +50,14 @@ export interface PipelineConfig {
     /** 0: full teacher logits; k > 0: the teacher's top-k logprobs. */
     teacherTopK: number;
     buckets: number;
+    /**
+     * Where the distillation traces come from: "synthetic" — the curriculum's own thinking traces; "teacher" — traces
+     * the SFT'd teacher generates with `trimer generate`'s machinery (rejection-sampled: only verified-correct
+     * ones), which closes the loop the way the paper does (DeepSeek-R1 writes the traces the student learns).
+     */
+    traces: "synthetic" | "teacher";
+    /** With traces = "teacher": problems the teacher solves, correct traces kept per problem, attempts at most. */
+    teacherTraces: { problems: number; k: number; maxAttempts: number; temperature: number; maxTokens: number };
   };
   grpo: {
     steps: number;

@@ -33,6 +33,7 @@ export function tinyPreset(): PipelineConfig {
     distill: {
       steps: 8, batch: 8, lr: lr(3e-3, 2), maxTokens: 96, buckets: 2, alpha: 0.5,
       temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
+      traces: "synthetic", teacherTraces: { problems: 8, k: 1, maxAttempts: 2, temperature: 0.7, maxTokens: 48 },
     },
     grpo: {
       steps: 4, promptsPerStep: 4, groupSize: 4, temperature: 0.7, topP: 0.95, lr: lr(1e-3, 1, "constant"), clip: 0.2,
@@ -65,6 +66,7 @@ export function miniPreset(): PipelineConfig {
     distill: {
       steps: 1600, batch: 32, lr: lr(2e-3, 30), maxTokens: 96, buckets: 3, alpha: 0.5,
       temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
+      traces: "synthetic", teacherTraces: { problems: 4096, k: 1, maxAttempts: 4, temperature: 0.7, maxTokens: 96 },
     },
     grpo: {
       // RL on a fine-tuned model: Adam moves every weight by ~lr per step whatever the gradient's size, so the rate

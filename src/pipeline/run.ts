@@ -3,6 +3,7 @@
 // checkpoint, finished evaluation rows are kept.
 //   student-base, teacher-base  JT-Math continued pre-training + context extension
 //   teacher-sft                 the miniature's "DeepSeek-R1": long thinking traces, sequential length buckets
+//   teacher-traces              (distill.traces = "teacher") the teacher writes the distillation traces itself
 //   distill                     TriMER stage 1
 //   grpo                        TriMER stage 2 (β = 0)
 //   reward-model                TriMER stage 3: preference reward model on the policy's own samples
@@ -17,6 +18,7 @@ import { compareBeta, type BetaProbe } from "./beta.js";
 import { renderMarkdown, type Report } from "./report.js";
 import { rewardModelStage, type RewardModelResult } from "./stage-reward.js";
 import { distillStage, grpoStage, pretrain, teacherSft, type StageContext } from "./stages.js";
+import { loadTeacherTraces, teacherTracesStage } from "./stage-traces.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import type { LocalEngine } from "../engine/local.js";
 
@@ -29,7 +31,7 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-export const STAGES = ["student-base", "teacher-base", "teacher-sft", "distill", "grpo", "reward-model", "evaluate"] as const;
+export const STAGES = ["student-base", "teacher-base", "teacher-sft", "teacher-traces", "distill", "grpo", "reward-model", "evaluate"] as const;
 
 export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promise<Report | null> {
   const art = new Artifacts(opts.out);
@@ -63,8 +65,13 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
   if (stopHere("teacher-base")) return null;
   await stage("teacher-sft", async () => { await teacherSft(ctx, await loadEngine(model("teacher-base", "context-extension"))); return {}; });
   if (stopHere("teacher-sft")) return null;
+  if (cfg.distill.traces === "teacher") {
+    await stage("teacher-traces", async () => teacherTracesStage(ctx, await loadEngine(model("teacher-sft", "sft"))));
+    if (stopHere("teacher-traces")) return null;
+  }
   await stage("distill", async () => {
-    await distillStage(ctx, await loadEngine(model("student-base", "context-extension")), await loadEngine(model("teacher-sft", "sft")));
+    const traces = cfg.distill.traces === "teacher" ? loadTeacherTraces(ctx) : undefined;
+    await distillStage(ctx, await loadEngine(model("student-base", "context-extension")), await loadEngine(model("teacher-sft", "sft")), traces);
     return {};
   });
   if (stopHere("distill")) return null;

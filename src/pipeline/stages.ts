@@ -13,6 +13,7 @@ import type { Artifacts } from "./artifacts.js";
 import type { LrSpec, PipelineConfig, SupervisedStage } from "./config.js";
 import { problemAt, solutionText, STREAMS } from "./corpus.js";
 import { createEngine, withContext } from "./engines.js";
+import type { TeacherTrace } from "./stage-traces.js";
 import { phasePaths, runPhase } from "./phase.js";
 
 export interface StageContext {
@@ -90,15 +91,33 @@ export async function teacherSft(ctx: StageContext, teacherBase: LocalEngine): P
   );
 }
 
+/**
+ * Distillation batches from the teacher's own traces (distill.traces = "teacher"), in the same sequential length
+ * buckets: the traces are sorted by length and bucket b of B draws from the shortest (b + 1)/B of them.
+ */
+function teacherTraceBatch(ctx: StageContext, traces: readonly TeacherTrace[], step: number): Datum[] {
+  const s = ctx.cfg.distill;
+  const b = bucketOf(step, s.steps, s.buckets);
+  const pool = Math.max(1, Math.ceil(((b + 1) * traces.length) / s.buckets));
+  const rng = stageRng(ctx, STREAMS.distill, step);
+  return Array.from({ length: s.batch }, () => {
+    const t = traces[rng.int(0, pool - 1)]!;
+    return textDatum(ctx.tok, { prompt: t.prompt, completion: t.text }, s.mask, s.maxTokens);
+  });
+}
+
 /** TriMER stage 1: the student distils the teacher on thinking traces (α·T²·KL + (1−α)·CE, T schedule, mask). */
-export async function distillStage(ctx: StageContext, studentBase: LocalEngine, teacher: LocalEngine): Promise<LocalEngine> {
+export async function distillStage(ctx: StageContext, studentBase: LocalEngine, teacher: LocalEngine, teacherTraces?: readonly TeacherTrace[]): Promise<LocalEngine> {
   const s = ctx.cfg.distill;
   const p = phasePaths(ctx.art, "distill", "distill");
+  if (s.traces === "teacher" && !teacherTraces?.length) throw new Error("distill: traces = \"teacher\" but the teacher produced no correct trace");
+  const batch = (step: number): Datum[] =>
+    s.traces === "teacher" ? teacherTraceBatch(ctx, teacherTraces!, step) : thinkingBatch(ctx, STREAMS.distill, step, s.steps, s, s.mask);
   return runPhase(p, () => studentBase, (engine, start) =>
     distill({
       steps: s.steps, alpha: s.alpha, teacherTopK: s.teacherTopK, lr: lrFn(s.lr, s.steps), maxGradNorm: 1,
       temperature: { kind: s.temperature.kind, start: s.temperature.start, end: s.temperature.end, totalSteps: s.steps },
-    }, engine, teacher, (step) => thinkingBatch(ctx, STREAMS.distill, step, s.steps, s, s.mask),
+    }, engine, teacher, batch,
     { checkpointDir: p.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p.metricsPath, quiet: ctx.quiet, start }),
   );
 }

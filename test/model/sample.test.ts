@@ -114,3 +114,24 @@ test("generation stops at the context length; bad options are named", () => {
   assert.throws(() => sampleTokens(m, prompts, { maxTokens: 1, topP: 0 }), /topP/);
   assert.throws(() => sampleTokens(m, prompts, { maxTokens: 1, temperature: -1 }), /temperature/);
 });
+
+test("a vocabulary padded past the tokenizer never yields an id the tokenizer cannot decode", async () => {
+  const { LocalEngine } = await import("../../src/engine/local.js");
+  const { mathTokenizer } = await import("../../src/model/tokenizer.js");
+  const tok = mathTokenizer();
+  const padded = Math.ceil((tok.vocabSize + 1) / 64) * 64;
+  const e = LocalEngine.create({
+    vocab_size: padded, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1,
+    intermediate_size: 32, max_position_embeddings: 64, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,
+  }, tok, 7);
+  // Make the padding ids the most likely ones, so an unrestricted sampler would pick them.
+  const emb = e.model.parameters().get("model.embed_tokens.weight")!;
+  for (let id = tok.vocabSize; id < padded; id++) for (let j = 0; j < 16; j++) emb.data[id * 16 + j] = 5;
+  for (const temperature of [0, 1]) {
+    const out = await e.sampler().sample(["1+1="], { n: 4, temperature, topP: temperature ? 0.9 : 1, maxTokens: 16, seed: 1, logprobs: true });
+    for (const c of out[0]!) {
+      assert.ok(c.tokens!.every((id) => id < tok.vocabSize), `sampled ${c.tokens} with vocab ${tok.vocabSize}`);
+      assert.ok(c.logprobs!.every((lp) => Number.isFinite(lp) && lp <= 0));
+    }
+  }
+});
