@@ -16,7 +16,7 @@ import { loadEngine, newTokenizer } from "./engines.js";
 import { cached, evalSampler, multiAgentEval, tokenLimitSweep, type Row, type MultiAgentResult } from "./evaluate.js";
 import { compareBeta, type BetaProbe } from "./beta.js";
 import { renderMarkdown, type Report } from "./report.js";
-import { rewardModelStage, type RewardModelResult } from "./stage-reward.js";
+import { rewardModelStage } from "./stage-reward.js";
 import { distillStage, grpoStage, pretrain, teacherSft, type StageContext } from "./stages.js";
 import { loadTeacherTraces, teacherTracesStage } from "./stage-traces.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
@@ -96,18 +96,15 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
       const get = async (): Promise<LocalEngine> => (engine ??= await loadEngine(dir));
       rows.push(await cached(ctx, name, async () =>
         (await evalSampler(ctx, name, (await get()).sampler(), holdout, { temperature: ev.temperature, topP: ev.topP, samples: 4, maxTokens: ev.maxTokens, seed: cfg.seed + 11 })).row));
+      // Greedy decoding is deterministic, so the GRPO model's greedy run also gives the token-limit sweep.
       const g = await cached(ctx, `${name}-greedy`, async () => {
         const r = await evalSampler(ctx, `${name}-greedy`, (await get()).sampler(), holdout, { temperature: 0, topP: 1, samples: 1, maxTokens: Math.max(ev.maxTokens, ...ev.tokenLimits), seed: 0 });
-        if (name === "grpo") {
-          const s = tokenLimitSweep(holdout, r.completions, ev.tokenLimits);
-          r.row.extra = { ...r.row.extra, ...Object.fromEntries(s.map((x) => [`sweep_${x.limit}`, x.accuracy])), ...Object.fromEntries(s.map((x) => [`sweepTokens_${x.limit}`, x.meanTokens])) };
-        }
-        return r.row;
+        return { row: r.row, sweep: name === "grpo" ? tokenLimitSweep(holdout, r.completions, ev.tokenLimits) : [] };
       });
-      greedy.push(g);
+      greedy.push(g.row);
+      if (name === "grpo") sweep = g.sweep;
       dev.push(await cached(ctx, `${name}-dev`, async () =>
         (await evalSampler(ctx, `${name}-dev`, (await get()).sampler(), devSet, { temperature: 0, topP: 1, samples: 1, maxTokens: ev.maxTokens, seed: 0 })).row));
-      if (name === "grpo") sweep = ev.tokenLimits.map((limit) => ({ limit, accuracy: g.extra![`sweep_${limit}`]!, meanTokens: g.extra![`sweepTokens_${limit}`]! }));
     }
     const ma = await cached<MultiAgentResult>(ctx, "agents", async () =>
       multiAgentEval(ctx, await loadEngine(grpoDir), await loadEngine(model("reward-model", "train")), holdout));
@@ -116,7 +113,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
       cfg.betaComparison.steps > 0 ? compareBeta(art.root, grpoDir, [0, cfg.betaComparison.beta]) : []);
     const report: Report = {
       preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, dev, scaling: ma.scaling,
-      tokenSweep: sweep, rewardModel: rmResult as RewardModelResult, beta, stageSeconds: {},
+      tokenSweep: sweep, rewardModel: rmResult, beta, stageSeconds: {},
     };
     return report;
   }))!;
