@@ -1,4 +1,4 @@
-// `npm run bench serve -- --rounds=12 --repeats=3 --max-tokens=64 [--in-process] [--inline-clients]`
+// `npm run bench serve -- --rounds=12 --repeats=3 --max-tokens=64 [--in-process] [--inline-clients] [--whole-batch] [--steps-per-tick=8]`
 // trimer serve's generated tokens/s at concurrency 1, 8 and 32 (the official `openai` client, real HTTP on
 // loopback, /v1/completions, max_tokens 64, temperature 1) against the engine's own batched sampler
 // (LocalEngine.sampleTokens with the same batch sizes and prompts) measured in the same run.
@@ -7,7 +7,8 @@
 //   direct: `rounds` calls of sampleTokens with c prompts; tokens/s = Σ completion tokens / total time.
 // Model: d 128, 4 layers, 4 heads, MLP 512, context 256, trimer's char vocabulary, random weights (a random model
 // stops at eos at random: both sides sample the same distribution, so generated lengths are comparable).
-// The server runs as the CLI runs it: the engine in a worker thread (--in-process: on the HTTP thread instead).
+// The server runs as the CLI runs it: continuous batching (--whole-batch: the older scheduler, each batch decodes to
+// the end), the engine in a worker thread (--in-process: on the HTTP thread instead).
 // The clients run in a child process (as real clients would: their JSON and HTTP work is not the server's);
 // --inline-clients runs them on the server's own event loop instead (a harsher figure: client cost counts too).
 // Goal (the issue): serve >= 80% of direct at concurrency 32.
@@ -21,6 +22,7 @@ import { LocalEngine } from "../../src/engine/local.js";
 import { mathTokenizer } from "../../src/model/tokenizer.js";
 import type { ModelConfig } from "../../src/model/config.js";
 import { Batcher } from "../../src/serve/batcher.js";
+import { ContinuousBatcher } from "../../src/serve/continuous.js";
 import { openServedModel } from "../../src/serve/host.js";
 import { startOpenAIServer } from "../../src/serve/openai-server.js";
 
@@ -33,6 +35,8 @@ const MAX_TOKENS = flag("max-tokens", 64);
 const IN_PROCESS = process.argv.includes("--in-process");
 const INLINE_CLIENTS = process.argv.includes("--inline-clients");
 const REPEATS = flag("repeats", 3);
+const WHOLE_BATCH = process.argv.includes("--whole-batch");
+const STEPS_PER_TICK = flag("steps-per-tick", 8);
 const CONCURRENCY = [1, 8, 32];
 
 function median(xs: number[]): number {
@@ -88,14 +92,21 @@ function childBurst(url: string, c: number): Promise<{ tokens: number; seconds: 
   });
 }
 
-async function served(client: OpenAI, c: number, batcher: Batcher, url: string): Promise<{ tokensPerS: number; tokens: number; seconds: number; calls: number; meanBatch: number; busy: number }> {
+/** Mean rows per engine call (whole-batch) or per decode step (continuous). */
+function rowsAndCalls(batcher: Batcher | ContinuousBatcher): [number, number] {
+  return batcher instanceof ContinuousBatcher ? [batcher.engineStats.rowSteps, batcher.engineStats.steps] : [batcher.stats.rows, batcher.stats.calls];
+}
+
+async function served(client: OpenAI, c: number, batcher: Batcher | ContinuousBatcher, url: string): Promise<{ tokensPerS: number; tokens: number; seconds: number; calls: number; meanBatch: number; busy: number }> {
   let tokens = 0;
-  const calls0 = batcher.stats.calls, rows0 = batcher.stats.rows, busy0 = batcher.stats.busyMs;
+  const calls0 = batcher.stats.calls, busy0 = batcher.stats.busyMs;
+  const [rows0, units0] = rowsAndCalls(batcher);
   const burst = INLINE_CLIENTS ? await clientBurst(client, c) : await childBurst(url, c);
   tokens = burst.tokens;
   const seconds = burst.seconds;
   const calls = batcher.stats.calls - calls0;
-  return { tokensPerS: tokens / seconds, tokens, seconds, calls, meanBatch: (batcher.stats.rows - rows0) / calls, busy: (batcher.stats.busyMs - busy0) / 1000 / seconds };
+  const [rows1, units1] = rowsAndCalls(batcher);
+  return { tokensPerS: tokens / seconds, tokens, seconds, calls, meanBatch: (rows1 - rows0) / (units1 - units0), busy: (batcher.stats.busyMs - busy0) / 1000 / seconds };
 }
 
 const clientArg = process.argv.find((a) => a.startsWith("--client="));
@@ -118,14 +129,14 @@ const dir = mkdtempSync(join(tmpdir(), "trimer-bench-serve-"));
 try {
   await engine.save(dir);
   const model = await openServedModel(dir, { inProcess: IN_PROCESS });
-  const batcher = new Batcher(model.backend, { maxBatch: 32 });
+  const batcher = WHOLE_BATCH ? new Batcher(model.backend, { maxBatch: 32 }) : new ContinuousBatcher(model.stepBackend, { maxBatch: 32, stepsPerTick: STEPS_PER_TICK });
   const server = await startOpenAIServer({ batcher, tokenizer: model.tokenizer, contextLength: model.contextLength, modelName: "bench", port: 0 });
   const client = new OpenAI({ baseURL: server.url, apiKey: "x", maxRetries: 0 });
-  console.log(`model d=${config.hidden_size} L=${config.num_hidden_layers} ctx=${config.max_position_embeddings}; max_tokens ${MAX_TOKENS}, ${ROUNDS} rounds; engine ${IN_PROCESS ? "in-process" : "in a worker thread"}; clients ${INLINE_CLIENTS ? "on the server's event loop" : "in a child process"}`);
+  console.log(`model d=${config.hidden_size} L=${config.num_hidden_layers} ctx=${config.max_position_embeddings}; max_tokens ${MAX_TOKENS}, ${ROUNDS} rounds; ${WHOLE_BATCH ? "whole-batch" : "continuous"} batching, engine ${IN_PROCESS ? "in-process" : "in a worker thread"}; clients ${INLINE_CLIENTS ? "on the server's event loop" : "in a child process"}`);
   // Warm-up: JIT both paths once.
   direct(4);
   await served(client, 4, batcher, server.url);
-  console.log(`concurrency  direct tok/s  serve tok/s  ratio   engine calls  mean rows/call  engine busy   (medians of ${REPEATS} alternating pairs)`);
+  console.log(`concurrency  direct tok/s  serve tok/s  ratio   engine calls  mean rows/${WHOLE_BATCH ? "call" : "step"}  engine busy   (medians of ${REPEATS} alternating pairs)`);
   for (const c of CONCURRENCY) {
     // Direct and serve alternate, so load from other processes on the machine hits both sides alike.
     const ds: number[] = [], ss: number[] = [], ratios: number[] = [];

@@ -1,10 +1,11 @@
 // `trimer serve`: an OpenAI-compatible HTTP server for a trimer checkpoint (/v1/models, /v1/chat/completions,
-// /v1/completions), batching concurrent requests into the engine's batched sampler.
+// /v1/completions), continuously batching concurrent requests (rows join the running batch between decode steps).
 //
 //   trimer serve --model runs/mini/grpo --port 8000 --token secret
 //   curl -H 'authorization: Bearer secret' localhost:8000/v1/completions -d '{"model":"trimer","prompt":"3*9+3-6="}'
 import { basename, resolve } from "node:path";
 import { Batcher } from "../serve/batcher.js";
+import { ContinuousBatcher } from "../serve/continuous.js";
 import { openServedModel } from "../serve/host.js";
 import { startOpenAIServer } from "../serve/openai-server.js";
 import { UsageError } from "../util/errors.js";
@@ -17,8 +18,10 @@ const USAGE = `usage: trimer serve --model DIR [options]
   --port P                  (default 8000; 0 = any free port)
   --token T                 require "Authorization: Bearer T" (default: $TRIMER_SERVE_TOKEN, else no auth)
   --served-model-name NAME  the model name clients use (default: the folder's name)
-  --max-batch N             most sequences in one engine call (default 32)
-  --batch-window-ms MS      how long an idle engine waits to gather requests (default 0: one event-loop turn)
+  --max-batch N             most sequences decoding at once (default 32)
+  --steps-per-tick N        most decode steps between admissions / stream chunks (default 8)
+  --whole-batch             the older scheduler: each batch decodes to the end before new requests start
+  --batch-window-ms MS      with --whole-batch: how long an idle engine waits to gather requests (default 0)
   --max-tokens-limit N      largest max_tokens a request may ask for (default 4096)
   --max-n N                 largest n (default 16)
   --max-body-bytes N        largest request body (default 4194304)
@@ -35,6 +38,8 @@ const OPTIONS = {
   "served-model-name": { type: "string" },
   "max-batch": { type: "string" },
   "batch-window-ms": { type: "string" },
+  "steps-per-tick": { type: "string" },
+  "whole-batch": { type: "boolean" },
   "max-tokens-limit": { type: "string" },
   "max-n": { type: "string" },
   "max-body-bytes": { type: "string" },
@@ -60,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   const windowMs = numberFlag(v["batch-window-ms"], "batch-window-ms", 0);
   if (windowMs < 0) throw new UsageError(`--batch-window-ms must be >= 0, got ${windowMs}`);
   const maxBatch = positive(v["max-batch"], "max-batch", 32);
+  const stepsPerTick = positive(v["steps-per-tick"], "steps-per-tick", 8);
   const maxTokens = positive(v["max-tokens-limit"], "max-tokens-limit", 4096);
   const maxN = positive(v["max-n"], "max-n", 16);
   const maxBodyBytes = positive(v["max-body-bytes"], "max-body-bytes", 4 * 1024 * 1024);
@@ -68,7 +74,9 @@ export async function main(argv: string[]): Promise<number> {
   const name = v["served-model-name"] ?? basename(resolve(v.model));
 
   const model = await openServedModel(v.model, { inProcess: v["in-process"] });
-  const batcher = new Batcher(model.backend, { maxBatch, windowMs });
+  const whole = v["whole-batch"] ? new Batcher(model.backend, { maxBatch, windowMs }) : null;
+  const continuous = whole ? null : new ContinuousBatcher(model.stepBackend, { maxBatch, stepsPerTick });
+  const batcher = whole ?? continuous!;
   const log = v.quiet ? undefined : (line: string): void => console.error(`${new Date().toISOString()} ${line}`);
   const running = await startOpenAIServer({
     batcher, tokenizer: model.tokenizer, contextLength: model.contextLength, modelName: name, token,
@@ -90,7 +98,10 @@ export async function main(argv: string[]): Promise<number> {
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
   });
-  console.error(`trimer serve: stopped after ${batcher.stats.jobs} requests in ${batcher.stats.calls} engine calls`);
+  if (continuous) {
+    const e = continuous.engineStats;
+    console.error(`trimer serve: stopped after ${continuous.stats.jobs} requests in ${e.admissions} engine calls (admissions; ${continuous.stats.calls} ticks, ${e.steps} decode steps)`);
+  } else console.error(`trimer serve: stopped after ${whole!.stats.jobs} requests in ${whole!.stats.calls} engine calls`);
   return 0;
 }
 

@@ -1,6 +1,7 @@
-// Batched sampling with a KV cache over prompts of different lengths. All prompts are prefilled together (packed,
+// Batched sampling with a KV cache over prompts of different lengths. Prompts are prefilled together (packed,
 // no padding), then every step decodes one token for each still-running sequence; finished sequences are dropped
-// from the batch (their cache slots compacted) so the batch only shrinks.
+// from the batch (their cache slots compacted). DecodeSession also admits new rows between steps (continuous
+// batching, for `trimer serve`); sampleTokens is one session that only shrinks.
 //
 // Conventions (documented for the engine API):
 // - logprobs are log p(token) under the model's untempered distribution (log-softmax of the raw logits), whatever
@@ -53,81 +54,262 @@ function checkOptions(o: TokenSampleOptions): void {
   if (o.stopStrings?.length && !o.decode) throw new Error("sample: stop strings need a decode function");
 }
 
-/** Samples one completion per prompt (repeat a prompt to get several). */
+/** Samples one completion per prompt (repeat a prompt to get several): one DecodeSession run to the end. */
 export function sampleTokens(model: Transformer, prompts: number[][], opts: TokenSampleOptions): TokenCompletion[] {
   checkOptions(opts);
-  const V = model.config.vocab_size;
   const ctx = model.config.max_position_embeddings;
   const B = prompts.length;
   if (B === 0) return [];
+  checkPrompts(prompts, ctx);
+  const seed = opts.seed ?? Math.floor(Math.random() * 0x100000000);
+  if (opts.maxTokens === 0) return finish(prompts.map(() => emptyCompletion(opts)), opts);
+  let maxLen = 0;
+  for (const p of prompts) maxLen = Math.max(maxLen, p.length);
+  // Generation stops at the context length (positions beyond it were never trained).
+  const session = new DecodeSession(model, B, Math.min(ctx, maxLen + opts.maxTokens));
+  const ids = session.add(prompts, { ...opts, seed });
+  const out = new Map<number, TokenCompletion>();
+  while (session.active > 0) for (const e of session.step()) if (e.done) out.set(e.id, e.done);
+  return ids.map((id) => out.get(id)!);
+}
+
+function checkPrompts(prompts: number[][], ctx: number): void {
   prompts.forEach((p, i) => {
     if (p.length === 0) throw new Error(`sample: prompt ${i} is empty (start it with bos)`);
     if (p.length >= ctx) throw new Error(`sample: prompt ${i} has ${p.length} tokens; the context is ${ctx}`);
   });
-  const seed = opts.seed ?? Math.floor(Math.random() * 0x100000000);
-  const rngs = prompts.map((_, i) => createRng(mixSeed(seed, i)));
-  const stopTokens = new Set(opts.stopTokens ?? []);
-  const stops = (opts.stopStrings ?? []).filter((s) => s.length > 0);
-  const temperature = opts.temperature ?? 1, topP = opts.topP ?? 1, topK = opts.topK ?? 0, nTop = opts.topLogprobs ?? 0;
-  const limit = Math.min(V, opts.vocabLimit ?? V);
-  if (!(Number.isInteger(limit) && limit >= 1)) throw new Error(`sample: vocabLimit must be an integer >= 1, got ${opts.vocabLimit}`);
-  let maxLen = 0;
-  for (const p of prompts) maxLen = Math.max(maxLen, p.length);
-  // Generation stops at the context length (positions beyond it were never trained).
-  const cap = Math.min(ctx, maxLen + opts.maxTokens);
-  const out: TokenCompletion[] = prompts.map(() => ({ tokens: [], logprobs: [], text: "", completionTokens: 0, finishReason: "length" }));
-  if (nTop > 0) for (const o of out) o.topLogprobs = [];
-  const budget = prompts.map((p) => Math.min(opts.maxTokens, ctx - p.length));
-  if (opts.maxTokens === 0) return finish(out, opts);
+}
 
-  const cache: KVCache = model.newCache(B, cap);
-  let logits = model.prefill(prompts, cache);
-  // active[i] = sequence index of cache slot i.
-  let active = prompts.map((_, i) => i);
-  const pos = prompts.map((p) => p.length);
-  const probs = new Float64Array(V);
-  const order = new Int32Array(V);
-  for (;;) {
-    const next: number[] = [];
+function emptyCompletion(opts: TokenSampleOptions): TokenCompletion {
+  const o: TokenCompletion = { tokens: [], logprobs: [], text: "", completionTokens: 0, finishReason: "length" };
+  if ((opts.topLogprobs ?? 0) > 0) o.topLogprobs = [];
+  return o;
+}
+
+/** One token a DecodeSession step produced for one row; `done` carries the row's completion when it finished. */
+export interface StepEvent {
+  id: number;
+  token: number;
+  logprob: number;
+  topLogprobs?: { token: number; logprob: number }[];
+  done?: TokenCompletion;
+}
+
+interface SessionRow {
+  id: number;
+  opts: TokenSampleOptions;
+  rng: Rng;
+  stopTokens: Set<number>;
+  stops: string[];
+  temperature: number;
+  topP: number;
+  topK: number;
+  nTop: number;
+  limit: number;
+  budget: number;
+  /** Next position to decode (= tokens in the cache). */
+  pos: number;
+  /** This row's next-token logits (a view into the last prefill / decode output). */
+  logits: Float32Array;
+  out: TokenCompletion;
+}
+
+/**
+ * Step-wise batched decoding over one KV cache of `maxRows` slots (continuous batching): rows are added (prefilled)
+ * between steps, each step draws one token for every active row and decodes it, and finished rows leave the cache
+ * (the survivors are compacted to the low slots, in order, so decodeStep always reads slots 0..n-1 with no gather).
+ * Every row has its own sampling options and its own generator createRng(mixSeed(seed, index)), index = its place
+ * in the add() call: a row's tokens do not depend on which rows share the cache or when they were added, so a seeded
+ * request gives exactly what sampleTokens gives with the same seed.
+ */
+export class DecodeSession {
+  private readonly cache: KVCache;
+  private rows: SessionRow[] = [];
+  private nextId = 1;
+  private readonly V: number;
+  private readonly ctx: number;
+  private readonly probs: Float64Array;
+  private readonly order: Int32Array;
+
+  constructor(private readonly model: Transformer, maxRows: number, cap: number) {
+    if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new Error(`DecodeSession: maxRows must be a positive integer, got ${maxRows}`);
+    if (!(Number.isInteger(cap) && cap >= 1)) throw new Error(`DecodeSession: cap must be a positive integer, got ${cap}`);
+    this.V = model.config.vocab_size;
+    this.ctx = model.config.max_position_embeddings;
+    this.cache = model.newCache(maxRows, cap);
+    this.probs = new Float64Array(this.V);
+    this.order = new Int32Array(this.V);
+  }
+
+  /** Rows the cache holds. */
+  get maxRows(): number {
+    return this.cache.B;
+  }
+
+  /** Positions per row the cache holds. */
+  get cap(): number {
+    return this.cache.cap;
+  }
+
+  /** Rows decoding now. */
+  get active(): number {
+    return this.rows.length;
+  }
+
+  /** Slots free for add(). */
+  get free(): number {
+    return this.maxRows - this.rows.length;
+  }
+
+  /**
+   * Prefills `prompts` into free slots; returns their row ids. Row i draws from mixSeed(opts.seed, firstIndex + i)
+   * (a random seed when opts.seed is undefined). opts.maxTokens must be >= 1.
+   */
+  add(prompts: number[][], opts: TokenSampleOptions, firstIndex = 0): number[] {
+    return this.addGroups([{ prompts, opts, firstIndex }])[0]!;
+  }
+
+  /** add() for several groups with their own options, in one prefill (cheaper than one prefill per group). */
+  addGroups(groups: { prompts: number[][]; opts: TokenSampleOptions; firstIndex?: number }[]): number[][] {
+    let total = 0;
+    const prepared = groups.map(({ prompts, opts }) => {
+      checkOptions(opts);
+      if (opts.maxTokens < 1) throw new Error("DecodeSession: maxTokens must be >= 1");
+      checkPrompts(prompts, this.ctx);
+      prompts.forEach((p, i) => {
+        if (p.length >= this.cap) throw new Error(`sample: prompt ${i} has ${p.length} tokens; the cache holds ${this.cap}`);
+      });
+      const limit = Math.min(this.V, opts.vocabLimit ?? this.V);
+      if (!(Number.isInteger(limit) && limit >= 1)) throw new Error(`sample: vocabLimit must be an integer >= 1, got ${opts.vocabLimit}`);
+      total += prompts.length;
+      return { limit, seed: opts.seed ?? Math.floor(Math.random() * 0x100000000) };
+    });
+    if (total > this.free) throw new Error(`DecodeSession: ${total} rows do not fit (${this.free} slots free)`);
+    if (total === 0) return groups.map(() => []);
+    const logits = this.model.prefill(groups.flatMap((g) => g.prompts), this.cache, this.rows.length);
+    const V = this.V;
+    let at = 0;
+    return groups.map(({ prompts, opts, firstIndex = 0 }, gi) => {
+      const { limit, seed } = prepared[gi]!;
+      return prompts.map((p, i) => {
+        const id = this.nextId++;
+        this.rows.push({
+          id, opts, rng: createRng(mixSeed(seed, firstIndex + i)),
+          stopTokens: new Set(opts.stopTokens ?? []), stops: (opts.stopStrings ?? []).filter((st) => st.length > 0),
+          temperature: opts.temperature ?? 1, topP: opts.topP ?? 1, topK: opts.topK ?? 0, nTop: opts.topLogprobs ?? 0, limit,
+          // The last token drawn is never decoded, so a row needs p.length + budget - 1 < cap positions.
+          budget: Math.min(opts.maxTokens, this.ctx - p.length, this.cap - p.length + 1),
+          pos: p.length, logits: logits.subarray(at * V, (at + 1) * V), out: emptyCompletion(opts),
+        });
+        at++;
+        return id;
+      });
+    });
+  }
+
+  /** Drops a row (e.g. its client hung up); returns false when it is not active. */
+  remove(id: number): boolean {
+    const at = this.rows.findIndex((r) => r.id === id);
+    if (at < 0) return false;
+    this.compact(this.rows.map((_, i) => i).filter((i) => i !== at));
+    return true;
+  }
+
+  /** Draws one token for every active row, retires finished rows, decodes the rest one position. */
+  step(): StepEvent[] {
+    const events: StepEvent[] = [];
     const still: number[] = [];
-    for (let i = 0; i < active.length; i++) {
-      const s = active[i]!;
-      const full = logits.subarray(i * V, (i + 1) * V);
-      const row = limit < V ? full.subarray(0, limit) : full;
-      const tok = pick(row, temperature, topP, topK, rngs[s]!, probs, order);
-      const o = out[s]!;
+    this.rows.forEach((r, i) => {
+      const row = r.limit < this.V ? r.logits.subarray(0, r.limit) : r.logits;
+      const tok = pick(row, r.temperature, r.topP, r.topK, r.rng, this.probs, this.order);
+      const o = r.out;
       o.tokens.push(tok);
       // Logprobs under the model's full distribution (what Trainer.logprobs computes for training).
-      o.logprobs.push(logSoftmaxAt(full, tok));
-      if (nTop > 0) o.topLogprobs!.push(topLogprobs(row, nTop));
+      const lp = logSoftmaxAt(r.logits, tok);
+      o.logprobs.push(lp);
+      const ev: StepEvent = { id: r.id, token: tok, logprob: lp };
+      if (r.nTop > 0) {
+        ev.topLogprobs = topLogprobs(row, r.nTop);
+        o.topLogprobs!.push(ev.topLogprobs);
+      }
       let done = false;
-      if (stopTokens.has(tok)) {
+      if (r.stopTokens.has(tok)) {
         o.finishReason = "stop";
         done = true;
-      } else if (stops.length) {
-        const text = opts.decode!(o.tokens);
-        if (stops.some((st) => text.includes(st))) {
+      } else if (r.stops.length) {
+        const text = r.opts.decode!(o.tokens);
+        if (r.stops.some((st) => text.includes(st))) {
           o.finishReason = "stop";
           done = true;
         }
       }
-      if (!done && o.tokens.length >= budget[s]!) done = true;
-      if (!done) {
-        still.push(i);
-        next.push(tok);
-      }
-    }
-    if (still.length === 0) break;
-    if (still.length < active.length) {
-      compactCache(cache, still, model);
-      active = still.map((i) => active[i]!);
-    }
-    const tokens = Int32Array.from(next);
-    const p = Int32Array.from(active, (s) => pos[s]!);
-    for (const s of active) pos[s]!++;
-    logits = model.decodeStep(tokens, p, Int32Array.from(active, (_, i) => i), cache);
+      if (!done && o.tokens.length >= r.budget) done = true;
+      if (done) ev.done = finish([o], r.opts)[0]!;
+      else still.push(i);
+      events.push(ev);
+    });
+    if (still.length < this.rows.length) this.compact(still);
+    if (this.rows.length === 0) return events;
+    const B = this.rows.length;
+    const pos = Int32Array.from(this.rows, (r) => r.pos);
+    for (const r of this.rows) r.pos++;
+    // Each row decodes the token it just drew (compaction may have reordered the rows).
+    const next = Int32Array.from(this.rows, (r) => r.out.tokens[r.out.tokens.length - 1]!);
+    const logits = this.model.decodeStep(next, pos, Int32Array.from({ length: B }, (_, i) => i), this.cache);
+    const V = this.V;
+    this.rows.forEach((r, i) => { r.logits = logits.subarray(i * V, (i + 1) * V); });
+    return events;
   }
-  return finish(out, opts);
+
+  /**
+   * Grows the cache (a copy) to hold at least `rows` rows of `cap` positions; the rows decoding keep their state.
+   * Lets a long-lived session (the server's) start small and grow only when a request needs it.
+   */
+  reserve(rows: number, cap: number): void {
+    const c = this.cache;
+    if (rows <= c.B && cap <= c.cap) return;
+    const B = Math.max(rows, c.B), C = Math.max(cap, c.cap);
+    const { num_key_value_heads: KV } = this.model.config;
+    const hd = this.model.config.hidden_size / this.model.config.num_attention_heads;
+    const k: Float32Array[] = [], v: Float32Array[] = [];
+    for (let l = 0; l < c.k.length; l++) {
+      const nk = new Float32Array(B * KV * hd * C), nv = new Float32Array(B * KV * C * hd);
+      for (let s = 0; s < this.rows.length; s++) {
+        for (let j = 0; j < KV; j++) {
+          // values [slot, KV, cap, hd]: one block per head; keys [slot, KV, hd, cap]: one run per head dimension.
+          nv.set(c.v[l]!.subarray((s * KV + j) * c.cap * hd, (s * KV + j + 1) * c.cap * hd), (s * KV + j) * C * hd);
+          for (let i = 0; i < hd; i++) nk.set(c.k[l]!.subarray(((s * KV + j) * hd + i) * c.cap, ((s * KV + j) * hd + i + 1) * c.cap), ((s * KV + j) * hd + i) * C);
+        }
+      }
+      k.push(nk);
+      v.push(nv);
+    }
+    // The transposed weights are reused: the snapshot stays the one taken when the session opened.
+    Object.assign(c, { B, cap: C, k, v });
+  }
+
+  /**
+   * Keeps the rows at `keep` (ascending indices) in slots 0..keep.length-1. Rows past the new end move into the
+   * holes left by finished rows (one slot copy per finished row instead of shifting every later row): a row's
+   * results do not depend on its slot.
+   */
+  private compact(keep: number[]): void {
+    const n = keep.length;
+    const kept = new Set(keep);
+    const holes: number[] = [];
+    for (let i = 0; i < n; i++) if (!kept.has(i)) holes.push(i);
+    const movers = keep.filter((i) => i >= n);
+    const per = this.model.config.num_key_value_heads * this.cache.cap * (this.model.config.hidden_size / this.model.config.num_attention_heads);
+    movers.forEach((from, j) => {
+      const to = holes[j]!;
+      for (let l = 0; l < this.cache.k.length; l++) {
+        this.cache.k[l]!.copyWithin(to * per, from * per, from * per + per);
+        this.cache.v[l]!.copyWithin(to * per, from * per, from * per + per);
+      }
+      this.rows[to] = this.rows[from]!;
+    });
+    this.rows.length = n;
+  }
 }
 
 function finish(out: TokenCompletion[], opts: TokenSampleOptions): TokenCompletion[] {
@@ -147,18 +329,6 @@ function finish(out: TokenCompletion[], opts: TokenSampleOptions): TokenCompleti
     o.text = text;
   }
   return out;
-}
-
-/** Moves the cache slots listed in `keep` (ascending) to slots 0..keep.length-1. */
-function compactCache(cache: KVCache, keep: number[], model: Transformer): void {
-  const per = model.config.num_key_value_heads * cache.cap * (model.config.hidden_size / model.config.num_attention_heads);
-  for (let l = 0; l < cache.k.length; l++) {
-    keep.forEach((from, to) => {
-      if (from === to) return;
-      cache.k[l]!.copyWithin(to * per, from * per, from * per + per);
-      cache.v[l]!.copyWithin(to * per, from * per, from * per + per);
-    });
-  }
 }
 
 export function logSoftmaxAt(row: Float32Array, tok: number): number {

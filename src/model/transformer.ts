@@ -197,14 +197,23 @@ export class Transformer {
 
   /**
    * Forward over packed rows. keep: store activations for backward. head: compute the LM-head logits.
-   * cache: also write every row's keys/values (row b -> cache slot b, positions 0..len-1) for decoding.
+   * cache: also write every row's keys/values (row b -> cache slot cacheSlot + b, positions 0..len-1) for decoding.
    */
-  forwardPacked(pk: Packed, opts: { keep: boolean; head: boolean; cache?: KVCache }): ForwardState {
+  forwardPacked(pk: Packed, opts: { keep: boolean; head: boolean; cache?: KVCache; cacheSlot?: number }): ForwardState {
     const { d, H, KV, hd, f, V } = this;
     const kvd = KV * hd;
     const N = pk.N;
     const K = this.k;
     this.ensureRope(maxLen(pk));
+    // C[rows, out] (+)= A[rows, in] · W[out, in]ᵀ. With a cache (prefill) the cache's transposed weight copies are
+    // used, as decodeStep does: for the few rows of a continuous-batching prefill, packing [out, in] weights for the
+    // SGEMM dominated (measured: a 1-row prefill cost as much as a 32-row one).
+    const wT = opts.cache?.wT;
+    const mm = (rows: number, out: number, inn: number, A: Float32Array, name: string, C: Float32Array, acc: boolean): void => {
+      const t = wT?.get(name);
+      if (t) K.gemm(false, false, rows, out, inn, A, inn, t, out, C, out, acc);
+      else K.gemm(false, true, rows, out, inn, A, inn, this.p(name), inn, C, out, acc);
+    };
     // Training keeps one set of buffers per layer; inference shares one set across layers (two for the residual).
     const alloc = (l: number, name: string, n: number) => this.buf(opts.keep ? `t${l}.${name}` : `i.${name}`, n);
     const E = this.p("model.embed_tokens.weight");
@@ -220,22 +229,22 @@ export class Transformer {
         r2: alloc(l, "r2", N), h2: alloc(l, "h2", N * d), g: alloc(l, "g", N * f), u: alloc(l, "u", N * f), m: alloc(l, "m", N * f),
       };
       K.rmsNormForward(x, this.p(n.inputNorm), a.h1, a.r1, N, d, eps);
-      K.gemm(false, true, N, d, d, a.h1, d, this.p(n.q), d, a.q, d, false);
-      K.gemm(false, true, N, kvd, d, a.h1, d, this.p(n.k), d, a.k, kvd, false);
-      K.gemm(false, true, N, kvd, d, a.h1, d, this.p(n.v), d, a.v, kvd, false);
+      mm(N, d, d, a.h1, n.q, a.q, false);
+      mm(N, kvd, d, a.h1, n.k, a.k, false);
+      mm(N, kvd, d, a.h1, n.v, a.v, false);
       this.rope(a.q, pk.pos, N, H, false);
       this.rope(a.k, pk.pos, N, KV, false);
-      if (opts.cache) writeCache(opts.cache, l, pk, a.k, a.v, KV, hd);
+      if (opts.cache) writeCache(opts.cache, l, pk, a.k, a.v, KV, hd, opts.cacheSlot ?? 0);
       K.attnForward(pk.rows, H, KV, hd, d, kvd, pk.start, pk.len, a.q, a.k, a.v, a.att, a.lse);
       a.xMid.set(x);
-      K.gemm(false, true, N, d, d, a.att, d, this.p(n.o), d, a.xMid, d, true);
+      mm(N, d, d, a.att, n.o, a.xMid, true);
       K.rmsNormForward(a.xMid, this.p(n.postNorm), a.h2, a.r2, N, d, eps);
-      K.gemm(false, true, N, f, d, a.h2, d, this.p(n.gate), d, a.g, f, false);
-      K.gemm(false, true, N, f, d, a.h2, d, this.p(n.up), d, a.u, f, false);
+      mm(N, f, d, a.h2, n.gate, a.g, false);
+      mm(N, f, d, a.h2, n.up, a.u, false);
       K.swigluForward(a.g, a.u, a.m);
       const xOut = opts.keep ? alloc(l + 1, "x0", N * d) : alloc(0, l % 2 ? "x0" : "x1", N * d);
       xOut.set(a.xMid);
-      K.gemm(false, true, N, d, f, a.m, f, this.p(n.down), f, xOut, d, true);
+      mm(N, d, f, a.m, n.down, xOut, true);
       if (opts.keep) layers.push(a);
       x = xOut;
     }
@@ -357,17 +366,25 @@ export class Transformer {
     return { B, cap, k: Array.from({ length: L }, () => new Float32Array(size)), v: Array.from({ length: L }, () => new Float32Array(size)), wT };
   }
 
-  /** Prefill: runs the prompts (row b -> cache slot b) and returns each row's last-position logits [rows * V]. */
-  prefill(prompts: number[][], cache: KVCache): Float32Array {
+  /**
+   * Prefill: runs the prompts (row b -> cache slot firstSlot + b) and returns each row's last-position logits
+   * [rows * V]. firstSlot > 0 adds rows to a cache whose lower slots are decoding (continuous batching).
+   */
+  prefill(prompts: number[][], cache: KVCache, firstSlot = 0): Float32Array {
     const pk = packRows(prompts, this.V);
+    if (!(Number.isInteger(firstSlot) && firstSlot >= 0 && firstSlot + pk.rows <= cache.B)) {
+      throw new Error(`prefill: slots ${firstSlot}..${firstSlot + pk.rows - 1} are outside the cache (${cache.B} slots)`);
+    }
     for (let r = 0; r < pk.rows; r++) if (pk.len[r]! > cache.cap) throw new Error(`prompt ${r} (${pk.len[r]} tokens) does not fit the cache (${cache.cap})`);
     // Only the last position's logits are needed: run the body, then the head on those rows alone.
-    const st = this.forwardPacked(pk, { keep: false, head: false, cache });
+    const st = this.forwardPacked(pk, { keep: false, head: false, cache, cacheSlot: firstSlot });
     const { d, V } = this;
     const last = new Float32Array(pk.rows * d);
     for (let r = 0; r < pk.rows; r++) last.set(st.hF.subarray((pk.start[r]! + pk.len[r]! - 1) * d, (pk.start[r]! + pk.len[r]!) * d), r * d);
     const logits = new Float32Array(pk.rows * V);
-    this.k.gemm(false, true, pk.rows, V, d, last, d, this.headWeight(), d, logits, V, false);
+    const headT = cache.wT.get(this.config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
+    if (headT) this.k.gemm(false, false, pk.rows, V, d, last, d, headT, V, logits, V, false);
+    else this.k.gemm(false, true, pk.rows, V, d, last, d, this.headWeight(), d, logits, V, false);
     return logits;
   }
 
@@ -488,15 +505,16 @@ function maxLen(pk: Packed): number {
   return m;
 }
 
-function writeCache(cache: KVCache, l: number, pk: Packed, k: Float32Array, v: Float32Array, KV: number, hd: number): void {
+function writeCache(cache: KVCache, l: number, pk: Packed, k: Float32Array, v: Float32Array, KV: number, hd: number, firstSlot: number): void {
   const kvd = KV * hd, cap = cache.cap, kc = cache.k[l]!, vc = cache.v[l]!;
   for (let r = 0; r < pk.rows; r++) {
+    const slot = firstSlot + r;
     for (let t = 0; t < pk.len[r]!; t++) {
       const src = (pk.start[r]! + t) * kvd;
       for (let j = 0; j < KV; j++) {
-        const o = ((r * KV + j) * cap + t) * hd;
+        const o = ((slot * KV + j) * cap + t) * hd;
         vc.set(v.subarray(src + j * hd, src + j * hd + hd), o);
-        const ko = (r * KV + j) * hd * cap + t; // keys transposed: [hd, cap]
+        const ko = (slot * KV + j) * hd * cap + t; // keys transposed: [hd, cap]
         for (let i = 0; i < hd; i++) kc[ko + i * cap] = k[src + j * hd + i]!;
       }
     }

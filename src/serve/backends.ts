@@ -7,12 +7,32 @@ import { Worker } from "node:worker_threads";
 import type { LocalEngine } from "../engine/local.js";
 import type { Completion, SampleOptions } from "../engine/types.js";
 import type { SampleBackend } from "./batcher.js";
+import type { StepBackend } from "./continuous.js";
 import type { WorkerReply, WorkerRequest } from "./engine-worker.js";
+import { StepEngine, type TickRequest, type TickResult } from "./step-engine.js";
 
 /** Runs sampleTokens on the calling thread. */
 export function inProcessBackend(engine: Pick<LocalEngine, "sampleTokens">): SampleBackend {
   return {
     sampleRows: async (rows, opts) => engine.sampleTokens(rows, { ...opts, n: 1 }).map((c) => c[0]!),
+  };
+}
+
+/**
+ * Runs continuous-batching ticks on the calling thread (the HTTP server waits while a tick decodes). A tick starts
+ * in the next check phase, after pending I/O, so that answers go out and new requests are read between ticks.
+ */
+export function inProcessStepBackend(engine: Pick<LocalEngine, "model" | "tokenizer">): StepBackend {
+  const steps = new StepEngine(engine);
+  return {
+    tick: (req) => new Promise<TickResult>((resolve, reject) => setImmediate(() => {
+      try {
+        resolve(steps.tick(req));
+      } catch (e) {
+        reject(e);
+      }
+    })),
+    reset: async () => steps.reset(),
   };
 }
 
@@ -30,10 +50,10 @@ function workerEntry(): URL {
 }
 
 /** A checkpoint loaded in a worker thread; one engine call at a time (the batcher never overlaps calls). */
-export class WorkerBackend implements SampleBackend {
+export class WorkerBackend implements SampleBackend, StepBackend {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (c: Completion[]) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (c: Completion[] | TickResult) => void; reject: (e: Error) => void }>();
   private readonly ready: Promise<void>;
   private failed: Error | null = null;
 
@@ -47,6 +67,7 @@ export class WorkerBackend implements SampleBackend {
         if (!p) return;
         this.pending.delete(m.id);
         if (m.type === "result") p.resolve(m.completions);
+        else if (m.type === "tick-result") p.resolve(m.result);
         else p.reject(Object.assign(new Error(m.message), { name: m.name }));
       });
       this.worker.on("error", (e) => {
@@ -77,14 +98,24 @@ export class WorkerBackend implements SampleBackend {
     return b;
   }
 
-  sampleRows(rows: number[][], opts: SampleOptions): Promise<Completion[]> {
+  private call<T extends Completion[] | TickResult>(req: WorkerRequest): Promise<T> {
     if (this.failed) return Promise.reject(this.failed);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      const req: WorkerRequest = { id, rows, opts };
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(req.id, { resolve: resolve as (c: Completion[] | TickResult) => void, reject });
       this.worker.postMessage(req);
     });
+  }
+
+  sampleRows(rows: number[][], opts: SampleOptions): Promise<Completion[]> {
+    return this.call<Completion[]>({ id: this.nextId++, rows, opts });
+  }
+
+  tick(tick: TickRequest): Promise<TickResult> {
+    return this.call<TickResult>({ type: "tick", id: this.nextId++, tick });
+  }
+
+  async reset(): Promise<void> {
+    await this.call<TickResult>({ type: "reset", id: this.nextId++ });
   }
 
   async close(): Promise<void> {

@@ -7,12 +7,16 @@ import { FILES, checkpointTokenizer, configFromHF } from "../model/checkpoint.js
 import type { Tokenizer } from "../model/tokenizer.js";
 import { InputError } from "../util/errors.js";
 import type { SampleBackend } from "./batcher.js";
-import { WorkerBackend, inProcessBackend } from "./backends.js";
+import type { StepBackend } from "./continuous.js";
+import { WorkerBackend, inProcessBackend, inProcessStepBackend } from "./backends.js";
 
 export interface ServedModel {
   tokenizer: Tokenizer;
   contextLength: number;
+  /** Whole-batch calls (Batcher). */
   backend: SampleBackend;
+  /** Continuous-batching ticks (ContinuousBatcher); the same engine. */
+  stepBackend: StepBackend;
   close(): Promise<void>;
 }
 
@@ -36,7 +40,7 @@ export async function openServedModel(dir: string, opts: { inProcess?: boolean }
   if (opts.inProcess) {
     const engine = await LocalEngine.load(dir);
     if (engine.config.score_head) throw new InputError(`${dir}: this checkpoint is a reward model (score head); it cannot generate text`);
-    return { tokenizer: engine.tokenizer, contextLength: engine.config.max_position_embeddings, backend: inProcessBackend(engine), close: async () => {} };
+    return { tokenizer: engine.tokenizer, contextLength: engine.config.max_position_embeddings, backend: inProcessBackend(engine), stepBackend: inProcessStepBackend(engine), close: async () => {} };
   }
   // Only config.json and tokenizer.json here; the weights load once, inside the worker (which validates them).
   const configPath = join(dir, FILES.config);
@@ -55,5 +59,5 @@ export async function openServedModel(dir: string, opts: { inProcess?: boolean }
     throw new InputError((e as Error).message);
   }
   const worker = await WorkerBackend.start(dir);
-  return { tokenizer, contextLength: config.max_position_embeddings, backend: worker, close: () => worker.close() };
+  return { tokenizer, contextLength: config.max_position_embeddings, backend: worker, stepBackend: worker, close: () => worker.close() };
 }

@@ -5,26 +5,34 @@
 //   POST /v1/completions        the same for raw-text prompts (logprobs = k alternatives), stream too
 //   GET  /health
 //
-// Requests go through the Batcher, which merges concurrent requests with equal sampling parameters into one engine
-// call. Optional bearer token; limits on body size (413), n and max_tokens (400); every 400 names the field.
+// Requests go through a request queue: the ContinuousBatcher (the CLI's; rows join the running batch between
+// decode steps) or the whole-batch Batcher. Optional bearer token; limits on body size (413), n and max_tokens
+// (400); every 400 names the field.
 //
-// Streaming: the batched sampler (model/sample.ts) returns whole completions and has no per-step callback, so a
-// stream sends the role chunk at once, then — when the batch finishes — the text token by token
-// (`chat.completion.chunk` / `text_completion` chunks), the finish_reason, optional usage, and `[DONE]`. The wire
-// format is the real one (the openai client parses it), but the tokens are not delivered as they are decoded.
+// Streaming: the role chunk goes out at once; with the ContinuousBatcher the text follows as it is decoded (one
+// chunk per row per engine tick, holding back a tail that could still become a stop string or an unfinished UTF-8
+// character), then the finish_reason, optional usage, and `[DONE]`. With the whole-batch Batcher the text is sent
+// token by token when the batch finishes.
 import http from "node:http";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Completion } from "../engine/types.js";
 import type { Tokenizer } from "../model/tokenizer.js";
-import type { Batcher } from "./batcher.js";
+import type { BatchParams } from "./batcher.js";
+import type { JobUpdate } from "./continuous.js";
 import {
   BadRequest, chatLogprobs, parseSamplingRequest, responseBody, streamPieces, usageOf,
   type Endpoint, type ProtocolLimits, type ResponseMeta, type SamplingRequest,
 } from "./openai-protocol.js";
 
+/** What the server submits requests to: Batcher (whole batches) or ContinuousBatcher (updates as decoded). */
+export interface RequestQueue {
+  readonly waiting: number;
+  submit(rows: number[][], params: BatchParams, seed?: number, signal?: AbortSignal, onUpdate?: (u: JobUpdate) => void): Promise<Completion[]>;
+}
+
 export interface OpenAIServerOptions {
-  batcher: Batcher;
+  batcher: RequestQueue;
   tokenizer: Tokenizer;
   /** The model's context length (prompt + completion). */
   contextLength: number;
@@ -154,9 +162,46 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
       if (endpoint === "chat") {
         for (let i = 0; i < rows.length; i++) writeChunk(res, sr, meta, i, { role: "assistant", content: "" }, null);
       }
+      const live = rows.map(() => ({ tokens: [] as number[], logprobs: [] as number[], topLogprobs: [] as { token: number; logprob: number }[][], sentText: "", sentTokens: 0, updates: 0 }));
+      const stops = sr.params.stop.filter((x) => x.length > 0);
+      // Sends the text decoded so far except a tail that may still change: a trailing U+FFFD (a UTF-8 character
+      // split across tokens) or a suffix that begins a stop string.
+      const onUpdate = (u: JobUpdate): void => {
+        if (u.done || res.destroyed) return; // finished rows are flushed from their completion below
+        const r = live[u.row]!;
+        r.updates++;
+        r.tokens.push(...u.tokens);
+        r.logprobs.push(...u.logprobs);
+        if (u.topLogprobs) r.topLogprobs.push(...u.topLogprobs);
+        let text = tok.decode(r.tokens, { skipSpecial: true });
+        text = text.replace(/\uFFFD+$/, "");
+        let hold = 0;
+        for (const st of stops) for (let k = Math.min(st.length - 1, text.length); k > hold; k--) if (text.endsWith(st.slice(0, k))) { hold = k; break; }
+        text = text.slice(0, text.length - hold);
+        if (!text.startsWith(r.sentText) || text.length === r.sentText.length) return;
+        const partial: Completion = { text, tokens: r.tokens, logprobs: r.logprobs, topLogprobs: r.topLogprobs, completionTokens: r.tokens.length, finishReason: "length" };
+        writeChunk(res, sr, meta, u.row, { content: text.slice(r.sentText.length) }, null, sr.logprobs ? logprobsFor(sr, partial, r.sentTokens, r.tokens.length) : null);
+        r.sentText = text;
+        r.sentTokens = r.tokens.length;
+      };
       let out: Completion[];
       try {
-        out = await opts.batcher.submit(rows, sr.params, sr.seed, hangUp.signal);
+        out = await opts.batcher.submit(rows, sr.params, sr.seed, hangUp.signal, onUpdate);
+        if (live.some((r) => r.updates > 0)) {
+          // Incremental: each row's unsent text and logprobs, then its finish.
+          out.forEach((c, i) => {
+            const r = live[i]!;
+            const rest = c.text.startsWith(r.sentText) ? c.text.slice(r.sentText.length) : "";
+            const end = reportedCount(c);
+            if (rest.length > 0 || end > r.sentTokens) {
+              writeChunk(res, sr, meta, i, { content: rest }, null, sr.logprobs && end > r.sentTokens ? logprobsFor(sr, c, r.sentTokens, end) : null);
+            }
+            writeChunk(res, sr, meta, i, {}, c.finishReason);
+          });
+          endStream(res, sr, meta, out);
+          log(`${endpoint} stream n=${rows.length} tokens=${usageOf(sr, out).completion_tokens} ${Date.now() - t0}ms`);
+          return;
+        }
       } catch (e) {
         // Headers are sent: report the failure inside the stream, as OpenAI does.
         res.write(`data: ${JSON.stringify(errorBody(`sampling failed: ${(e as Error).message}`, "server_error"))}\n\n`);
@@ -186,6 +231,36 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
     res.write(`data: ${JSON.stringify(chunk)}\n\n`);
   }
 
+  /** Tokens whose logprobs are reported: all but a trailing eos that ended the row. */
+  function reportedCount(c: Completion): number {
+    const t = c.tokens ?? [];
+    return c.finishReason === "stop" && t.length > 0 && stopIds.has(t[t.length - 1]!) ? t.length - 1 : t.length;
+  }
+
+  /** The logprobs of tokens [from, to) in the endpoint's stream format. */
+  function logprobsFor(sr: SamplingRequest, c: Completion, from: number, to: number): unknown {
+    const entries = chatLogprobs(c, tok, from, to);
+    if (sr.endpoint === "chat") return { content: entries, refusal: null };
+    const offsets: number[] = [];
+    let at = 0;
+    for (const e of entries) {
+      offsets.push(at);
+      at += e.token.length;
+    }
+    return {
+      tokens: entries.map((e) => e.token), token_logprobs: entries.map((e) => e.logprob),
+      top_logprobs: entries.map((e) => Object.fromEntries(e.top_logprobs.map((a) => [a.token, a.logprob]))), text_offset: offsets,
+    };
+  }
+
+  function endStream(res: http.ServerResponse, sr: SamplingRequest, meta: ResponseMeta, out: Completion[]): void {
+    if (sr.includeUsage) {
+      const chunk = { id: meta.id, object: sr.endpoint === "chat" ? "chat.completion.chunk" : "text_completion", created: meta.created, model: meta.model, choices: [], usage: usageOf(sr, out) };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    }
+    res.end("data: [DONE]\n\n");
+  }
+
   function streamCompletions(res: http.ServerResponse, sr: SamplingRequest, meta: ResponseMeta, out: Completion[]): void {
     out.forEach((c, i) => {
       const pieces = streamPieces(c, tok, stopIds);
@@ -201,11 +276,7 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
       }
       writeChunk(res, sr, meta, i, {}, c.finishReason);
     });
-    if (sr.includeUsage) {
-      const chunk = { id: meta.id, object: sr.endpoint === "chat" ? "chat.completion.chunk" : "text_completion", created: meta.created, model: meta.model, choices: [], usage: usageOf(sr, out) };
-      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-    }
-    res.end("data: [DONE]\n\n");
+    endStream(res, sr, meta, out);
   }
 
   const server = http.createServer((req, res) => {

@@ -45,7 +45,7 @@ export interface TestServer extends RunningServer {
   batcher: Batcher;
 }
 
-export async function startTestServer(opts: Partial<OpenAIServerOptions> & { maxBatch?: number; windowMs?: number; engine?: LocalEngine } = {}): Promise<TestServer> {
+export async function startTestServer(opts: Partial<Omit<OpenAIServerOptions, "batcher">> & { batcher?: Batcher; maxBatch?: number; windowMs?: number; engine?: LocalEngine } = {}): Promise<TestServer> {
   const engine = opts.engine ?? tinyEngine();
   const backend = countingBackend(inProcessBackend(engine));
   const batcher = opts.batcher ?? new Batcher(backend, { maxBatch: opts.maxBatch ?? 32, windowMs: opts.windowMs ?? 0 });
