@@ -5,7 +5,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseFlags, numberFlag, type CommandModule } from "./command.js";
-import { optionsFromFlags } from "./verify.js";
+import { optionsFromFlags, VERIFY_FLAGS } from "./verify.js";
 import { UsageError, InputError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { progress } from "../util/progress.js";
@@ -52,11 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       out: { type: "string" },
       quiet: { type: "boolean" },
       threads: { type: "string" },
-      "all-boxes": { type: "boolean" },
-      "no-last-number": { type: "boolean" },
-      "timeout-ms": { type: "string" },
-      "rel-tol": { type: "string" },
-      "interval-for-inequality": { type: "boolean" },
+      ...VERIFY_FLAGS,
     },
     USAGE,
     true,

@@ -31,11 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       pred: { type: "string" },
       "pred-file": { type: "string" },
       json: { type: "boolean" },
-      "all-boxes": { type: "boolean" },
-      "no-last-number": { type: "boolean" },
-      "timeout-ms": { type: "string" },
-      "rel-tol": { type: "string" },
-      "interval-for-inequality": { type: "boolean" },
+      ...VERIFY_FLAGS,
     },
     USAGE,
   );
@@ -64,6 +60,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+/** The verifier's flags, shared by `verify` and `grade` (parseArgs declarations). */
+export const VERIFY_FLAGS = {
+  "all-boxes": { type: "boolean" },
+  "no-last-number": { type: "boolean" },
+  "timeout-ms": { type: "string" },
+  "rel-tol": { type: "string" },
+  "interval-for-inequality": { type: "boolean" },
+} as const;
 
 /** Verifier options from the flags shared by `verify` and `grade`. */
 export function optionsFromFlags(v: {
