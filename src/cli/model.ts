@@ -8,11 +8,12 @@
 // Batches are a pure function of (seed, step) — random windows of a .txt file, or an epoch-wise shuffle of JSONL
 // records — so a resumed run draws exactly the batches the uninterrupted run would have drawn, and nothing about
 // the data needs to be checkpointed beyond the step.
-import { readFile, stat, appendFile, access } from "node:fs/promises";
+import { readFile, appendFile, access } from "node:fs/promises";
 import { join } from "node:path";
 import type { CommandModule } from "./command.js";
 import { numberFlag, parseFlags } from "./command.js";
 import { InputError, UsageError } from "../util/errors.js";
+import { checkedFileSize } from "../util/files.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { createRng, mixSeed } from "../util/rng.js";
 import { progress } from "../util/progress.js";
@@ -182,13 +183,7 @@ export function recordDatum(tok: Tokenizer, value: unknown, ctx: number, where: 
 }
 
 export async function loadTrainingData(path: string, tok: Tokenizer, ctx: number, seed: number): Promise<TrainingData> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (e) {
-    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (size > MAX_TEXT_BYTES) throw new InputError(`${path}: ${size} bytes exceeds the ${MAX_TEXT_BYTES}-byte limit`);
+  await checkedFileSize(path, MAX_TEXT_BYTES);
   if (path.endsWith(".jsonl")) {
     const records: Datum[] = [];
     let cut = 0;

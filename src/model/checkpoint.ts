@@ -10,11 +10,12 @@
 // whose optimizer state belongs to another save, so each save stamps one random id into model.safetensors,
 // optimizer.safetensors and trainer_state.json; loading checks that they agree instead of resuming from a
 // mixture. trainer_state.json is written last: its presence with a matching id marks a complete save.
-import { readFile, stat, access } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeFileAtomic } from "../util/atomic.js";
 import { InputError } from "../util/errors.js";
+import { readJsonFile } from "../util/files.js";
 import { validateConfig, headDim, type ModelConfig } from "./config.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import { parameterShapes, validateTensors, type TensorMap } from "./tensors.js";
@@ -118,22 +119,6 @@ export function configFromHF(raw: unknown, where: string = FILES.config): ModelC
   return config;
 }
 
-async function readJSON(path: string, limit: number): Promise<unknown> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (e) {
-    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (size > limit) throw new InputError(`${path}: ${size} bytes exceeds the ${limit}-byte limit`);
-  const text = await readFile(path, "utf8");
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${path}: invalid JSON (${(e as Error).message})`);
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
@@ -185,7 +170,7 @@ async function readModelTensors(dir: string): Promise<{ tensors: TensorMap; save
   }
   const indexPath = join(dir, FILES.modelIndex);
   if (!(await exists(indexPath))) throw new InputError(`${dir}: no ${FILES.model} (nor ${FILES.modelIndex})`);
-  const index = (await readJSON(indexPath, MAX_CONFIG_BYTES * 16)) as { weight_map?: Record<string, unknown> };
+  const index = (await readJsonFile(indexPath, MAX_CONFIG_BYTES * 16)) as { weight_map?: Record<string, unknown> };
   if (typeof index.weight_map !== "object" || index.weight_map === null) throw new InputError(`${indexPath}: no weight_map`);
   const shards = new Set(Object.values(index.weight_map));
   const tensors: TensorMap = new Map();
@@ -199,7 +184,7 @@ async function readModelTensors(dir: string): Promise<{ tensors: TensorMap; save
 }
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const config = configFromHF(await readJSON(join(dir, FILES.config), MAX_CONFIG_BYTES), join(dir, FILES.config));
+  const config = configFromHF(await readJsonFile(join(dir, FILES.config), MAX_CONFIG_BYTES), join(dir, FILES.config));
   const { tensors, saveId } = await readModelTensors(dir);
   // Some HF exports store lm_head.weight even when it is tied to the embedding; HF ignores it, so do we.
   if (config.tie_word_embeddings) tensors.delete("lm_head.weight");
@@ -209,7 +194,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     throw new InputError((e as Error).message);
   }
   const tokenizerPath = join(dir, FILES.tokenizer);
-  const tokenizer = (await readJSON(tokenizerPath, MAX_TOKENIZER_BYTES)) as TokenizerJSON;
+  const tokenizer = (await readJsonFile(tokenizerPath, MAX_TOKENIZER_BYTES)) as TokenizerJSON;
   let vocab: number;
   try {
     vocab = tokenizerFromJSON(tokenizer, tokenizerPath, tokenizerIds(config)).vocabSize; // validate now, naming the file
@@ -222,7 +207,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const statePath = join(dir, FILES.trainerState);
   const optPath = join(dir, FILES.optimizer);
   if (await exists(statePath)) {
-    const state = (await readJSON(statePath, MAX_CONFIG_BYTES * 16)) as Record<string, unknown>;
+    const state = (await readJsonFile(statePath, MAX_CONFIG_BYTES * 16)) as Record<string, unknown>;
     if (typeof state !== "object" || state === null || !Number.isInteger(state.step)) throw new InputError(`${statePath}: "step" must be an integer`);
     const opt = await readSafetensors(optPath);
     const ids = [state[SAVE_ID_KEY], opt.metadata[SAVE_ID_KEY], saveId];

@@ -1,11 +1,11 @@
 // Opening a checkpoint for `trimer serve`: the tokenizer and context length on the HTTP thread, the weights in a
 // worker thread (default) or in-process.
-import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { LocalEngine } from "../engine/local.js";
 import { FILES, checkpointTokenizer, configFromHF } from "../model/checkpoint.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import { InputError } from "../util/errors.js";
+import { readJsonFile } from "../util/files.js";
 import type { SampleBackend } from "./batcher.js";
 import type { StepBackend } from "./continuous.js";
 import { WorkerBackend, inProcessBackend, inProcessStepBackend } from "./backends.js";
@@ -20,21 +20,6 @@ export interface ServedModel {
   close(): Promise<void>;
 }
 
-async function readJSONLimited(path: string, limit: number): Promise<unknown> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    throw new InputError(`${path}: cannot read (is this a trimer checkpoint folder?)`);
-  }
-  if (size > limit) throw new InputError(`${path}: ${size} bytes exceeds the limit of ${limit}`);
-  try {
-    return JSON.parse(await readFile(path, "utf8"));
-  } catch (e) {
-    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 /** Loads `dir` for serving. `inProcess` runs the engine on the calling thread (blocks the event loop while decoding). */
 export async function openServedModel(dir: string, opts: { inProcess?: boolean } = {}): Promise<ServedModel> {
   if (opts.inProcess) {
@@ -46,12 +31,12 @@ export async function openServedModel(dir: string, opts: { inProcess?: boolean }
   const configPath = join(dir, FILES.config);
   let config;
   try {
-    config = configFromHF(await readJSONLimited(configPath, 1024 * 1024), configPath);
+    config = configFromHF(await readJsonFile(configPath, 1024 * 1024), configPath);
   } catch (e) {
     throw e instanceof InputError ? e : new InputError((e as Error).message);
   }
   if (config.score_head) throw new InputError(`${dir}: this checkpoint is a reward model (score head); it cannot generate text`);
-  const tokenizerJSON = await readJSONLimited(join(dir, FILES.tokenizer), 64 * 1024 * 1024);
+  const tokenizerJSON = await readJsonFile(join(dir, FILES.tokenizer), 64 * 1024 * 1024);
   let tokenizer: Tokenizer;
   try {
     tokenizer = checkpointTokenizer({ config, tokenizer: tokenizerJSON as Parameters<typeof checkpointTokenizer>[0]["tokenizer"] });
