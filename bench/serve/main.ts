@@ -13,9 +13,10 @@
 // --inline-clients runs them on the server's own event loop instead (a harsher figure: client cost counts too).
 // Goal (the issue): serve >= 80% of direct at concurrency 32.
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { LocalEngine } from "../../src/engine/local.js";
@@ -66,30 +67,77 @@ function direct(c: number): { tokensPerS: number; tokens: number; seconds: numbe
 }
 
 /** The client loops: c concurrent loops of `ROUNDS` sequential requests. */
-async function clientBurst(client: OpenAI, c: number): Promise<{ tokens: number; seconds: number }> {
-  let tokens = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: c }, async (_, i) => {
-    for (let r = 0; r < ROUNDS; r++) {
-      const res = await client.completions.create({ model: "bench", prompt: question(r * c + i), max_tokens: MAX_TOKENS, temperature: 1 });
-      tokens += res.usage!.completion_tokens;
-    }
-  }));
-  return { tokens, seconds: (performance.now() - t0) / 1000 };
+interface BurstResult { tokens: number; seconds: number; cpuS: number }
+
+/** One completion request; resolves to its usage.completion_tokens. */
+type Complete = (prompt: string) => Promise<number>;
+type ClientKind = "openai" | "http";
+const CLIENT_KINDS: ClientKind[] = ["openai", "http"];
+
+/**
+ * The two load generators. "openai": the official SDK, what users run (≈1 ms of client CPU per request here).
+ * "http": a bare node:http keep-alive loop, what a load generator such as wrk or oha costs: on a 2-core machine the
+ * client's own CPU is taken from the server, so this is the closer measure of the server itself.
+ */
+function completer(baseURL: string, kind: ClientKind): Complete {
+  if (kind === "openai") {
+    const client = new OpenAI({ baseURL, apiKey: "x", maxRetries: 0 });
+    return async (prompt) => (await client.completions.create({ model: "bench", prompt, max_tokens: MAX_TOKENS, temperature: 1 })).usage!.completion_tokens;
+  }
+  const url = new URL(`${baseURL}/completions`);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  return (prompt) => new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify({ model: "bench", prompt, max_tokens: MAX_TOKENS, temperature: 1 });
+    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (d: Buffer) => parts.push(d));
+      res.on("end", () => {
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(parts).toString()}`));
+        resolve((JSON.parse(Buffer.concat(parts).toString()) as { usage: { completion_tokens: number } }).usage.completion_tokens);
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
-/** Runs clientBurst in a child process (this file with --client=URL,c), after a warm-up request there. */
-function childBurst(url: string, c: number): Promise<{ tokens: number; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), `--client=${url},${c}`, `--rounds=${ROUNDS}`, `--max-tokens=${MAX_TOKENS}`], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`client process exited with ${code}`));
-      resolve(JSON.parse(out.trim().split("\n").pop()!) as { tokens: number; seconds: number });
+async function clientBurst(complete: Complete, c: number): Promise<BurstResult> {
+  let tokens = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  await Promise.all(Array.from({ length: c }, async (_, i) => {
+    for (let r = 0; r < ROUNDS; r++) {
+      const n = await complete(question(r * c + i)); // (not `tokens += await …`: that reads tokens before awaiting)
+      tokens += n;
+    }
+  }));
+  const cpu = process.cpuUsage(cpu0);
+  return { tokens, seconds: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6 };
+}
+
+/**
+ * The client process: forked once (this file with --client=URL) and kept for the whole run, so that its JIT is warm
+ * after the warm-up burst and every measured burst pays only for requests (a fresh process per burst spent most of
+ * its CPU compiling the client's code).
+ */
+class ClientProcess {
+  private readonly child: ChildProcess;
+  private waiting: ((r: BurstResult | { error: string }) => void) | null = null;
+  constructor(url: string) {
+    this.child = fork(fileURLToPath(import.meta.url), [`--client=${url}`, `--rounds=${ROUNDS}`, `--max-tokens=${MAX_TOKENS}`], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child.on("message", (m) => { const w = this.waiting; this.waiting = null; w?.(m as BurstResult | { error: string }); });
+    this.child.on("exit", (code) => { const w = this.waiting; this.waiting = null; w?.({ error: `client process exited with ${code}` }); });
+  }
+  burst(c: number, kind: ClientKind): Promise<BurstResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting = (r) => ("error" in r ? reject(new Error(r.error)) : resolve(r));
+      this.child.send({ c, kind });
     });
-  });
+  }
+  close(): void {
+    this.child.disconnect();
+  }
 }
 
 /** Mean rows per engine call (whole-batch) or per decode step (continuous). */
@@ -97,63 +145,79 @@ function rowsAndCalls(batcher: Batcher | ContinuousBatcher): [number, number] {
   return batcher instanceof ContinuousBatcher ? [batcher.engineStats.rowSteps, batcher.engineStats.steps] : [batcher.stats.rows, batcher.stats.calls];
 }
 
-async function served(client: OpenAI, c: number, batcher: Batcher | ContinuousBatcher, url: string): Promise<{ tokensPerS: number; tokens: number; seconds: number; calls: number; meanBatch: number; busy: number }> {
+async function served(inline: Record<ClientKind, Complete>, kind: ClientKind, c: number, batcher: Batcher | ContinuousBatcher, remote: ClientProcess | null): Promise<{ tokensPerS: number; tokens: number; seconds: number; calls: number; meanBatch: number; busy: number; clientCpu: number; serverCpu: number; mainCpu: number }> {
   let tokens = 0;
+  const cpu0 = process.cpuUsage(), elu0 = performance.eventLoopUtilization();
   const calls0 = batcher.stats.calls, busy0 = batcher.stats.busyMs;
+  const es0 = batcher instanceof ContinuousBatcher ? { ...batcher.engineStats } : null;
   const [rows0, units0] = rowsAndCalls(batcher);
-  const burst = INLINE_CLIENTS ? await clientBurst(client, c) : await childBurst(url, c);
+  const burst = remote ? await remote.burst(c, kind) : await clientBurst(inline[kind], c);
   tokens = burst.tokens;
   const seconds = burst.seconds;
   const calls = batcher.stats.calls - calls0;
   const [rows1, units1] = rowsAndCalls(batcher);
-  return { tokensPerS: tokens / seconds, tokens, seconds, calls, meanBatch: (rows1 - rows0) / (units1 - units0), busy: (batcher.stats.busyMs - busy0) / 1000 / seconds };
+  if (es0 && batcher instanceof ContinuousBatcher && process.env.BENCH_DEBUG) {
+    const e = batcher.engineStats;
+    console.log(`  c${c} ${kind}: admissions ${e.admissions - es0.admissions}, prefill ${(e.prefillMs - es0.prefillMs).toFixed(0)} ms, decode ${(e.decodeMs - es0.decodeMs).toFixed(0)} ms over ${e.steps - es0.steps} steps`);
+  }
+  const cpu = process.cpuUsage(cpu0), elu = performance.eventLoopUtilization(elu0);
+  // Core-seconds per second of burst: the client process; this process (HTTP thread + engine worker + kernel pool);
+  // the HTTP thread alone (event-loop active time, which includes inline clients when --inline-clients).
+  return {
+    tokensPerS: tokens / seconds, tokens, seconds, calls, meanBatch: (rows1 - rows0) / (units1 - units0), busy: (batcher.stats.busyMs - busy0) / 1000 / seconds,
+    clientCpu: burst.cpuS / seconds, serverCpu: (cpu.user + cpu.system) / 1e6 / seconds, mainCpu: elu.active / 1000 / seconds,
+  };
 }
 
 const clientArg = process.argv.find((a) => a.startsWith("--client="));
 if (clientArg) {
   // Child mode: only the client loops.
-  const [url, c] = clientArg.slice("--client=".length).split(",") as [string, string];
-  const client = new OpenAI({ baseURL: url, apiKey: "x", maxRetries: 0 });
+  const base = clientArg.slice("--client=".length);
+  const completers = { openai: completer(base, "openai"), http: completer(base, "http") };
+  process.on("message", (m: { c: number; kind: ClientKind }) => {
+    clientBurst(completers[m.kind], m.c).then((r) => process.send!(r), (e: Error) => process.send!({ error: String(e.stack ?? e) }));
+  });
+  process.on("disconnect", () => process.exit(0));
+}
+
+async function main(): Promise<void> {
+  engine = LocalEngine.create(config, tok, 1);
+  const dir = mkdtempSync(join(tmpdir(), "trimer-bench-serve-"));
   try {
-    await client.completions.create({ model: "bench", prompt: "1+1=", max_tokens: 4 }); // warm-up (JIT, connection)
-    console.log(JSON.stringify(await clientBurst(client, Number(c))));
-    process.exit(0);
-  } catch (e) {
-    console.error(e);
-    process.exit(1);
+    await engine.save(dir);
+    const model = await openServedModel(dir, { inProcess: IN_PROCESS });
+    const batcher = WHOLE_BATCH ? new Batcher(model.backend, { maxBatch: 32 }) : new ContinuousBatcher(model.stepBackend, { maxBatch: 32, stepsPerTick: STEPS_PER_TICK });
+    const server = await startOpenAIServer({ batcher, tokenizer: model.tokenizer, contextLength: model.contextLength, modelName: "bench", port: 0 });
+    const inline = { openai: completer(server.url, "openai"), http: completer(server.url, "http") };
+    console.log(`model d=${config.hidden_size} L=${config.num_hidden_layers} ctx=${config.max_position_embeddings}; max_tokens ${MAX_TOKENS}, ${ROUNDS} rounds; ${WHOLE_BATCH ? "whole-batch" : "continuous"} batching, engine ${IN_PROCESS ? "in-process" : "in a worker thread"}; clients ${INLINE_CLIENTS ? "on the server's event loop" : "in a child process"}`);
+    // Warm-up: JIT both paths once.
+    for (const c of CONCURRENCY) direct(c);
+    const remote = INLINE_CLIENTS ? null : new ClientProcess(server.url);
+    for (const c of CONCURRENCY) for (const kind of CLIENT_KINDS) await served(inline, kind, c, batcher, remote);
+    console.log(`concurrency  client  direct tok/s  serve tok/s  ratio   engine calls  mean rows/${WHOLE_BATCH ? "call" : "step"}  engine busy  cores: client server http  (medians of ${REPEATS} alternating pairs)`);
+    for (const c of CONCURRENCY) {
+      for (const kind of CLIENT_KINDS) {
+        // Direct and serve alternate, so load from other processes on the machine hits both sides alike.
+        const ds: number[] = [], ss: number[] = [], ratios: number[] = [];
+        let last: Awaited<ReturnType<typeof served>> | undefined;
+        for (let k = 0; k < REPEATS; k++) {
+          const d = direct(c);
+          const sv = await served(inline, kind, c, batcher, remote);
+          ds.push(d.tokensPerS);
+          ss.push(sv.tokensPerS);
+          ratios.push(sv.tokensPerS / d.tokensPerS);
+          last = sv;
+        }
+        console.log(`${String(c).padStart(11)}  ${kind.padEnd(6)}  ${median(ds).toFixed(0).padStart(12)}  ${median(ss).toFixed(0).padStart(11)}  ${median(ratios).toFixed(2).padStart(5)}  ${String(last!.calls).padStart(12)}  ${last!.meanBatch.toFixed(1).padStart(14)}  ${(100 * last!.busy).toFixed(0).padStart(10)}%  ${last!.clientCpu.toFixed(2).padStart(13)} ${last!.serverCpu.toFixed(2).padStart(6)} ${last!.mainCpu.toFixed(2).padStart(4)}`);
+      }
+    }
+    console.log("goal: serve/direct >= 0.80 at concurrency 32");
+    remote?.close();
+    await server.close();
+    await model.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-engine = LocalEngine.create(config, tok, 1);
-const dir = mkdtempSync(join(tmpdir(), "trimer-bench-serve-"));
-try {
-  await engine.save(dir);
-  const model = await openServedModel(dir, { inProcess: IN_PROCESS });
-  const batcher = WHOLE_BATCH ? new Batcher(model.backend, { maxBatch: 32 }) : new ContinuousBatcher(model.stepBackend, { maxBatch: 32, stepsPerTick: STEPS_PER_TICK });
-  const server = await startOpenAIServer({ batcher, tokenizer: model.tokenizer, contextLength: model.contextLength, modelName: "bench", port: 0 });
-  const client = new OpenAI({ baseURL: server.url, apiKey: "x", maxRetries: 0 });
-  console.log(`model d=${config.hidden_size} L=${config.num_hidden_layers} ctx=${config.max_position_embeddings}; max_tokens ${MAX_TOKENS}, ${ROUNDS} rounds; ${WHOLE_BATCH ? "whole-batch" : "continuous"} batching, engine ${IN_PROCESS ? "in-process" : "in a worker thread"}; clients ${INLINE_CLIENTS ? "on the server's event loop" : "in a child process"}`);
-  // Warm-up: JIT both paths once.
-  direct(4);
-  await served(client, 4, batcher, server.url);
-  console.log(`concurrency  direct tok/s  serve tok/s  ratio   engine calls  mean rows/${WHOLE_BATCH ? "call" : "step"}  engine busy   (medians of ${REPEATS} alternating pairs)`);
-  for (const c of CONCURRENCY) {
-    // Direct and serve alternate, so load from other processes on the machine hits both sides alike.
-    const ds: number[] = [], ss: number[] = [], ratios: number[] = [];
-    let last: Awaited<ReturnType<typeof served>> | undefined;
-    for (let k = 0; k < REPEATS; k++) {
-      const d = direct(c);
-      const sv = await served(client, c, batcher, server.url);
-      ds.push(d.tokensPerS);
-      ss.push(sv.tokensPerS);
-      ratios.push(sv.tokensPerS / d.tokensPerS);
-      last = sv;
-    }
-    console.log(`${String(c).padStart(11)}  ${median(ds).toFixed(0).padStart(12)}  ${median(ss).toFixed(0).padStart(11)}  ${median(ratios).toFixed(2).padStart(5)}  ${String(last!.calls).padStart(12)}  ${last!.meanBatch.toFixed(1).padStart(14)}  ${(100 * last!.busy).toFixed(0).padStart(10)}%`);
-  }
-  console.log("goal: serve/direct >= 0.80 at concurrency 32");
-  await server.close();
-  await model.close();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+if (!clientArg) await main();

@@ -7,9 +7,9 @@ import { Worker } from "node:worker_threads";
 import type { LocalEngine } from "../engine/local.js";
 import type { Completion, SampleOptions } from "../engine/types.js";
 import type { SampleBackend } from "./batcher.js";
-import type { StepBackend } from "./continuous.js";
+import type { StepBackend, StepListener } from "./continuous.js";
 import type { WorkerReply, WorkerRequest } from "./engine-worker.js";
-import { StepEngine, type TickRequest, type TickResult } from "./step-engine.js";
+import { StepEngine, TickLoop, type TickInput } from "./step-engine.js";
 
 /** Runs sampleTokens on the calling thread. */
 export function inProcessBackend(engine: Pick<LocalEngine, "sampleTokens">): SampleBackend {
@@ -19,20 +19,36 @@ export function inProcessBackend(engine: Pick<LocalEngine, "sampleTokens">): Sam
 }
 
 /**
- * Runs continuous-batching ticks on the calling thread (the HTTP server waits while a tick decodes). A tick starts
- * in the next check phase, after pending I/O, so that answers go out and new requests are read between ticks.
+ * Runs the continuous-batching loop on the calling thread (the HTTP server waits while a tick decodes). Each tick
+ * runs in the next check phase, after pending I/O, so that answers go out and new requests are read between ticks.
  */
 export function inProcessStepBackend(engine: Pick<LocalEngine, "model" | "tokenizer">): StepBackend {
   const steps = new StepEngine(engine);
+  let loop: TickLoop | null = null;
+  let scheduled = false;
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      if (!loop?.hasWork) return;
+      loop.runOnce();
+      if (loop.hasWork) schedule();
+    });
+  };
   return {
-    tick: (req) => new Promise<TickResult>((resolve, reject) => setImmediate(() => {
-      try {
-        resolve(steps.tick(req));
-      } catch (e) {
-        reject(e);
-      }
-    })),
-    reset: async () => steps.reset(),
+    connect(listener, opts) {
+      if (loop) throw new Error("this step backend is already connected to a batcher");
+      loop = new TickLoop(steps, opts.maxSteps, (o) => {
+        if (o.type === "tick-result") listener.result(o.result);
+        else listener.failed(o.handles, Object.assign(new Error(o.message), { name: o.name }));
+      });
+    },
+    send(input) {
+      if (!loop) throw new Error("connect() the step backend first");
+      loop.push(input);
+      schedule();
+    },
   };
 }
 
@@ -53,7 +69,8 @@ function workerEntry(): URL {
 export class WorkerBackend implements SampleBackend, StepBackend {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (c: Completion[] | TickResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (c: Completion[]) => void; reject: (e: Error) => void }>();
+  private listener: StepListener | null = null;
   private readonly ready: Promise<void>;
   private failed: Error | null = null;
 
@@ -63,11 +80,12 @@ export class WorkerBackend implements SampleBackend, StepBackend {
       this.worker.on("message", (m: WorkerReply) => {
         if (m.type === "ready") return resolve();
         if (m.type === "load-error") return reject(Object.assign(new Error(m.message), { name: m.name }));
+        if (m.type === "tick-result") return this.listener?.result(m.result);
+        if (m.type === "tick-error") return this.listener?.failed(m.handles, Object.assign(new Error(m.message), { name: m.name }));
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
         if (m.type === "result") p.resolve(m.completions);
-        else if (m.type === "tick-result") p.resolve(m.result);
         else p.reject(Object.assign(new Error(m.message), { name: m.name }));
       });
       this.worker.on("error", (e) => {
@@ -75,6 +93,7 @@ export class WorkerBackend implements SampleBackend, StepBackend {
         reject(e);
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
+        this.listener?.failed("all", e);
       });
       this.worker.on("exit", (code) => {
         const e = new Error(`the engine worker exited (code ${code})`);
@@ -82,6 +101,7 @@ export class WorkerBackend implements SampleBackend, StepBackend {
         reject(e);
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
+        this.listener?.failed("all", this.failed);
       });
     });
   }
@@ -98,24 +118,33 @@ export class WorkerBackend implements SampleBackend, StepBackend {
     return b;
   }
 
-  private call<T extends Completion[] | TickResult>(req: WorkerRequest): Promise<T> {
+  private call(req: Extract<WorkerRequest, { id: number }>): Promise<Completion[]> {
     if (this.failed) return Promise.reject(this.failed);
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(req.id, { resolve: resolve as (c: Completion[] | TickResult) => void, reject });
+    return new Promise<Completion[]>((resolve, reject) => {
+      this.pending.set(req.id, { resolve, reject });
       this.worker.postMessage(req);
     });
   }
 
   sampleRows(rows: number[][], opts: SampleOptions): Promise<Completion[]> {
-    return this.call<Completion[]>({ id: this.nextId++, rows, opts });
+    return this.call({ id: this.nextId++, rows, opts });
   }
 
-  tick(tick: TickRequest): Promise<TickResult> {
-    return this.call<TickResult>({ type: "tick", id: this.nextId++, tick });
+  connect(listener: StepListener, opts: { maxSteps: number }): void {
+    if (this.listener) throw new Error("this step backend is already connected to a batcher");
+    this.listener = listener;
+    this.worker.postMessage({ type: "connect", maxSteps: opts.maxSteps } satisfies WorkerRequest);
   }
 
-  async reset(): Promise<void> {
-    await this.call<TickResult>({ type: "reset", id: this.nextId++ });
+  send(input: TickInput): void {
+    const failed = this.failed;
+    if (failed) {
+      // The worker is gone: the admitted rows fail (a microtask later, as a tick's failure would).
+      const handles = input.add.flatMap((g) => g.handles);
+      queueMicrotask(() => this.listener?.failed(handles, failed));
+      return;
+    }
+    this.worker.postMessage({ type: "tick-input", input } satisfies WorkerRequest);
   }
 
   async close(): Promise<void> {

@@ -1,21 +1,30 @@
-// Continuous batching for `trimer serve`: the engine runs "ticks" (step-engine.ts) back to back while any request
-// is decoding or waiting. Each tick admits waiting requests into free rows of the running batch (FIFO, up to
-// `maxBatch` rows), decodes a few steps for every active row, and hands each request its new tokens as they come
-// (streaming) and its completions when all its rows finished. Unlike Batcher (batcher.ts), a request arriving while
-// others decode joins them at the next tick instead of waiting for the whole batch to end, and rows with different
-// sampling parameters or seeds share the batch (model/sample.ts's DecodeSession samples each row with its own).
+// Continuous batching for `trimer serve`. The engine loop (step-engine.ts's TickLoop, in the worker thread or
+// in-process) runs "ticks" back to back while any row decodes: each tick folds in the rows this batcher admitted and
+// withdrew since the last one, decodes a few steps for every active row, and reports each row's new tokens. This
+// side keeps the FIFO queue and the row budget (`maxBatch`): when a tick's result says rows finished, their slots go
+// to waiting requests at once, and the engine picks them up at its next tick boundary without ever waiting for
+// this thread (which is busy with HTTP and JSON) to plan a tick. Unlike Batcher (batcher.ts), a request arriving
+// while others decode joins them instead of waiting for the whole batch to end, and rows with different sampling
+// parameters or seeds share the batch (model/sample.ts's DecodeSession samples each row with its own).
 //
 // A tick ends after `stepsPerTick` steps or as soon as a row finishes, so a finished row's slot is refilled at
 // once and streaming chunks arrive every few tokens; more steps per tick would only save message overhead.
 import type { Completion } from "../engine/types.js";
 import type { BatchParams, BatcherStats } from "./batcher.js";
-import type { AdmitGroup, RowUpdate, TickRequest, TickResult } from "./step-engine.js";
+import type { AdmitGroup, RowUpdate, TickInput, TickResult } from "./step-engine.js";
 
-/** What drives the engine: a StepEngine in-process or in the worker thread. */
+/** Where tick results and failures go. `handles` "all": the engine is gone (every row failed). */
+export interface StepListener {
+  result(r: TickResult): void;
+  failed(handles: number[] | "all", error: Error): void;
+}
+
+/** The engine loop, in-process or in the worker thread. */
 export interface StepBackend {
-  tick(req: TickRequest): Promise<TickResult>;
-  /** Forgets every row (after a failed tick). */
-  reset(): Promise<void>;
+  /** Starts the loop for this batcher (once): every tick's result and every failure go to `listener`. */
+  connect(listener: StepListener, opts: { maxSteps: number }): void;
+  /** Rows to admit and to drop; the loop folds them into its next tick (and starts ticking if it was idle). */
+  send(input: TickInput): void;
 }
 
 /** New tokens of one row of a request (row = index into the request's rows). */
@@ -48,16 +57,16 @@ interface Job {
 }
 
 export class ContinuousBatcher {
-  /** calls = engine ticks; rows = rows admitted; largestCall = most rows decoding at once. */
+  /** calls = engine ticks; rows = rows admitted; largestCall = most rows decoding at once; busyMs = engine time. */
   readonly stats: BatcherStats = { calls: 0, jobs: 0, rows: 0, largestCall: 0, busyMs: 0 };
-  /** Ticks that admitted rows (each costs a prefill); decode steps run; Σ rows over those steps. */
-  readonly engineStats = { admissions: 0, steps: 0, rowSteps: 0 };
+  /** Ticks that admitted rows (each costs a prefill); decode steps run; Σ rows over those steps; engine ms. */
+  readonly engineStats = { admissions: 0, steps: 0, rowSteps: 0, prefillMs: 0, decodeMs: 0 };
   private readonly queue: Job[] = [];
-  /** Active rows: handle -> its job and row index. */
+  /** Rows admitted and not yet reported done: handle -> its job and row index. */
   private readonly active = new Map<number, { job: Job; row: number }>();
   private readonly drops: number[] = [];
   private nextHandle = 1;
-  private running = false;
+  private flushScheduled = false;
   private readonly maxBatch: number;
   private readonly stepsPerTick: number;
 
@@ -66,6 +75,7 @@ export class ContinuousBatcher {
     this.stepsPerTick = opts.stepsPerTick ?? 8;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new Error(`maxBatch must be a positive integer, got ${opts.maxBatch}`);
     if (!Number.isInteger(this.stepsPerTick) || this.stepsPerTick < 1) throw new Error(`stepsPerTick must be a positive integer, got ${opts.stepsPerTick}`);
+    backend.connect({ result: (r) => this.onResult(r), failed: (h, e) => this.onFailed(h, e) }, { maxSteps: this.stepsPerTick });
   }
 
   /** Requests waiting for rows (not yet decoding). */
@@ -75,7 +85,7 @@ export class ContinuousBatcher {
 
   /**
    * Samples one completion per row; `onUpdate` sees every row's tokens as they are decoded. `signal` (the client
-   * hung up) withdraws the request: from the queue, or from the running batch at the next tick.
+   * hung up) withdraws the request: from the queue, or from the running batch at the engine's next tick.
    */
   submit(rows: number[][], params: BatchParams, seed?: number, signal?: AbortSignal, onUpdate?: (u: JobUpdate) => void): Promise<Completion[]> {
     if (rows.length === 0) return Promise.resolve([]);
@@ -89,6 +99,7 @@ export class ContinuousBatcher {
           for (const h of job.handles) {
             if (this.active.delete(h)) this.drops.push(h);
           }
+          this.scheduleFlush();
         }
         job.reject(withdrawn());
       };
@@ -100,12 +111,27 @@ export class ContinuousBatcher {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.queue.push(job);
-      if (!this.running) {
-        this.running = true;
-        // One event-loop turn lets requests sent together start together.
-        setImmediate(() => void this.loop());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  /** One event-loop turn lets requests sent together be admitted together (one prefill). */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Sends the engine what changed: waiting requests that fit the free rows, and withdrawn rows. */
+  private flush(): void {
+    const add = this.admit();
+    const drop = this.drops.splice(0);
+    if (add.length === 0 && drop.length === 0) return;
+    this.stats.largestCall = Math.max(this.stats.largestCall, this.active.size);
+    this.backend.send({ add, drop });
   }
 
   /** Waiting requests that fit the free rows, oldest first (a request never overtakes an older one). */
@@ -128,52 +154,28 @@ export class ContinuousBatcher {
     return groups;
   }
 
-  /** Plans and sends the next tick (admissions, withdrawals); null when there is nothing to do. */
-  private send(): { result: Promise<TickResult>; t0: number } | null {
-    if (this.queue.length === 0 && this.active.size === 0 && this.drops.length === 0) return null;
-    const add = this.admit();
-    const drop = this.drops.splice(0);
+  private onResult(res: TickResult): void {
     this.stats.calls++;
-    if (add.length) this.engineStats.admissions++;
-    this.stats.largestCall = Math.max(this.stats.largestCall, this.active.size);
-    return { result: this.backend.tick({ add, drop, maxSteps: this.stepsPerTick }), t0: performance.now() };
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      let pending = this.send();
-      while (pending) {
-        let res: TickResult;
-        const t0 = pending.t0;
-        try {
-          res = await pending.result;
-        } catch (e) {
-          this.stats.busyMs += performance.now() - t0;
-          this.failAll(e);
-          await this.backend.reset().catch(() => {});
-          pending = this.send();
-          continue;
-        }
-        this.stats.busyMs += performance.now() - t0;
-        this.engineStats.steps += res.steps;
-        this.engineStats.rowSteps += res.rowSteps;
-        // Finished rows free their slots before the next tick is planned, and the next tick is sent before this
-        // one's answers are handed out: the engine decodes while this thread writes responses and streams.
-        const got = res.updates.map((u) => ({ u, a: this.active.get(u.handle) }));
-        for (const { u, a } of got) if (a && u.done) this.active.delete(u.handle);
-        pending = this.send();
-        for (const { u, a } of got) if (a) this.deliver(a.job, a.row, u);
-      }
-    } finally {
-      this.running = false;
-    }
+    const ms = (res.prefillMs ?? 0) + (res.decodeMs ?? 0);
+    this.stats.busyMs += ms;
+    this.engineStats.steps += res.steps;
+    this.engineStats.rowSteps += res.rowSteps;
+    this.engineStats.prefillMs += res.prefillMs ?? 0;
+    this.engineStats.decodeMs += res.decodeMs ?? 0;
+    if (res.admitted) this.engineStats.admissions++;
+    // Finished rows free their slots and waiting requests take them before any answer is written: the engine
+    // gets its next rows while this thread serialises responses.
+    const got = res.updates.map((u) => ({ u, a: this.active.get(u.handle) }));
+    for (const { u, a } of got) if (a && u.done) this.active.delete(u.handle);
+    this.flush();
+    for (const { u, a } of got) if (a) this.deliver(a.job, a.row, u);
   }
 
   private deliver(job: Job, row: number, u: RowUpdate): void {
     try {
       job.onUpdate?.({ row, tokens: u.tokens, logprobs: u.logprobs, topLogprobs: u.topLogprobs, done: u.done });
     } catch {
-      // A listener's failure (e.g. a closed socket) must not stop the engine loop.
+      // A listener's failure (e.g. a closed socket) must not stop the batcher.
     }
     if (!u.done) return;
     job.results[row] = u.done;
@@ -183,12 +185,18 @@ export class ContinuousBatcher {
     }
   }
 
-  /** Rejects every request decoding or admitted (the engine failed); waiting requests stay queued. */
-  private failAll(e: unknown): void {
+  /** Rejects the requests whose rows failed (the engine reset its session); waiting requests stay queued. */
+  private onFailed(handles: number[] | "all", e: Error): void {
     const jobs = new Set<Job>();
-    for (const a of this.active.values()) jobs.add(a.job);
-    this.active.clear();
-    this.drops.length = 0;
-    for (const j of jobs) j.reject(e);
+    for (const h of handles === "all" ? [...this.active.keys()] : handles) {
+      const a = this.active.get(h);
+      if (a) jobs.add(a.job);
+    }
+    for (const j of jobs) {
+      // Rows of the same request that the engine still decodes (none after a reset) are withdrawn too.
+      for (const h of j.handles) if (this.active.delete(h) && handles !== "all" && !handles.includes(h)) this.drops.push(h);
+      j.reject(e);
+    }
+    this.flush();
   }
 }

@@ -1,20 +1,23 @@
-// Worker-thread entry for `trimer serve`: loads one checkpoint and answers sampleTokens calls and continuous-batching
-// ticks (step-engine.ts) by message, so decoding never blocks the HTTP server's event loop (see backends.ts).
-import { parentPort, workerData } from "node:worker_threads";
+// Worker-thread entry for `trimer serve`: loads one checkpoint and answers sampleTokens calls (whole-batch) and runs
+// the continuous-batching loop (step-engine.ts's TickLoop), so decoding never blocks the HTTP server's event loop
+// (see backends.ts). The loop runs ticks back to back while rows decode, and between two ticks takes whatever the
+// batcher sent meanwhile with receiveMessageOnPort (synchronously: the loop never returns to the event loop while
+// it has work, so no tick waits for the HTTP thread).
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { LocalEngine } from "../engine/local.js";
 import type { Completion, SampleOptions } from "../engine/types.js";
-import { StepEngine, type TickRequest, type TickResult } from "./step-engine.js";
+import { StepEngine, TickLoop, type TickInput, type TickOutcome } from "./step-engine.js";
 
 export type WorkerRequest =
   | { type?: undefined; id: number; rows: number[][]; opts: SampleOptions }
-  | { type: "tick"; id: number; tick: TickRequest }
-  | { type: "reset"; id: number };
+  | { type: "connect"; maxSteps: number }
+  | { type: "tick-input"; input: TickInput };
 
 export type WorkerReply =
   | { type: "ready" }
   | { type: "load-error"; name: string; message: string }
   | { type: "result"; id: number; completions: Completion[] }
-  | { type: "tick-result"; id: number; result: TickResult }
+  | TickOutcome
   | { type: "error"; id: number; name: string; message: string };
 
 async function serve(): Promise<void> {
@@ -30,19 +33,41 @@ async function serve(): Promise<void> {
     return;
   }
   const steps = new StepEngine(engine);
-  port.on("message", (m: WorkerRequest) => {
+  let loop: TickLoop | null = null;
+  const handle = (m: WorkerRequest): void => {
+    if (m.type === "connect") {
+      loop = new TickLoop(steps, m.maxSteps, send);
+      return;
+    }
+    if (m.type === "tick-input") {
+      loop?.push(m.input);
+      return;
+    }
     try {
-      if (m.type === "tick") return send({ type: "tick-result", id: m.id, result: steps.tick(m.tick) });
-      if (m.type === "reset") {
-        steps.reset();
-        return send({ type: "tick-result", id: m.id, result: { updates: [], steps: 0, rowSteps: 0 } });
-      }
       const out = engine.sampleTokens(m.rows, { ...m.opts, n: 1 }).map((c) => c[0]!);
       send({ type: "result", id: m.id, completions: out });
     } catch (e) {
       const err = e as Error;
       send({ type: "error", id: m.id, name: err.name, message: err.message });
     }
+  };
+  let pumping = false;
+  const pump = (): void => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (;;) {
+        for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) handle(r.message as WorkerRequest);
+        if (!loop?.hasWork) break;
+        loop.runOnce();
+      }
+    } finally {
+      pumping = false;
+    }
+  };
+  port.on("message", (m: WorkerRequest) => {
+    handle(m);
+    pump();
   });
   send({ type: "ready" });
 }

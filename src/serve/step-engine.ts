@@ -1,7 +1,8 @@
-// The engine side of continuous batching: one long-lived DecodeSession that the batcher drives by "ticks". A tick
-// drops the rows of withdrawn requests, admits (prefills) new rows, then decodes a few steps for every active row
-// and reports each row's new tokens (and its completion when it finished). Runs in the worker thread (default) or
-// in-process; the messages are plain data so the same code serves both.
+// The engine side of continuous batching: one long-lived DecodeSession driven by "ticks". A tick drops the rows of
+// withdrawn requests, admits (prefills) new rows, then decodes a few steps for every active row and reports each
+// row's new tokens (and its completion when it finished). The engine loop (engine-worker.ts, or backends.ts
+// in-process) runs ticks back to back while any row is active, folding in whatever the batcher sent meanwhile; the
+// messages are plain data so the same code serves both.
 import type { LocalEngine } from "../engine/local.js";
 import type { Completion } from "../engine/types.js";
 import { DecodeSession, type TokenCompletion, type TokenSampleOptions } from "../model/sample.js";
@@ -39,6 +40,11 @@ export interface TickResult {
   steps: number;
   /** Σ over those steps of the rows decoded (rowSteps / steps = mean batch). */
   rowSteps: number;
+  /** Rows admitted by this tick. */
+  admitted?: number;
+  /** Engine time spent admitting (prefilling) and decoding, in ms. */
+  prefillMs?: number;
+  decodeMs?: number;
 }
 
 /** Session capacity grows in these position steps so that slightly longer requests do not each regrow the cache. */
@@ -61,6 +67,16 @@ export class StepEngine {
       stopStrings: p.stop.length ? p.stop : undefined, decode: (ids) => tok.decode(ids, { skipSpecial: true }), seed,
       topLogprobs: p.topLogprobs || undefined, vocabLimit: tok.vocabSize,
     };
+  }
+
+  /** Rows decoding now. */
+  get active(): number {
+    return this.idOf.size;
+  }
+
+  /** The batcher's handles of the rows decoding now. */
+  handles(): number[] {
+    return [...this.idOf.keys()];
   }
 
   /** Forgets every row (after an error the session's state is not trusted). */
@@ -86,6 +102,7 @@ export class StepEngine {
       g.handles.forEach((h, i) => finished.push({ handle: h, tokens: [], logprobs: [], done: { text: "", tokens: [], logprobs: [], completionTokens: 0, promptTokens: g.rows[i]!.length, finishReason: "length" } }));
       return false;
     });
+    const t0 = performance.now();
     if (admitted.length) {
       let rows = this.session?.active ?? 0, need = 0;
       for (const g of admitted) {
@@ -101,6 +118,7 @@ export class StepEngine {
         this.handleOf.set(id, { handle: g.handles[i]!, promptTokens: g.rows[i]!.length });
       }));
     }
+    const t1 = performance.now();
     let steps = 0, rowSteps = 0;
     const s = this.session;
     while (s && s.active > 0 && steps < req.maxSteps) {
@@ -127,7 +145,7 @@ export class StepEngine {
       }
       if (anyDone) break;
     }
-    return { updates: [...finished, ...updates.values()], steps, rowSteps };
+    return { updates: [...finished, ...updates.values()], steps, rowSteps, admitted: admitted.reduce((n, g) => n + g.rows.length, 0), prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
   }
 }
 
@@ -136,4 +154,56 @@ function toCompletion(c: TokenCompletion, promptTokens: number): Completion {
     text: c.text, tokens: c.tokens, logprobs: c.logprobs, topLogprobs: c.topLogprobs, completionTokens: c.completionTokens,
     promptTokens, finishReason: c.finishReason,
   };
+}
+
+/** What the engine loop reports: a tick's result, or a failed tick (its rows are gone: the session was reset). */
+export type TickOutcome =
+  | { type: "tick-result"; result: TickResult }
+  | { type: "tick-error"; handles: number[]; name: string; message: string };
+
+/** Rows to admit and rows to drop, folded into the next tick. */
+export interface TickInput {
+  add: AdmitGroup[];
+  drop: number[];
+}
+
+/**
+ * Runs ticks with everything the batcher sent since the last one. The caller (the worker's loop, or the in-process
+ * backend's setImmediate chain) calls runOnce() while hasWork, so the engine never waits for the HTTP thread to plan
+ * the next tick: finished rows, admissions and withdrawals reach it whenever they come, between two ticks.
+ */
+export class TickLoop {
+  private add: AdmitGroup[] = [];
+  private drop: number[] = [];
+
+  constructor(private readonly steps: StepEngine, private readonly maxSteps: number, private readonly emit: (o: TickOutcome) => void) {
+    if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`maxSteps must be a positive integer, got ${maxSteps}`);
+  }
+
+  push(input: TickInput): void {
+    for (const g of input.add) this.add.push(g);
+    for (const h of input.drop) this.drop.push(h);
+  }
+
+  get hasWork(): boolean {
+    return this.add.length > 0 || this.drop.length > 0 || this.steps.active > 0;
+  }
+
+  runOnce(): void {
+    const req: TickRequest = { add: this.add, drop: this.drop, maxSteps: this.maxSteps };
+    this.add = [];
+    this.drop = [];
+    let result: TickResult;
+    try {
+      result = this.steps.tick(req);
+    } catch (e) {
+      // After a failure the session's state is not trusted: every row it held (and those this tick admitted) fails.
+      const handles = new Set([...this.steps.handles(), ...req.add.flatMap((g) => g.handles)]);
+      this.steps.reset();
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.emit({ type: "tick-error", handles: [...handles], name: err.name, message: err.message });
+      return;
+    }
+    this.emit({ type: "tick-result", result });
+  }
 }

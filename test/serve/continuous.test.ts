@@ -7,7 +7,7 @@ import { ContinuousBatcher, type StepBackend } from "../../src/serve/continuous.
 import { inProcessStepBackend } from "../../src/serve/backends.js";
 import { openServedModel } from "../../src/serve/host.js";
 import { startOpenAIServer } from "../../src/serve/openai-server.js";
-import type { TickRequest } from "../../src/serve/step-engine.js";
+import type { TickInput } from "../../src/serve/step-engine.js";
 import type { BatchParams } from "../../src/serve/batcher.js";
 import type { Completion } from "../../src/engine/types.js";
 import { savedCheckpoint, tinyEngine, tok } from "./helpers.js";
@@ -15,18 +15,35 @@ import { savedCheckpoint, tinyEngine, tok } from "./helpers.js";
 const P = (over: Partial<BatchParams> = {}): BatchParams => ({ temperature: 1, topP: 1, topK: 0, maxTokens: 24, stop: [], topLogprobs: 0, ...over });
 const enc = (s: string): number[] => [tok.bos, ...tok.encode(s)];
 
-/** An in-process step backend that records every tick (rows added, rows active after it). */
-function recording(engine = tinyEngine(7)): StepBackend & { ticks: { add: number; steps: number }[]; afterTick?: () => void } {
+type Recording = StepBackend & {
+  /** Every tick's rows admitted and steps run. */
+  ticks: { add: number; steps: number }[];
+  /** Every input the batcher sent (admissions and withdrawals). */
+  inputs: TickInput[];
+  /** Called after the batcher has handled each tick's result. */
+  afterTick?: () => void;
+};
+
+/** An in-process step backend that records every tick and every input the batcher sends. */
+function recording(engine = tinyEngine(7)): Recording {
   const inner = inProcessStepBackend(engine);
-  const rec: StepBackend & { ticks: { add: number; steps: number }[]; afterTick?: () => void } = {
+  const rec: Recording = {
     ticks: [],
-    tick: async (req: TickRequest) => {
-      const r = await inner.tick(req);
-      rec.ticks.push({ add: req.add.reduce((s, g) => s + g.rows.length, 0), steps: r.steps });
-      rec.afterTick?.();
-      return r;
+    inputs: [],
+    connect(listener, opts) {
+      inner.connect({
+        result: (r) => {
+          rec.ticks.push({ add: r.admitted ?? 0, steps: r.steps });
+          listener.result(r);
+          rec.afterTick?.();
+        },
+        failed: (h, e) => listener.failed(h, e),
+      }, opts);
     },
-    reset: () => inner.reset(),
+    send(input) {
+      rec.inputs.push(input);
+      inner.send(input);
+    },
   };
   return rec;
 }
@@ -149,12 +166,6 @@ test("worker thread: continuous batching gives the in-process engine's seeded co
 test("a request withdrawn while decoding leaves the batch at the next tick; the others finish unchanged", async () => {
   const engine = tinyEngine(7);
   const be = recording(engine);
-  const drops: number[][] = [];
-  const tick = be.tick;
-  be.tick = (req) => {
-    drops.push(req.drop);
-    return tick(req);
-  };
   const b = new ContinuousBatcher(be, { stepsPerTick: 1 });
   const hangUp = new AbortController();
   be.afterTick = () => hangUp.abort();
@@ -162,6 +173,26 @@ test("a request withdrawn while decoding leaves the batch at the next tick; the 
   const kept = b.submit([enc("9-4=")], P(), 5);
   await assert.rejects(gone, /withdrawn/);
   const [out] = await kept;
-  assert.deepEqual(drops[1]!.length, 2, "both rows of the withdrawn request were dropped at the next tick");
+  const drops = be.inputs.filter((i) => i.drop.length > 0);
+  assert.deepEqual(drops.map((i) => i.drop.length), [2], "both rows of the withdrawn request were dropped, once");
   assert.deepEqual(out!.tokens, engine.sampleTokens([enc("9-4=")], { maxTokens: 24, seed: 5 })[0]![0]!.tokens);
+});
+
+test("an engine failure fails the rows it held (the session is reset); later requests still run", async () => {
+  const engine = tinyEngine(7);
+  const be = recording(engine);
+  const b = new ContinuousBatcher(be, { stepsPerTick: 1 });
+  let bad: Promise<Completion[]> | undefined;
+  be.afterTick = () => {
+    // A prompt as long as the context makes the admitting tick throw inside the engine (the HTTP server refuses
+    // such prompts before they get here; the batcher alone does not).
+    bad ??= b.submit([Array.from({ length: engine.config.max_position_embeddings }, () => tok.bos)], P(), 1);
+  };
+  const decoding = b.submit([enc("3*9+3-6=")], P(), 3);
+  await assert.rejects(decoding, /prompt 0 has 128 tokens/);
+  await assert.rejects(bad!, /prompt 0 has 128 tokens/);
+  be.afterTick = undefined;
+  const [after] = await b.submit([enc("9-4=")], P(), 5);
+  assert.deepEqual(after!.tokens, engine.sampleTokens([enc("9-4=")], { maxTokens: 24, seed: 5 })[0]![0]!.tokens);
+  assert.equal(b.waiting, 0);
 });
