@@ -474,10 +474,13 @@ static void for_units(int units, double cost, F f) {
 }
 
 // ------------------------------------------------------------------------------------------------ decode attention
-// One new query per sequence b at position len[b] - 1; key cache [B, KV, hd, cap] (transposed), value cache
-// [B, KV, cap, hd]; q/y [B, H * hd].
-static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* len, const float* q, const float* kc, const float* vc,
-                        float* y) {
+// B queries over a KV cache: query b reads cache slot s = slot[b] (s = b without a slot array) at positions
+// 0..len[b]-1; key cache [slots, KV, hd, cap] (transposed), value cache [slots, KV, cap, hd]; q/y [B, H * hd].
+// Several queries may read the same slot: a prompt admitted inside a decode step has one query per position,
+// each seeing its own causal prefix (its keys were written before the call). Each query's result depends only on
+// its own inputs, not on the other queries of the call.
+static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* len, const int32_t* slot, const float* q, const float* kc,
+                        const float* vc, float* y) {
   int group = H / KV;
   float scale = 1.f / std::sqrt((float)hd);
   double cost = 0;
@@ -495,8 +498,9 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
             const float* qh = q + (size_t)b * H * hd + h * hd;
             // Keys are cached transposed ([hd, cap] per sequence and head) so that the scores of all cached
             // positions accumulate as contiguous vector AXPYs instead of one short dot product per key.
-            const float* kt = kc + ((size_t)b * KV + g) * cap * hd;
-            const float* vb = vc + ((size_t)b * KV + g) * cap * hd;
+            size_t s = slot ? (size_t)slot[b] : (size_t)b;
+            const float* kt = kc + (s * KV + g) * cap * hd;
+            const float* vb = vc + (s * KV + g) * cap * hd;
             // Scores in register blocks of 4 vectors of positions (a loop over i inside), so the accumulators
             // never round-trip through memory (a store-to-load chain per i measured 4x slower).
             int j0 = 0;
@@ -805,22 +809,32 @@ static napi_value js_attn_backward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// attnDecode(B, H, KV, hd, cap, len, q, kcache, vcache, y)
+// attnDecode(B, H, KV, hd, cap, len, q, kcache, vcache, y[, slot])
 static napi_value js_attn_decode(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value a[10];
+  size_t argc = 11;
+  napi_value a[11];
   CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 10) return throw_err(env, "attnDecode: expected 10 arguments");
+  if (argc < 10) return throw_err(env, "attnDecode: expected 10 or 11 arguments");
   int B = get_int(env, a[0]), H = get_int(env, a[1]), KV = get_int(env, a[2]), hd = get_int(env, a[3]), cap = get_int(env, a[4]);
-  int32_t* ln;
+  if (B < 0 || H < 1 || KV < 1 || H % KV != 0 || hd < 1 || cap < 1) return throw_err(env, "attnDecode: bad dimensions");
+  int32_t *ln, *sl = nullptr;
+  size_t nln, nsl = 0, nq, nk, nv, ny;
   float *q, *kc, *vc, *y;
-  if (!get_i32arr(env, a[5], &ln, nullptr)) return throw_err(env, "attnDecode: len must be an Int32Array");
-  if (!get_f32(env, a[6], &q, nullptr) || !get_f32(env, a[7], &kc, nullptr) || !get_f32(env, a[8], &vc, nullptr) ||
-      !get_f32(env, a[9], &y, nullptr))
+  if (!get_i32arr(env, a[5], &ln, &nln)) return throw_err(env, "attnDecode: len must be an Int32Array");
+  if (!get_f32(env, a[6], &q, &nq) || !get_f32(env, a[7], &kc, &nk) || !get_f32(env, a[8], &vc, &nv) || !get_f32(env, a[9], &y, &ny))
     return throw_err(env, "attnDecode: tensors must be Float32Arrays");
-  for (int b = 0; b < B; b++)
+  napi_valuetype st = napi_undefined;
+  if (argc > 10) CHECK(napi_typeof(env, a[10], &st));
+  if (st != napi_undefined && !get_i32arr(env, a[10], &sl, &nsl)) return throw_err(env, "attnDecode: slot must be an Int32Array");
+  size_t per = (size_t)KV * hd * cap;
+  if (nln < (size_t)B || (sl && nsl < (size_t)B)) return throw_err(env, "attnDecode: len/slot shorter than B");
+  if (nq < (size_t)B * H * hd || ny < (size_t)B * H * hd) return throw_err(env, "attnDecode: q or y too small");
+  for (int b = 0; b < B; b++) {
     if (ln[b] < 1 || ln[b] > cap) return throw_err(env, "attnDecode: length outside the cache");
-  attn_decode(B, H, KV, hd, cap, ln, q, kc, vc, y);
+    size_t s = sl ? (size_t)sl[b] : (size_t)b;
+    if ((sl && sl[b] < 0) || (s + 1) * per > nk || (s + 1) * per > nv) return throw_err(env, "attnDecode: slot outside the cache");
+  }
+  attn_decode(B, H, KV, hd, cap, ln, sl, q, kc, vc, y);
   return nullptr;
 }
 
@@ -932,6 +946,12 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);
     napi_set_named_property(env, exports, f.name, v);
   }
+  // The most rows for which gemm computes a row-major-B product (tB false) row by row in the same order whatever M
+  // is (the unpacked small-M path of gemm_block: K blocks of 128, vs 256 in the packed path). Decoding splits its
+  // products into blocks of at most this many rows so that a row's logits do not depend on the rows beside it.
+  napi_value rb;
+  napi_create_int32(env, MC, &rb);
+  napi_set_named_property(env, exports, "gemmRowBlock", rb);
   napi_add_env_cleanup_hook(env, cleanup, nullptr);
   return exports;
 }

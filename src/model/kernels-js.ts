@@ -122,16 +122,21 @@ function attnBackward(
 
 function attnDecode(
   B: number, H: number, KV: number, hd: number, cap: number, len: Int32Array,
-  q: Float32Array, kc: Float32Array, vc: Float32Array, y: Float32Array,
+  q: Float32Array, kc: Float32Array, vc: Float32Array, y: Float32Array, slot?: Int32Array,
 ): void {
   const group = H / KV, scale = 1 / Math.sqrt(hd);
+  const per = KV * hd * cap;
+  if (q.length < B * H * hd || y.length < B * H * hd) throw new TypeError("attnDecode: q or y too small");
+  if (len.length < B || (slot && slot.length < B)) throw new TypeError("attnDecode: len/slot shorter than B");
   const sc = new Float64Array(cap), acc = new Float64Array(hd);
   for (let b = 0; b < B; b++) {
     const S = len[b]!;
     if (S < 1 || S > cap) throw new TypeError("attnDecode: length outside the cache");
+    const s = slot ? slot[b]! : b;
+    if (s < 0 || (s + 1) * per > kc.length || (s + 1) * per > vc.length) throw new TypeError("attnDecode: slot outside the cache");
     for (let h = 0; h < H; h++) {
       const g = Math.floor(h / group);
-      const qo = b * H * hd + h * hd, base = (b * KV + g) * cap * hd;
+      const qo = b * H * hd + h * hd, base = (s * KV + g) * cap * hd;
       let mx = -Infinity;
       for (let j = 0; j < S; j++) {
         let s = 0;
@@ -221,4 +226,6 @@ export const jsKernels: Kernels = {
   swigluBackward,
   rope,
   setThreads: () => 1,
+  // Every row of C is its own loop (sums in doubles, in k order) whatever M is.
+  gemmRowBlock: Number.POSITIVE_INFINITY,
 };

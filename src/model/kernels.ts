@@ -29,11 +29,19 @@ export interface Kernels {
     Q: Float32Array, K: Float32Array, V: Float32Array, Y: Float32Array, LSE: Float32Array,
     dY: Float32Array, dQ: Float32Array, dK: Float32Array, dV: Float32Array): void;
   /**
-   * One query per sequence over a KV cache: keys [B, KV, hd, cap] (transposed, so scores vectorise over
-   * positions), values [B, KV, cap, hd]. Sequence b attends to its first len[b] cached positions. q, y: [B, H * hd].
+   * B queries over a KV cache of slots: keys [slots, KV, hd, cap] (transposed, so scores vectorise over
+   * positions), values [slots, KV, cap, hd]. Query b attends to the first len[b] positions of cache slot slot[b]
+   * (slot b when `slot` is omitted); several queries may read the same slot (the positions of a prompt decoded in
+   * one step). Each query's output depends only on its own inputs. q, y: [B, H * hd].
    */
   attnDecode(B: number, H: number, KV: number, hd: number, cap: number, len: Int32Array,
-    q: Float32Array, kcache: Float32Array, vcache: Float32Array, y: Float32Array): void;
+    q: Float32Array, kcache: Float32Array, vcache: Float32Array, y: Float32Array, slot?: Int32Array): void;
+  /**
+   * The most rows M for which gemm with tB = false computes every row of C exactly as it would compute that row
+   * alone (same summation order whatever M is). Decoding splits its products into blocks of at most this many
+   * rows so that a sequence's logits do not depend on which sequences share the step. Infinity: always.
+   */
+  readonly gemmRowBlock: number;
   /** y = x * r * w with r = 1 / sqrt(mean(x^2) + eps) per row of x [N, d]; r [N] is kept for backward. */
   rmsNormForward(x: Float32Array, w: Float32Array, y: Float32Array, r: Float32Array, N: number, d: number, eps: number): void;
   /** dx += r * (dy*w - xhat * mean(dy*w * xhat)); dw += sum_t dy * xhat, with xhat = x * r. */
@@ -73,6 +81,7 @@ export function loadNativeKernels(): Kernels | null {
     const missing = (["gemm", "attnForward", "attnBackward", "attnDecode", "rmsNormForward", "rmsNormBackward", "swigluForward",
       "swigluBackward", "rope", "setThreads"] as const).filter((k) => typeof mod[k] !== "function");
     if (missing.length) throw new Error(`the addon lacks ${missing.join(", ")} (stale build? run node native/build.mjs)`);
+    if (!(Number.isInteger(mod.gemmRowBlock) && mod.gemmRowBlock >= 1)) throw new Error("the addon lacks gemmRowBlock (stale build? run node native/build.mjs)");
     nativeCache = { ...mod, name: "native" };
   } catch (e) {
     nativeError = `${file}: ${(e as Error).message}`;

@@ -1,7 +1,8 @@
-// Batched sampling with a KV cache over prompts of different lengths. Prompts are prefilled together (packed,
-// no padding), then every step decodes one token for each still-running sequence; finished sequences are dropped
-// from the batch (their cache slots compacted). DecodeSession also admits new rows between steps (continuous
-// batching, for `trimer serve`); sampleTokens is one session that only shrinks.
+// Batched sampling with a KV cache over prompts of different lengths. Every step is one Transformer.decodeStep
+// over the last token of each decoding sequence plus every prompt token of the sequences admitted since the last
+// step (fused admission: no separate prefill pass); finished sequences are dropped from the batch (their cache
+// slots compacted). DecodeSession admits new rows between steps (continuous batching, for `trimer serve`);
+// sampleTokens is one session that only shrinks.
 //
 // Conventions (documented for the engine API):
 // - logprobs are log p(token) under the model's untempered distribution (log-softmax of the raw logits), whatever
@@ -107,17 +108,21 @@ interface SessionRow {
   nTop: number;
   limit: number;
   budget: number;
-  /** Next position to decode (= tokens in the cache). */
+  /** Next position to decode (= tokens in the cache once the prompt went through a step). */
   pos: number;
-  /** This row's next-token logits (a view into the last prefill / decode output). */
-  logits: Float32Array;
+  /** The prompt, until the next step() decodes it into the cache (the row is "pending" meanwhile). */
+  prompt: number[] | null;
+  /** This row's next-token logits (a view into the last step's output); null while pending. */
+  logits: Float32Array | null;
   out: TokenCompletion;
 }
 
 /**
- * Step-wise batched decoding over one KV cache of `maxRows` slots (continuous batching): rows are added (prefilled)
- * between steps, each step draws one token for every active row and decodes it, and finished rows leave the cache
- * (the survivors are compacted to the low slots, in order, so decodeStep always reads slots 0..n-1 with no gather).
+ * Step-wise batched decoding over one KV cache of `maxRows` slots (continuous batching): rows are added between
+ * steps (pending: nothing is computed yet), each step draws one token for every row that has logits, retires the
+ * finished rows (the survivors are compacted to the low slots, so row i lives in slot i), then runs one decodeStep
+ * over the new token of every decoding row and the whole prompt of every pending row, which gives every row its
+ * next logits. A pending row therefore emits its first token one step after it was added.
  * Every row has its own sampling options and its own generator createRng(mixSeed(seed, index)), index = its place
  * in the add() call: a row's tokens do not depend on which rows share the cache or when they were added, so a seeded
  * request gives exactly what sampleTokens gives with the same seed.
@@ -151,7 +156,7 @@ export class DecodeSession {
     return this.cache.cap;
   }
 
-  /** Rows decoding now. */
+  /** Rows decoding now (pending rows included: they occupy a slot). */
   get active(): number {
     return this.rows.length;
   }
@@ -162,14 +167,15 @@ export class DecodeSession {
   }
 
   /**
-   * Prefills `prompts` into free slots; returns their row ids. Row i draws from mixSeed(opts.seed, firstIndex + i)
-   * (a random seed when opts.seed is undefined). opts.maxTokens must be >= 1.
+   * Admits `prompts` into free slots (nothing is computed until the next step(), which decodes the prompts along
+   * with the running rows); returns their row ids. Row i draws from mixSeed(opts.seed, firstIndex + i) (a random
+   * seed when opts.seed is undefined). opts.maxTokens must be >= 1.
    */
   add(prompts: number[][], opts: TokenSampleOptions, firstIndex = 0): number[] {
     return this.addGroups([{ prompts, opts, firstIndex }])[0]!;
   }
 
-  /** add() for several groups with their own options, in one prefill (cheaper than one prefill per group). */
+  /** add() for several groups with their own options. */
   addGroups(groups: { prompts: number[][]; opts: TokenSampleOptions; firstIndex?: number }[]): number[][] {
     let total = 0;
     const prepared = groups.map(({ prompts, opts }) => {
@@ -186,9 +192,9 @@ export class DecodeSession {
     });
     if (total > this.free) throw new Error(`DecodeSession: ${total} rows do not fit (${this.free} slots free)`);
     if (total === 0) return groups.map(() => []);
-    const logits = this.model.prefill(groups.flatMap((g) => g.prompts), this.cache, this.rows.length);
-    const V = this.V;
-    let at = 0;
+    for (const g of groups) g.prompts.forEach((p, i) => p.forEach((t, j) => {
+      if (!(Number.isInteger(t) && t >= 0 && t < this.V)) throw new Error(`sample: prompt ${i}, position ${j}: token ${t} is outside the vocabulary [0, ${this.V})`);
+    }));
     return groups.map(({ prompts, opts, firstIndex = 0 }, gi) => {
       const { limit, seed } = prepared[gi]!;
       return prompts.map((p, i) => {
@@ -199,9 +205,8 @@ export class DecodeSession {
           temperature: opts.temperature ?? 1, topP: opts.topP ?? 1, topK: opts.topK ?? 0, nTop: opts.topLogprobs ?? 0, limit,
           // The last token drawn is never decoded, so a row needs p.length + budget - 1 < cap positions.
           budget: Math.min(opts.maxTokens, this.ctx - p.length, this.cap - p.length + 1),
-          pos: p.length, logits: logits.subarray(at * V, (at + 1) * V), out: emptyCompletion(opts),
+          pos: 0, prompt: [...p], logits: null, out: emptyCompletion(opts),
         });
-        at++;
         return id;
       });
     });
@@ -215,11 +220,18 @@ export class DecodeSession {
     return true;
   }
 
-  /** Draws one token for every active row, retires finished rows, decodes the rest one position. */
+  /**
+   * Draws one token for every row that has logits, retires finished rows, then decodes the rest: one position for
+   * a decoding row, the whole prompt for a pending one (which emits no event in this step).
+   */
   step(): StepEvent[] {
     const events: StepEvent[] = [];
     const still: number[] = [];
     this.rows.forEach((r, i) => {
+      if (!r.logits) {
+        still.push(i);
+        return;
+      }
       const row = r.limit < this.V ? r.logits.subarray(0, r.limit) : r.logits;
       const tok = pick(row, r.temperature, r.topP, r.topK, r.rng, this.probs, this.order);
       const o = r.out;
@@ -250,12 +262,28 @@ export class DecodeSession {
     });
     if (still.length < this.rows.length) this.compact(still);
     if (this.rows.length === 0) return events;
+    // One fused decodeStep: a decoding row contributes the token it just drew, a pending row its whole prompt
+    // (positions 0..n-1 of its fresh slot); the logits are computed for each row's last token only.
     const B = this.rows.length;
-    const pos = Int32Array.from(this.rows, (r) => r.pos);
-    for (const r of this.rows) r.pos++;
-    // Each row decodes the token it just drew (compaction may have reordered the rows).
-    const next = Int32Array.from(this.rows, (r) => r.out.tokens[r.out.tokens.length - 1]!);
-    const logits = this.model.decodeStep(next, pos, Int32Array.from({ length: B }, (_, i) => i), this.cache);
+    let N = 0;
+    for (const r of this.rows) N += r.prompt ? r.prompt.length : 1;
+    const tokens = new Int32Array(N), pos = new Int32Array(N), slot = new Int32Array(N), last = new Int32Array(B);
+    let t = 0;
+    this.rows.forEach((r, i) => {
+      if (r.prompt) {
+        for (let j = 0; j < r.prompt.length; j++, t++) { tokens[t] = r.prompt[j]!; pos[t] = j; slot[t] = i; }
+        r.pos = r.prompt.length;
+        r.prompt = null;
+      } else {
+        // Compaction may have moved the row: it decodes in the slot it has now.
+        tokens[t] = r.out.tokens[r.out.tokens.length - 1]!;
+        pos[t] = r.pos++;
+        slot[t] = i;
+        t++;
+      }
+      last[i] = t - 1;
+    });
+    const logits = this.model.decodeStep(tokens, pos, slot, this.cache, last);
     const V = this.V;
     this.rows.forEach((r, i) => { r.logits = logits.subarray(i * V, (i + 1) * V); });
     return events;

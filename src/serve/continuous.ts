@@ -27,7 +27,7 @@ export interface StepBackend {
   send(input: TickInput): void;
 }
 
-/** New tokens of one row of a request (row = index into the request's rows). */
+/** New tokens of one row of a request (row = index into the request's rows); only requests with onUpdate get them. */
 export interface JobUpdate {
   row: number;
   tokens: number[];
@@ -147,7 +147,7 @@ export class ContinuousBatcher {
         this.active.set(h, { job, row });
         return h;
       });
-      groups.push({ handles: job.handles, rows: job.rows, params: job.params, seed: job.seed });
+      groups.push({ handles: job.handles, rows: job.rows, params: job.params, seed: job.seed, stream: job.onUpdate !== undefined });
       this.stats.rows += job.rows.length;
       if (job.rows.length > free) break; // an oversized request runs alone
     }

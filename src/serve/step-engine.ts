@@ -15,6 +15,11 @@ export interface AdmitGroup {
   rows: number[][];
   params: BatchParams;
   seed: number;
+  /**
+   * false: report only the rows' completions, not their tokens as they come (nobody streams them; at 32 rows the
+   * per-tick token updates were most of what crossed the thread boundary). Default true.
+   */
+  stream?: boolean;
 }
 
 export interface TickRequest {
@@ -53,7 +58,7 @@ const CAP_STEP = 64;
 export class StepEngine {
   private session: DecodeSession | null = null;
   private readonly idOf = new Map<number, number>();
-  private readonly handleOf = new Map<number, { handle: number; promptTokens: number }>();
+  private readonly handleOf = new Map<number, { handle: number; promptTokens: number; stream: boolean }>();
   private readonly ctx: number;
 
   constructor(private readonly engine: Pick<LocalEngine, "model" | "tokenizer">) {
@@ -115,7 +120,7 @@ export class StepEngine {
       const ids = this.session.addGroups(admitted.map((g) => ({ prompts: g.rows, opts: this.tokenOptions(g.params, g.seed) })));
       admitted.forEach((g, gi) => ids[gi]!.forEach((id, i) => {
         this.idOf.set(g.handles[i]!, id);
-        this.handleOf.set(id, { handle: g.handles[i]!, promptTokens: g.rows[i]!.length });
+        this.handleOf.set(id, { handle: g.handles[i]!, promptTokens: g.rows[i]!.length, stream: g.stream ?? true });
       }));
     }
     const t1 = performance.now();
@@ -128,14 +133,17 @@ export class StepEngine {
       let anyDone = false;
       for (const e of events) {
         const h = this.handleOf.get(e.id)!;
+        if (!h.stream && !e.done) continue;
         let u = updates.get(h.handle);
         if (!u) {
           u = { handle: h.handle, tokens: [], logprobs: [] };
           updates.set(h.handle, u);
         }
-        u.tokens.push(e.token);
-        u.logprobs.push(e.logprob);
-        if (e.topLogprobs) (u.topLogprobs ??= []).push(e.topLogprobs);
+        if (h.stream) {
+          u.tokens.push(e.token);
+          u.logprobs.push(e.logprob);
+          if (e.topLogprobs) (u.topLogprobs ??= []).push(e.topLogprobs);
+        }
         if (e.done) {
           anyDone = true;
           u.done = toCompletion(e.done, h.promptTokens);

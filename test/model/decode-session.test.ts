@@ -15,24 +15,29 @@ function model(): Transformer {
   return m;
 }
 
-test("prefill into a later slot of a decoding cache equals the full forward (KV-cache decoding after a join)", () => {
+test("a prompt fused into a decode step (slot 1) while slot 0 decodes equals the full forward", () => {
   const m = model();
   const V = config.vocab_size;
   const cache = m.newCache(2, 20);
   const a = [1, 5, 7], b = [3, 4, 5, 6];
-  let la = m.prefill([a], cache, 0);
-  // Decode row a two steps alone, then prefill b into slot 1 and decode both.
+  // Row a's prompt alone, then two decode steps of a alone.
+  let la = m.decodeStep(Int32Array.from(a), Int32Array.of(0, 1, 2), Int32Array.of(0, 0, 0), cache, Int32Array.of(2));
   const seqA = [...a];
   for (let s = 0; s < 2; s++) {
     const tok = (seqA.length * 3) % V;
     la = m.decodeStep(Int32Array.of(tok), Int32Array.of(seqA.length), Int32Array.of(0), cache);
     seqA.push(tok);
   }
-  const lb = m.prefill([b], cache, 1);
+  // Row b's whole prompt joins a's next decode step: tokens [a's new token, b0..b3], logits for a and b's last.
+  const tokA = (seqA.length * 3) % V;
+  let both = m.decodeStep(Int32Array.of(tokA, ...b), Int32Array.of(seqA.length, 0, 1, 2, 3), Int32Array.of(0, 1, 1, 1, 1), cache, Int32Array.of(0, 4));
+  seqA.push(tokA);
   const seqB = [...b];
-  let both: Float32Array = new Float32Array(2 * V);
-  both.set(la.subarray(0, V), 0);
-  both.set(lb.subarray(0, V), V);
+  // The default (no logitRows) gives every token's logits: check the prompt's inner positions once too.
+  const cache2 = m.newCache(1, 8);
+  const allB = m.decodeStep(Int32Array.from(b), Int32Array.of(0, 1, 2, 3), Int32Array.of(0, 0, 0, 0), cache2);
+  const fullB = m.forward([b])[0]!;
+  for (let j = 0; j < 4 * V; j++) assert.ok(Math.abs(allB[j]! - fullB[j]!) < 1e-4 * Math.max(1, Math.abs(fullB[j]!)), `prompt logit ${j}`);
   for (let step = 0; step < 3; step++) {
     const full = m.forward([seqA, seqB]);
     [seqA, seqB].forEach((sq, r) => {
@@ -44,7 +49,9 @@ test("prefill into a later slot of a decoding cache equals the full forward (KV-
     seqA.push(next[0]!);
     seqB.push(next[1]!);
   }
-  assert.throws(() => m.prefill([a], cache, 2), /outside the cache/);
+  assert.throws(() => m.decodeStep(Int32Array.of(1), Int32Array.of(0), Int32Array.of(2), cache), /slot 2, outside the cache/);
+  assert.throws(() => m.decodeStep(Int32Array.of(1), Int32Array.of(20), Int32Array.of(0), cache), /beyond the cache/);
+  assert.throws(() => m.decodeStep(Int32Array.of(1), Int32Array.of(0), Int32Array.of(0), cache, Int32Array.of(1)), /logit row 1/);
 });
 
 function runToEnd(s: DecodeSession, done: Map<number, TokenCompletion>): void {
@@ -99,4 +106,35 @@ test("remove frees a slot; reserve grows a session that is decoding without chan
   assert.equal(s.remove(extra[0]!), false);
   runToEnd(s, done);
   assert.deepEqual(ids.map((id) => done.get(id)), want);
+});
+
+test("a prompt admitted alone or fused with seven other prompts while rows are mid-decode: bitwise the same tokens and logprobs", () => {
+  // MLP width 256 (> 128: the SGEMM sums it in several K blocks) and a fused step of 3 + 8 * 13 = 107 tokens
+  // (more than gemmRowBlock on AVX-512, 96): without the decode step's row blocks, the native SGEMM would sum the
+  // shared step's rows in a different order than the prompt's rows alone, and the sampled tokens would drift.
+  const wide: ModelConfig = { ...config, hidden_size: 32, intermediate_size: 256, max_position_embeddings: 64 };
+  const m = Transformer.init(wide, 3);
+  for (const [, t] of m.parameters()) if (t.shape.length > 1) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i]! * 30;
+  const prompt = (k: number) => Array.from({ length: 13 }, (_, j) => (k * 5 + j * 3 + 1) % wide.vocab_size);
+  const opts = { maxTokens: 8, temperature: 1, topP: 0.95, seed: 7, topLogprobs: 2 };
+  const alone = sampleTokens(m, [prompt(0)], opts)[0]!;
+  const s = new DecodeSession(m, 12, 32);
+  const done = new Map<number, TokenCompletion>();
+  // Three rows decoding; the one in slot 2 has a budget of 3 tokens.
+  const [long, [short]] = s.addGroups([{ prompts: [[1, 2, 3], [4, 5]], opts: { maxTokens: 20, temperature: 0.8, seed: 1 } },
+    { prompts: [[6, 7, 8, 9, 10]], opts: { maxTokens: 3, temperature: 0.8, seed: 2 } }]);
+  assert.deepEqual(s.step(), []); // the first step only decodes the prompts: no tokens yet
+  for (let k = 0; k < 2; k++) for (const e of s.step()) if (e.done) done.set(e.id, e.done);
+  // The prompt under test is admitted last (slot 10), after seven others (slots 3..9).
+  const [others, [id]] = s.addGroups([{ prompts: [1, 2, 3, 4, 5, 6, 7].map(prompt), opts: { maxTokens: 5, temperature: 1.2, seed: 9 } }, { prompts: [prompt(0)], opts }]);
+  assert.equal(others!.length, 7);
+  assert.equal(s.active, 11);
+  // The step right after the admission draws only for the three decoding rows (the new rows are pending); the
+  // short row finishes, and compaction moves the pending row of slot 10 into its slot 2 before the fused decode.
+  const first = s.step();
+  assert.deepEqual(first.map((e) => e.id).sort(), [...long!, short!].sort());
+  assert.equal(first.find((e) => e.id === short)!.done?.completionTokens, 3);
+  assert.equal(s.active, 10);
+  runToEnd(s, done);
+  assert.deepEqual(done.get(id!), alone);
 });

@@ -82,6 +82,48 @@ test("native attention forward, backward and decode equal the TypeScript kernels
   native!.attnDecode(B, H, KV, dhd, cap, dl, q, kc, vc, y2);
   assert.ok(maxRelErr(y2, y1) < 1e-5, `decode: ${maxRelErr(y2, y1)}`);
   assert.throws(() => native!.attnDecode(B, H, KV, dhd, cap, Int32Array.from([0, 1, 1, 1]), q, kc, vc, y2), /outside the cache/);
+
+  // With a slot array: six queries over the four slots, three of them on slot 2 with increasing lengths (a prompt
+  // decoded in one step). Each query equals the same query run alone on its slot (exactly), and native = js.
+  const slot = Int32Array.from([2, 0, 2, 2, 3, 1]), sl = Int32Array.from([1, 1, 2, 77, 13, 150]);
+  const n = slot.length, qn = rand(n * dqs);
+  const z1 = new Float32Array(n * dqs), z2 = new Float32Array(n * dqs);
+  jsKernels.attnDecode(n, H, KV, dhd, cap, sl, qn, kc, vc, z1, slot);
+  native!.attnDecode(n, H, KV, dhd, cap, sl, qn, kc, vc, z2, slot);
+  assert.ok(maxRelErr(z2, z1) < 1e-5, `decode with slots: ${maxRelErr(z2, z1)}`);
+  const per = KV * cap * dhd;
+  for (let b = 0; b < n; b++) {
+    for (const [k, z] of [[jsKernels, z1], [native!, z2]] as const) {
+      // The slot copied alone into a one-slot cache, the query alone: bitwise the same output.
+      const one = new Float32Array(dqs);
+      k.attnDecode(1, H, KV, dhd, cap, sl.subarray(b, b + 1), qn.subarray(b * dqs, (b + 1) * dqs),
+        kc.slice(slot[b]! * per, (slot[b]! + 1) * per), vc.slice(slot[b]! * per, (slot[b]! + 1) * per), one);
+      assert.deepEqual(one, z.subarray(b * dqs, (b + 1) * dqs), `${k.name} query ${b}`);
+    }
+  }
+  for (const k of [jsKernels, native!]) {
+    assert.throws(() => k.attnDecode(n, H, KV, dhd, cap, sl, qn, kc, vc, z1, Int32Array.from([0, 0, 0, 0, 0, 4])), /slot outside the cache/);
+    assert.throws(() => k.attnDecode(n, H, KV, dhd, cap, sl, qn, kc, vc, z1, Int32Array.from([0, 0, 0, 0, 0, -1])), /slot outside the cache/);
+    assert.throws(() => k.attnDecode(n, H, KV, dhd, cap, sl, qn, kc, vc, z1, Int32Array.from([0, 0])), /shorter than B/);
+    assert.throws(() => k.attnDecode(n + 1, H, KV, dhd, cap, Int32Array.from([...sl, 1]), qn, kc, vc, z1), /too small/);
+  }
+  assert.ok(Number.isInteger(native!.gemmRowBlock) && native!.gemmRowBlock >= 1);
+});
+
+test("gemm with a row-major B computes each row the same whatever M is, up to gemmRowBlock rows", () => {
+  // The decode step relies on this (a sequence's logits must not depend on the rows beside it); K = 512 spans
+  // several K blocks, where the packed and unpacked paths of the native SGEMM sum in different orders.
+  for (const [name, k] of impls) {
+    if (!k) continue;
+    const M = Math.min(k.gemmRowBlock, 100), N = 600, Kd = 512;
+    const A = rand(M * Kd), Bm = rand(Kd * N), C = new Float32Array(M * N);
+    k.gemm(false, false, M, N, Kd, A, Kd, Bm, N, C, N, false);
+    for (const i of [0, Math.floor(M / 2), M - 1]) {
+      const one = new Float32Array(N);
+      k.gemm(false, false, 1, N, Kd, A.subarray(i * Kd, (i + 1) * Kd), Kd, Bm, N, one, N, false);
+      assert.deepEqual(one, C.subarray(i * N, (i + 1) * N), `${name} row ${i} of ${M}`);
+    }
+  }
 });
 
 test("native RMSNorm, SwiGLU and RoPE (forward and backward) equal the TypeScript kernels", { skip: !native }, () => {

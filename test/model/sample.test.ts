@@ -28,7 +28,12 @@ test("KV-cache decoding gives the full forward's logits (prompts of different le
   const m = model();
   const V = config.vocab_size;
   const cache = m.newCache(prompts.length, 20);
-  let logits = m.prefill(prompts, cache);
+  // The prompts go through one decodeStep (every position of each prompt in its own slot), logits for their last tokens.
+  const flat = prompts.flat();
+  const slotOf = prompts.flatMap((p, b) => p.map(() => b));
+  const posOf = prompts.flatMap((p) => p.map((_, j) => j));
+  const lastOf = prompts.map((_, b) => slotOf.lastIndexOf(b));
+  let logits = m.decodeStep(Int32Array.from(flat), Int32Array.from(posOf), Int32Array.from(slotOf), cache, Int32Array.from(lastOf));
   const seqs = prompts.map((p) => [...p]);
   for (let step = 0; step < 6; step++) {
     const full = m.forward(seqs);

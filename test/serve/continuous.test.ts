@@ -7,7 +7,7 @@ import { ContinuousBatcher, type StepBackend } from "../../src/serve/continuous.
 import { inProcessStepBackend } from "../../src/serve/backends.js";
 import { openServedModel } from "../../src/serve/host.js";
 import { startOpenAIServer } from "../../src/serve/openai-server.js";
-import type { TickInput } from "../../src/serve/step-engine.js";
+import type { TickInput, TickResult } from "../../src/serve/step-engine.js";
 import type { BatchParams } from "../../src/serve/batcher.js";
 import type { Completion } from "../../src/engine/types.js";
 import { savedCheckpoint, tinyEngine, tok } from "./helpers.js";
@@ -20,6 +20,8 @@ type Recording = StepBackend & {
   ticks: { add: number; steps: number }[];
   /** Every input the batcher sent (admissions and withdrawals). */
   inputs: TickInput[];
+  /** Every tick's result. */
+  results: TickResult[];
   /** Called after the batcher has handled each tick's result. */
   afterTick?: () => void;
 };
@@ -30,10 +32,12 @@ function recording(engine = tinyEngine(7)): Recording {
   const rec: Recording = {
     ticks: [],
     inputs: [],
+    results: [],
     connect(listener, opts) {
       inner.connect({
         result: (r) => {
           rec.ticks.push({ add: r.admitted ?? 0, steps: r.steps });
+          rec.results.push(r);
           listener.result(r);
           rec.afterTick?.();
         },
@@ -195,4 +199,24 @@ test("an engine failure fails the rows it held (the session is reset); later req
   const [after] = await b.submit([enc("9-4=")], P(), 5);
   assert.deepEqual(after!.tokens, engine.sampleTokens([enc("9-4=")], { maxTokens: 24, seed: 5 })[0]![0]!.tokens);
   assert.equal(b.waiting, 0);
+});
+
+test("tokens cross from the engine as they decode only for requests that stream; the others get their completion", async () => {
+  const engine = tinyEngine(7);
+  const be = recording(engine);
+  const b = new ContinuousBatcher(be, { stepsPerTick: 2 });
+  const seen: number[] = [];
+  const [streamed, plain] = await Promise.all([
+    b.submit([enc("3*9+3-6=")], P(), 3, undefined, (u) => seen.push(...u.tokens)),
+    b.submit([enc("9-4=")], P(), 5),
+  ]);
+  const handles = be.inputs.flatMap((i) => i.add).map((g) => ({ h: g.handles[0]!, stream: g.stream }));
+  assert.deepEqual(handles.map((x) => x.stream), [true, false]);
+  const updatesOf = (h: number) => be.results.flatMap((r) => r.updates.filter((u) => u.handle === h));
+  const s = updatesOf(handles[0]!.h), p = updatesOf(handles[1]!.h);
+  assert.ok(s.length > 2 && s.slice(0, -1).every((u) => !u.done && u.tokens.length > 0), "the streamed row reports its tokens every tick");
+  assert.deepEqual(seen, streamed[0]!.tokens);
+  assert.equal(p.length, 1, "the other row crosses once, finished");
+  assert.deepEqual(p[0]!.tokens, []);
+  assert.deepEqual(plain[0], engine.sampleTokens([enc("9-4=")], { maxTokens: 24, seed: 5, logprobs: true })[0]![0]);
 });
