@@ -140,3 +140,21 @@ test("a vocabulary padded past the tokenizer never yields an id the tokenizer ca
     }
   }
 });
+
+test("sampling calls share one transposed copy of the weights until the weights are written", () => {
+  const m = model();
+  const a = m.newCache(2, 8), b = m.newCache(3, 16);
+  assert.equal(a.wT, b.wT, "two sessions with unchanged weights share the snapshot");
+  const greedy = { maxTokens: 12, temperature: 0 };
+  const before = sampleTokens(m, prompts, greedy).map((c) => c.tokens);
+  // Write the weights the way the optimizer does (through parameters()), then sample again: the new weights are
+  // used, exactly as by a model built from a copy of them.
+  for (const [name, t] of m.parameters()) if (name.endsWith("mlp.down_proj.weight")) for (let i = 0; i < t.data.length; i++) t.data[i] = -t.data[i]! * 3;
+  assert.notEqual(m.newCache(2, 8).wT, a.wT, "a fresh snapshot after the write");
+  const after = sampleTokens(m, prompts, greedy).map((c) => c.tokens);
+  const copy = new Transformer(config, new Map([...m.parameters()].map(([n, t]) => [n, { shape: [...t.shape], data: Float32Array.from(t.data) }])));
+  assert.deepEqual(after, sampleTokens(copy, prompts, greedy).map((c) => c.tokens));
+  assert.notDeepEqual(after, before, "the write changed what is sampled");
+  // A session opened before the write keeps decoding with the weights it started with.
+  assert.notEqual(a.wT.get("model.layers.0.mlp.down_proj.weight")![0], m.newCache(1, 4).wT.get("model.layers.0.mlp.down_proj.weight")![0]);
+});
