@@ -16,7 +16,7 @@
 // the end), the engine in a worker thread (--in-process: on the HTTP thread instead).
 // The clients run in one child process kept for the whole run (as real clients would: their JSON and HTTP work is
 // not the server's); --inline-clients runs them on the server's own event loop instead (client cost counts too).
-// BENCH_DEBUG=1 also prints the engine's admissions, prefill and decode time per burst.
+// BENCH_DEBUG=1 also prints the engine's admissions, admission and decode time per burst.
 // Goal (the issue): serve >= 80% of direct at concurrency 32.
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -170,7 +170,7 @@ async function served(inline: Record<ClientKind, Complete>, kind: ClientKind, c:
   const [rows1, units1] = rowsAndCalls(batcher);
   if (es0 && batcher instanceof ContinuousBatcher && process.env.BENCH_DEBUG) {
     const e = batcher.engineStats;
-    console.log(`  c${c} ${kind}: admissions ${e.admissions - es0.admissions}, prefill ${(e.prefillMs - es0.prefillMs).toFixed(0)} ms, decode ${(e.decodeMs - es0.decodeMs).toFixed(0)} ms over ${e.steps - es0.steps} steps`);
+    console.log(`  c${c} ${kind}: admissions ${e.admissions - es0.admissions}, admit ${(e.admitMs - es0.admitMs).toFixed(0)} ms, decode (prompts included) ${(e.decodeMs - es0.decodeMs).toFixed(0)} ms over ${e.steps - es0.steps} steps`);
   }
   const cpu = process.cpuUsage(cpu0), elu = performance.eventLoopUtilization(elu0);
   // Core-seconds per second of burst: the client process; this process (HTTP thread + engine worker + kernel pool);

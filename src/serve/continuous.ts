@@ -59,8 +59,8 @@ interface Job {
 export class ContinuousBatcher {
   /** calls = engine ticks; rows = rows admitted; largestCall = most rows decoding at once; busyMs = engine time. */
   readonly stats: BatcherStats = { calls: 0, jobs: 0, rows: 0, largestCall: 0, busyMs: 0 };
-  /** Ticks that admitted rows (each costs a prefill); decode steps run; Σ rows over those steps; engine ms. */
-  readonly engineStats = { admissions: 0, steps: 0, rowSteps: 0, prefillMs: 0, decodeMs: 0 };
+  /** Ticks that admitted rows; decode steps run; Σ rows over those steps; engine ms. */
+  readonly engineStats = { admissions: 0, steps: 0, rowSteps: 0, admitMs: 0, decodeMs: 0 };
   private readonly queue: Job[] = [];
   /** Rows admitted and not yet reported done: handle -> its job and row index. */
   private readonly active = new Map<number, { job: Job; row: number }>();
@@ -115,7 +115,7 @@ export class ContinuousBatcher {
     });
   }
 
-  /** One event-loop turn lets requests sent together be admitted together (one prefill). */
+  /** One event-loop turn lets requests sent together be admitted together (one tick, one fused step). */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -156,11 +156,11 @@ export class ContinuousBatcher {
 
   private onResult(res: TickResult): void {
     this.stats.calls++;
-    const ms = (res.prefillMs ?? 0) + (res.decodeMs ?? 0);
+    const ms = (res.admitMs ?? 0) + (res.decodeMs ?? 0);
     this.stats.busyMs += ms;
     this.engineStats.steps += res.steps;
     this.engineStats.rowSteps += res.rowSteps;
-    this.engineStats.prefillMs += res.prefillMs ?? 0;
+    this.engineStats.admitMs += res.admitMs ?? 0;
     this.engineStats.decodeMs += res.decodeMs ?? 0;
     if (res.admitted) this.engineStats.admissions++;
     // Finished rows free their slots and waiting requests take them before any answer is written: the engine

@@ -1,5 +1,5 @@
 // The engine side of continuous batching: one long-lived DecodeSession driven by "ticks". A tick drops the rows of
-// withdrawn requests, admits (prefills) new rows, then decodes a few steps for every active row and reports each
+// withdrawn requests, admits new rows (their prompts go through the next decode step with the running rows), then decodes a few steps for every active row and reports each
 // row's new tokens (and its completion when it finished). The engine loop (engine-worker.ts, or backends.ts
 // in-process) runs ticks back to back while any row is active, folding in whatever the batcher sent meanwhile; the
 // messages are plain data so the same code serves both.
@@ -47,8 +47,8 @@ export interface TickResult {
   rowSteps: number;
   /** Rows admitted by this tick. */
   admitted?: number;
-  /** Engine time spent admitting (prefilling) and decoding, in ms. */
-  prefillMs?: number;
+  /** Engine time spent admitting rows (bookkeeping: their prompts are decoded inside the next step) and decoding, ms. */
+  admitMs?: number;
   decodeMs?: number;
 }
 
@@ -153,7 +153,7 @@ export class StepEngine {
       }
       if (anyDone) break;
     }
-    return { updates: [...finished, ...updates.values()], steps, rowSteps, admitted: admitted.reduce((n, g) => n + g.rows.length, 0), prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
+    return { updates: [...finished, ...updates.values()], steps, rowSteps, admitted: admitted.reduce((n, g) => n + g.rows.length, 0), admitMs: t1 - t0, decodeMs: performance.now() - t1 };
   }
 }
 
