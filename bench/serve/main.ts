@@ -1,12 +1,16 @@
-// `npm run bench serve -- --rounds=12 --repeats=3 --max-tokens=64 [--in-process] [--inline-clients] [--whole-batch] [--steps-per-tick=8]`
+// `npm run bench serve -- [--seconds=1.5 | --seconds=0 --rounds=12] --repeats=3 --max-tokens=64 [--in-process] [--inline-clients] [--whole-batch] [--steps-per-tick=8]`
 // trimer serve's generated tokens/s at concurrency 1, 8 and 32 (real HTTP on loopback, /v1/completions, max_tokens
 // 64, temperature 1) against the engine's own batched sampler (LocalEngine.sampleTokens with the same batch sizes
 // and prompts) measured in the same run.
-//   serve:  c client loops, each sending `rounds` requests one after another; tokens/s = Σ usage.completion_tokens
-//           / wall time of the whole burst (so batching gaps, HTTP and JSON all count).
+//   serve:  c client loops, each sending requests one after another for `seconds` (as wrk or oha do); tokens/s =
+//           Σ usage.completion_tokens / wall time until the last answer (batching gaps, HTTP and JSON all count,
+//           and so does the final drain of the requests still running at the deadline).
+//           --seconds=0 --rounds=N: each loop sends exactly N requests instead. The burst then ends with a long
+//           drain set by the unluckiest loop (measured in-process, no HTTP: 713 decode steps for 32 loops x 12
+//           requests whose average loop needed ~570), a property of that load pattern rather than of the server:
+//           it cost ~20% at concurrency 32 (0.76-0.86 of direct with the bare client, vs ~1.0 over a duration).
 //   direct: `rounds` calls of sampleTokens with c prompts; tokens/s = Σ completion tokens / total time. Each call
-//           opens a session (KV cache + a transposed copy of the weights, ~2.5 ms for this model); the server opens
-//           one for its lifetime.
+//           is a batch that drains as its rows finish: that is how the engine's own batched sampler works.
 // Two load generators, each its own row: the official `openai` client (what users run; ~1 ms of client CPU per
 // request here) and a bare node:http keep-alive loop (what wrk / oha cost). On this 2-core machine the client's CPU
 // is taken from the server, so the second is the closer measure of the server; the CPU columns show each side.
@@ -38,6 +42,8 @@ function flag(name: string, fallback: number): number {
   return a ? Number(a.slice(name.length + 3)) : fallback;
 }
 const ROUNDS = flag("rounds", 12);
+/** > 0: each client loop sends requests until this many seconds have passed (wrk / oha style) instead of ROUNDS. */
+const SECONDS = flag("seconds", 1.5);
 const MAX_TOKENS = flag("max-tokens", 64);
 const IN_PROCESS = process.argv.includes("--in-process");
 const INLINE_CLIENTS = process.argv.includes("--inline-clients");
@@ -119,7 +125,7 @@ async function clientBurst(complete: Complete, c: number): Promise<BurstResult> 
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: c }, async (_, i) => {
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; SECONDS > 0 ? performance.now() - t0 < SECONDS * 1000 : r < ROUNDS; r++) {
       const n = await complete(question(r * c + i)); // (not `tokens += await …`: that reads tokens before awaiting)
       tokens += n;
     }
@@ -137,7 +143,7 @@ class ClientProcess {
   private readonly child: ChildProcess;
   private waiting: ((r: BurstResult | { error: string }) => void) | null = null;
   constructor(url: string) {
-    this.child = fork(fileURLToPath(import.meta.url), [`--client=${url}`, `--rounds=${ROUNDS}`, `--max-tokens=${MAX_TOKENS}`], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = fork(fileURLToPath(import.meta.url), [`--client=${url}`, `--rounds=${ROUNDS}`, `--seconds=${SECONDS}`, `--max-tokens=${MAX_TOKENS}`], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (m) => { const w = this.waiting; this.waiting = null; w?.(m as BurstResult | { error: string }); });
     this.child.on("exit", (code) => { const w = this.waiting; this.waiting = null; w?.({ error: `client process exited with ${code}` }); });
   }
@@ -201,7 +207,7 @@ async function main(): Promise<void> {
     const batcher = WHOLE_BATCH ? new Batcher(model.backend, { maxBatch: 32 }) : new ContinuousBatcher(model.stepBackend, { maxBatch: 32, stepsPerTick: STEPS_PER_TICK });
     const server = await startOpenAIServer({ batcher, tokenizer: model.tokenizer, contextLength: model.contextLength, modelName: "bench", port: 0 });
     const inline = { openai: completer(server.url, "openai"), http: completer(server.url, "http") };
-    console.log(`model d=${config.hidden_size} L=${config.num_hidden_layers} ctx=${config.max_position_embeddings}; max_tokens ${MAX_TOKENS}, ${ROUNDS} rounds; ${WHOLE_BATCH ? "whole-batch" : "continuous"} batching, engine ${IN_PROCESS ? "in-process" : "in a worker thread"}; clients ${INLINE_CLIENTS ? "on the server's event loop" : "in a child process"}`);
+    console.log(`model d=${config.hidden_size} L=${config.num_hidden_layers} ctx=${config.max_position_embeddings}; max_tokens ${MAX_TOKENS}, ${SECONDS > 0 ? `client loops for ${SECONDS} s` : `${ROUNDS} rounds`}; ${WHOLE_BATCH ? "whole-batch" : "continuous"} batching, engine ${IN_PROCESS ? "in-process" : "in a worker thread"}; clients ${INLINE_CLIENTS ? "on the server's event loop" : "in a child process"}`);
     // Warm-up: JIT both paths once.
     for (const c of CONCURRENCY) direct(c);
     const remote = INLINE_CLIENTS ? null : new ClientProcess(server.url);
