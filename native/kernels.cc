@@ -93,7 +93,12 @@ static void stop() {
   g_stop = false;
 }
 
+static std::mutex g_setup_mu;
+
 static void set_threads(int n) {
+  // The addon is shared by every thread of the process (trimer serve's engine worker and the main thread each load
+  // it): two first calls at once must not both build the pool.
+  std::lock_guard<std::mutex> setup(g_setup_mu);
   n = std::max(1, std::min(n, 64));
   if (n == g_threads && (int)g_workers.size() == n - 1) return;
   stop();
