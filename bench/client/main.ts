@@ -5,7 +5,6 @@
 //   npm run bench client                       (100,000 sampler requests, 20,000 per peer)
 //   npm run bench client -- --requests=20000 --peer-requests=5000
 import { fork } from "node:child_process";
-import http from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
@@ -14,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { createOpenAISampler } from "../../src/engine/openai.js";
+import { keepAlivePoster } from "../common/http-json.js";
 import type { ChatMessage } from "../../src/engine/types.js";
 
 function flag(name: string, fallback: number): number {
@@ -59,16 +59,8 @@ async function main(): Promise<void> {
   const rows: [string, number][] = [];
   try {
     // Ceiling: bare node:http with a keep-alive agent, body read and JSON.parse'd, nothing else.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const raw = (): Promise<void> => new Promise((resolve, reject) => {
-      const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(requestBody) } }, (res) => {
-        const parts: Buffer[] = [];
-        res.on("data", (c: Buffer) => parts.push(c));
-        res.on("end", () => { JSON.parse(Buffer.concat(parts).toString()); resolve(); });
-      });
-      req.on("error", reject);
-      req.end(requestBody);
-    });
+    const bare = keepAlivePoster(url, CONCURRENCY);
+    const raw = async (): Promise<void> => { await bare.post(requestBody); };
     const viaFetch = async (): Promise<void> => {
       const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: requestBody });
       await r.json();
@@ -99,7 +91,7 @@ async function main(): Promise<void> {
       for (const [name, run] of clients) best.set(name, [...(best.get(name) ?? []), await run()]);
     }
     for (const [name] of clients) rows.push([`${name}`, Math.max(...best.get(name)!)]);
-    agent.destroy();
+    bare.close();
 
     // Memory: REQUESTS sampler requests in sample() calls of 10,000 prompts; heap after a full GC per call.
     const prompts = Array.from({ length: CHUNK }, () => messages);

@@ -23,13 +23,13 @@
 // BENCH_DEBUG=1 also prints the engine's admissions, admission and decode time per burst.
 // Goal (the issue): serve >= 80% of direct at concurrency 32.
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
 import { LocalEngine } from "../../src/engine/local.js";
+import { keepAlivePoster } from "../common/http-json.js";
 import { mathTokenizer } from "../../src/model/tokenizer.js";
 import type { ModelConfig } from "../../src/model/config.js";
 import { Batcher } from "../../src/serve/batcher.js";
@@ -96,28 +96,11 @@ function completer(baseURL: string, kind: ClientKind): Complete {
     const client = new OpenAI({ baseURL, apiKey: "x", maxRetries: 0 });
     return async (prompt) => (await client.completions.create({ model: "bench", prompt, max_tokens: MAX_TOKENS, temperature: 1 })).usage!.completion_tokens;
   }
-  const url = new URL(`${baseURL}/completions`);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const once = (prompt: string): Promise<number> => new Promise<number>((resolve, reject) => {
-    const body = JSON.stringify({ model: "bench", prompt, max_tokens: MAX_TOKENS, temperature: 1 });
-    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(parts).toString()}`));
-        resolve((JSON.parse(Buffer.concat(parts).toString()) as { usage: { completion_tokens: number } }).usage.completion_tokens);
-      });
-      res.on("error", reject);
-    });
-    req.on("error", (e: NodeJS.ErrnoException) => reject(Object.assign(e, { reused: req.reusedSocket })));
-    req.end(body);
-  });
-  // A kept-alive socket the server closed (its keep-alive timeout) while idle between bursts: send again once,
-  // as Node's documentation advises for reused sockets.
-  return (prompt) => once(prompt).catch((e: NodeJS.ErrnoException & { reused?: boolean }) => {
-    if (e.reused && e.code === "ECONNRESET") return once(prompt);
-    throw e;
-  });
+  const { post } = keepAlivePoster(new URL(`${baseURL}/completions`), 64);
+  return async (prompt) => {
+    const answer = await post(JSON.stringify({ model: "bench", prompt, max_tokens: MAX_TOKENS, temperature: 1 }));
+    return (answer as { usage: { completion_tokens: number } }).usage.completion_tokens;
+  };
 }
 
 async function clientBurst(complete: Complete, c: number): Promise<BurstResult> {
