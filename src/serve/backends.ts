@@ -1,8 +1,8 @@
 // The two ways `trimer serve` drives the embedded engine behind the batcher:
-//   - in-process: sampleTokens runs on the event loop. Simple and what tests use (they can count calls), but the
-//     HTTP server does not answer anything while a batch decodes (sample.ts has no step-wise API to yield from).
-//   - worker thread (the CLI's default): the model lives in a worker; the event loop only parses requests and
-//     writes responses, so it stays responsive and gathers the next batch while the current one decodes.
+//   - in-process: whole-batch calls and continuous-batching ticks run on the event loop. Simple and what tests use
+//     (they can record every tick), but the HTTP server answers nothing while a call or a tick decodes.
+//   - worker thread (the CLI's default): the model lives in a worker whose engine loop runs ticks back to back; the
+//     event loop only parses requests, admits them and writes responses, so the two never wait for each other.
 import { Worker } from "node:worker_threads";
 import type { LocalEngine } from "../engine/local.js";
 import type { Completion, SampleOptions } from "../engine/types.js";
@@ -65,7 +65,7 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
 }
 
-/** A checkpoint loaded in a worker thread; one engine call at a time (the batcher never overlaps calls). */
+/** A checkpoint loaded in a worker thread: whole-batch calls by id, and the continuous-batching loop. */
 export class WorkerBackend implements SampleBackend, StepBackend {
   private readonly worker: Worker;
   private nextId = 1;
