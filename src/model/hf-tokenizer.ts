@@ -13,7 +13,7 @@
 // post-processor (bos is added by renderChat, like the char tokenizer); added tokens match on the raw text
 // (`normalized` and `single_word` are ignored); Oniguruma regexes are translated to JS ((?i:...) groups are
 // expanded, possessive quantifiers become greedy); BPE dropout is ignored (inference).
-import type { ChatMessage } from "../engine/types.js";
+import type { ChatMessage } from "./types.js";
 import type { ChatOptions, ChatSpan, DecodeOptions, EncodeOptions, Tokenizer } from "./tokenizer.js";
 
 /** The parts of tokenizer.json we read. Everything else is kept as is and written back by toJSON(). */

@@ -13,7 +13,7 @@
 //   -Infinity, is an InputError naming the datum and position.
 // - Memory: TokenLossOptions.totals lets the engine run one batch in chunks with identical results, and
 //   TokenLossOptions.inPlace writes dlogits over the logits instead of allocating a second logits-sized buffer.
-import type { Datum, LossSpec, TeacherTargets } from "../engine/types.js";
+import type { Datum, LossSpec, TeacherTargets } from "./types.js";
 import { InputError } from "../util/errors.js";
 
 export interface LossOutput {

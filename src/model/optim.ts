@@ -7,7 +7,7 @@
 // identity, and decaying embeddings penalises rare tokens (a common choice, e.g. in nanoGPT / minGPT). The PyTorch
 // reference's benchmark decays everything; the cost per step is the same either way.
 
-import type { OptimOptions } from "../engine/types.js";
+import type { OptimOptions } from "./types.js";
 import type { ModelConfig } from "./config.js";
 import type { TensorMap } from "./tensors.js";
 import { zerosLike } from "./tensors.js";

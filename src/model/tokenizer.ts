@@ -11,7 +11,7 @@
 // Special tokens: the text "<think>" is encoded as the single special id only when the caller passes
 // `allowSpecial: true` (text the pipeline wrote itself). By default it is spelled out character by character, so
 // untrusted text (a problem statement, a model's output fed back in) cannot inject a role switch or an eos.
-import type { ChatMessage } from "../engine/types.js";
+import type { ChatMessage } from "./types.js";
 import { hfTokenizerFromJSON, isHFTokenizerJSON, type HFTokenizerJSON, type HFTokenizerOptions } from "./hf-tokenizer.js";
 
 export interface EncodeOptions {
