@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { createOpenAISampler, resolveOpenAIConfig } from "../engine/openai.js";
-import { openRewardModel, openSampler } from "../engine/open.js";
+import { openSampler } from "../engine/open.js";
+import { openRewardModel } from "../train/reward-model/score.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
 import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../eval/prompts.js";

@@ -5,7 +5,8 @@
 //   trimer solve "3*9+3-6=" --model runs/mini/grpo --reward-model runs/mini/rm
 //   trimer solve "What is the sum of the first 10 primes?" --url http://localhost:8000/v1 --api-model qwen --agents 8 --reflect
 import { readFileSync } from "node:fs";
-import { openRewardModel, openSampler } from "../engine/open.js";
+import { openSampler } from "../engine/open.js";
+import { openRewardModel } from "../train/reward-model/score.js";
 import { BOXED_INSTRUCTION } from "../eval/prompts.js";
 import { agentTable, MAX_AGENTS } from "../infer/agents.js";
 import { SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";

@@ -1,9 +1,8 @@
 // Opening "a checkpoint dir or a URL" as a Sampler, for commands that work on any engine (`trimer solve`,
-// `trimer eval`), and a checkpoint with a score head as a reward model.
+// `trimer eval`). A checkpoint with a score head opens as a reward model in train/reward-model/score.ts.
 import { LocalEngine } from "./local.js";
 import { createOpenAISampler } from "./openai.js";
 import type { Sampler } from "./types.js";
-import { scoreTexts } from "../train/reward-model/train.js";
 import { InputError, UsageError } from "../util/errors.js";
 
 export interface SamplerSpec {
@@ -51,22 +50,4 @@ export async function openSampler(spec: SamplerSpec): Promise<OpenedSampler> {
     return { sampler, kind: "remote", close: async () => {} };
   }
   throw new UsageError("give a checkpoint folder or a URL");
-}
-
-/** Scores (prompt, completion) pairs; higher = better. The eval runner's RewardModel has this shape. */
-export interface TextRewardModel {
-  score(prompts: string[], completions: string[]): Promise<number[]>;
-}
-
-/** A checkpoint with a score head (config.score_head: true) as a reward model; texts beyond its context are cut. */
-export async function openRewardModel(dir: string): Promise<TextRewardModel> {
-  const rm = await LocalEngine.load(dir);
-  if (!rm.config.score_head) throw new InputError(`${dir}: not a reward model (config.json has no "score_head": true)`);
-  const maxTokens = rm.config.max_position_embeddings;
-  return {
-    score: async (prompts, completions) => {
-      if (prompts.length !== completions.length) throw new Error(`reward model: ${prompts.length} prompts but ${completions.length} completions`);
-      return scoreTexts(rm, rm.tokenizer, prompts.map((p, i) => ({ prompt: p, completion: completions[i]! })), maxTokens);
-    },
-  };
 }

@@ -7,7 +7,7 @@ import type { Completion, Sampler } from "../engine/types.js";
 import type { LocalEngine } from "../engine/local.js";
 import { agentTable } from "../infer/agents.js";
 import { sampleAgents, selectAcrossAgents, type AgentRun } from "../infer/multi-agent.js";
-import { scoreTexts } from "../train/reward-model/train.js";
+import { scoreTexts } from "../train/reward-model/score.js";
 import { trimerReward } from "../verify/reward.js";
 import { answersEqual } from "../verify/index.js";
 import { writeFileAtomicSync } from "../util/atomic.js";

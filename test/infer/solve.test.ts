@@ -6,13 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChatMessage, Completion, Prompt, SampleOptions, Sampler } from "../../src/engine/types.js";
 import { LocalEngine } from "../../src/engine/local.js";
-import { openRewardModel, openSampler } from "../../src/engine/open.js";
+import { openSampler } from "../../src/engine/open.js";
+import { openRewardModel, scoreTexts } from "../../src/train/reward-model/score.js";
 import { mathTokenizer } from "../../src/model/tokenizer.js";
 import type { ModelConfig } from "../../src/model/config.js";
 import { agentTable } from "../../src/infer/agents.js";
 import { parseAgentTable, solve } from "../../src/infer/solve.js";
 import { reflectionMessages } from "../../src/infer/reflect.js";
-import { scoreTexts } from "../../src/train/reward-model/train.js";
 
 /** A sampler whose answer depends on the agent (by temperature) and the round (a chat prompt with 3+ messages is a reflection). */
 function scripted(answers: Record<number, string>, revised?: Record<number, string>): Sampler & { calls: { prompts: Prompt[]; opts: SampleOptions }[] } {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/eval.js";
 import { LocalEngine } from "../../src/engine/local.js";
-import { openRewardModel } from "../../src/engine/open.js";
+import { openRewardModel } from "../../src/train/reward-model/score.js";
 import { tinyConfig, tok } from "./helpers.js";
 
 test("eval --checkpoint --reward-model: samples from the checkpoint, rewards from the reward model, rm@k reported", async () => {

@@ -69,14 +69,3 @@ export async function pairwiseAccuracy(rm: Trainer, tok: Tokenizer, pairs: reado
   }
   return wins / pairs.length;
 }
-
-/** Scores (prompt, completion) texts with the reward model, in chunks. */
-export async function scoreTexts(rm: Trainer, tok: Tokenizer, items: { prompt: string; completion: string }[], maxTokens: number, chunk = 64): Promise<number[]> {
-  if (!rm.scores) throw new Error("reward model: this engine has no scalar head (scores)");
-  const out: number[] = [];
-  for (let i = 0; i < items.length; i += chunk) {
-    const s = await rm.scores(items.slice(i, i + chunk).map((it) => textDatum(tok, it, {}, maxTokens)));
-    out.push(...s);
-  }
-  return out;
-}
