@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadBenchmarkAll } from "../../src/data/benchmarks.js";
 import type { Completion, Prompt, SampleOptions, Sampler } from "../../src/engine/types.js";
-import { defaultPromptOptions } from "../../src/eval/prompts.js";
+import { defaultPromptOptions } from "../../src/infer/prompts.js";
 import { runEval, type EvalProblem } from "../../src/eval/runner.js";
 import { readScoreFile, scoreProblems } from "../../src/eval/score-file.js";
 import { verifierGrader } from "../../src/eval/verifier-grader.js";

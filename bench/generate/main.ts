@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { LocalEngine } from "../../src/engine/local.js";
 import { createOpenAISampler } from "../../src/engine/openai.js";
 import type { Sampler } from "../../src/engine/types.js";
-import { generateTraces, type GenerateOptions, type ProblemTraces } from "../../src/data/generate/index.js";
+import { generateTraces, type GenerateOptions, type ProblemTraces } from "../../src/generate/index.js";
 import { generate as synth } from "../../src/data/synth/index.js";
 import type { Problem } from "../../src/data/records.js";
 import { mathTokenizer } from "../../src/model/tokenizer.js";

@@ -11,7 +11,7 @@ import { openSampler } from "../engine/open.js";
 import { openRewardModel } from "../train/reward-model/score.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
-import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../eval/prompts.js";
+import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../infer/prompts.js";
 import { renderReport, type ReportTable } from "../eval/report-html.js";
 import { QWEN_FIELDS, readScoreFile, scoreProblems, type ScoreSummary } from "../eval/score-file.js";
 import { verifierGrader } from "../eval/verifier-grader.js";

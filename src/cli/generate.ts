@@ -7,9 +7,9 @@
 import type { Sampler } from "../engine/types.js";
 import type { OpenAISampler } from "../engine/openai.js";
 import type { Problem } from "../data/records.js";
-import { REASONING_MODES, isReasoningMode, modePrompt, type ReasoningMode } from "../data/generate/prompts.js";
-import { bucketKey, toolSyntax, type Usage } from "../data/generate/job.js";
-import { estimateCost, generateTraceFile } from "../data/generate/file.js";
+import { REASONING_MODES, isReasoningMode, modePrompt, type ReasoningMode } from "../generate/prompts.js";
+import { bucketKey, toolSyntax, type Usage } from "../generate/job.js";
+import { estimateCost, generateTraceFile } from "../generate/file.js";
 import { progress } from "../util/progress.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { numberFlag, parseFlags, type CommandModule } from "./command.js";

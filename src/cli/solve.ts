@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { openSampler } from "../engine/open.js";
 import { openRewardModel } from "../train/reward-model/score.js";
-import { BOXED_INSTRUCTION } from "../eval/prompts.js";
+import { BOXED_INSTRUCTION } from "../infer/prompts.js";
 import { agentTable, MAX_AGENTS } from "../infer/agents.js";
 import { SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";
 import { parseAgentTable, solve, type PromptFormat, type SolveResult } from "../infer/solve.js";

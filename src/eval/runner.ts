@@ -14,7 +14,7 @@ import { progress, type ProgressOptions } from "../util/progress.js";
 import { mixSeed } from "../util/rng.js";
 import type { Grader } from "./grader.js";
 import { summarize, type EvalSummary, type GradedProblem, type SummarizeOptions } from "./metrics.js";
-import { buildPrompt, checkTemplate, type PromptOptions } from "./prompts.js";
+import { buildPrompt, checkTemplate, type PromptOptions } from "../infer/prompts.js";
 import { appendRecords, readSamplesFile, type EvalSampleRecord } from "./samples-file.js";
 
 /** Scores (question, completion) pairs; higher = more likely correct. The local engine supplies one later. */

@@ -1,12 +1,12 @@
 // Optional stage (distill.traces = "teacher"): the SFT'd teacher writes the distillation traces itself, through
-// `trimer generate`'s job (src/data/generate): each training problem is attempted until k verified-correct traces
+// `trimer generate`'s job (src/generate): each training problem is attempted until k verified-correct traces
 // or the attempt budget, resumably (a killed run continues per problem). The student then distils the teacher on
 // the teacher's own correct traces — the paper's loop (DeepSeek-R1 writes, Qwen learns) in miniature.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LocalEngine } from "../engine/local.js";
 import type { Problem } from "../data/records.js";
-import { generateTraceFile } from "../data/generate/index.js";
+import { generateTraceFile } from "../generate/index.js";
 import { readJsonLines } from "./artifacts.js";
 import { problemAt, STREAMS } from "./corpus.js";
 import type { StageContext } from "./stages.js";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BOXED_INSTRUCTION, buildPrompt, defaultPromptOptions, renderTemplate } from "../../src/eval/prompts.js";
+import { BOXED_INSTRUCTION, buildPrompt, defaultPromptOptions, renderTemplate } from "../../src/infer/prompts.js";
 
 test("chat prompt: system, few-shot turns, then the question with the boxed instruction", () => {
   const opts = { ...defaultPromptOptions("chat"), system: "You are careful.", fewShot: [{ question: "1+1?", solution: "2. \\boxed{2}" }] };

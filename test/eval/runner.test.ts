@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadBenchmarkAll } from "../../src/data/benchmarks.js";
 import type { Completion, Prompt, SampleOptions, Sampler } from "../../src/engine/types.js";
-import { defaultPromptOptions } from "../../src/eval/prompts.js";
+import { defaultPromptOptions } from "../../src/infer/prompts.js";
 import { lockOutDir, runEval, SAMPLES_FILE, type EvalProblem, type RewardModel, type RunOptions } from "../../src/eval/runner.js";
 import { readSamplesFile } from "../../src/eval/samples-file.js";
 import { verifierGrader } from "../../src/eval/verifier-grader.js";

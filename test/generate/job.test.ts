@@ -1,7 +1,7 @@
 // Rejection sampling, mode balance, seeding and concurrency of trace generation (no tools: see tir.test.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { balanceModes, generateProblemTraces, generateTraces, mapConcurrent, modePrompt, type TraceRecord, type Usage } from "../../src/data/generate/index.js";
+import { balanceModes, generateProblemTraces, generateTraces, mapConcurrent, modePrompt, type TraceRecord, type Usage } from "../../src/generate/index.js";
 import { createOpenAISampler } from "../../src/engine/openai.js";
 import { multiplyModel, multiplyProblems, questionOf, scriptedSampler, startScriptedServer } from "./teacher.js";
 

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateTraceFile, prepareResume, type GenerateFileResult, type TraceRecord } from "../../src/data/generate/index.js";
+import { generateTraceFile, prepareResume, type GenerateFileResult, type TraceRecord } from "../../src/generate/index.js";
 import { multiplyModel, multiplyProblems, scriptedSampler, startScriptedServer } from "./teacher.js";
 
 const CLI = join(process.cwd(), "src/cli/main.ts");

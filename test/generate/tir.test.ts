@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { PythonSandbox } from "../../src/sandbox/index.js";
 import { COMPACT_SYNTAX, MARKDOWN_SYNTAX, continuePrompt, formatToolOutput, solveWithTools } from "../../src/infer/tir.js";
 import { createOpenAISampler } from "../../src/engine/openai.js";
-import { generateTraces, type TraceRecord } from "../../src/data/generate/index.js";
+import { generateTraces, type TraceRecord } from "../../src/generate/index.js";
 import { verify } from "../../src/verify/index.js";
 import { multiplyModel, multiplyProblems, scriptedSampler, startScriptedServer, type Model } from "./teacher.js";
 

@@ -5,11 +5,11 @@
 // found that unbalanced modes make medium and low collapse into long high-depth traces.
 //
 //   for await (const t of generateTraces(sampler, problems, { modes: ["high", "low"], tir: [false, true], k: 2 })) …
-import type { Prompt, SampleOptions, Sampler } from "../../engine/types.js";
-import { COMPACT_SYNTAX, MARKDOWN_SYNTAX, solveWithTools, type CodeRunner, type ToolSyntax } from "../../infer/tir.js";
-import { mixSeed } from "../../util/rng.js";
-import { verify } from "../../verify/index.js";
-import type { Problem } from "../records.js";
+import type { Prompt, SampleOptions, Sampler } from "../engine/types.js";
+import { COMPACT_SYNTAX, MARKDOWN_SYNTAX, solveWithTools, type CodeRunner, type ToolSyntax } from "../infer/tir.js";
+import { mixSeed } from "../util/rng.js";
+import { verify } from "../verify/index.js";
+import type { Problem } from "../data/records.js";
 import { modePrompt, type PromptBuilder, type ReasoningMode } from "./prompts.js";
 
 /** One generated trace: a line of `trimer generate`'s output. */

@@ -2,9 +2,9 @@
 // (gpt-oss) for three reasoning depths through the server's `reasoning_effort`; a teacher that has no such switch
 // gets the depth from the instruction instead, so both are used: the instruction always, reasoning_effort where the
 // caller's sampler sends it (see samplerFor in job.ts).
-import type { Prompt } from "../../engine/types.js";
-import { buildPrompt, type PromptOptions } from "../../eval/prompts.js";
-import type { Problem } from "../records.js";
+import type { Prompt } from "../engine/types.js";
+import { buildPrompt, type PromptOptions } from "../infer/prompts.js";
+import type { Problem } from "../data/records.js";
 
 export const REASONING_MODES = ["high", "medium", "low"] as const;
 export type ReasoningMode = (typeof REASONING_MODES)[number];
@@ -27,7 +27,7 @@ export type PromptFormat = "chat" | "completion";
 /** The prompt for one problem in one mode. */
 export type PromptBuilder = (problem: Problem, mode: ReasoningMode, tir: boolean) => Prompt;
 
-/** The default prompts: the evaluation prompt shape (eval/prompts.ts) with the mode's instruction. */
+/** The default prompts: the evaluation prompt shape (infer/prompts.ts) with the mode's instruction. */
 export function modePrompt(format: PromptFormat = "completion"): PromptBuilder {
   return (problem, mode, tir) => {
     const opts: PromptOptions = {

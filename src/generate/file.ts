@@ -7,10 +7,10 @@
 // (kill -9 included), and the done problems are skipped; so no problem is lost and none appears twice. Each done
 // line carries that problem's usage, so the totals of a resumed job cover all of its runs.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
-import type { Sampler } from "../../engine/types.js";
-import { writeFileAtomic } from "../../util/atomic.js";
-import { InputError } from "../../util/errors.js";
-import type { Problem } from "../records.js";
+import type { Sampler } from "../engine/types.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { InputError } from "../util/errors.js";
+import type { Problem } from "../data/records.js";
 import { addUsage, generateProblemTraces, mapConcurrent, type GenerateOptions, type ProblemTraces, type Usage } from "./job.js";
 
 export interface DoneLine {
