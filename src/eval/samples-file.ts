@@ -1,10 +1,10 @@
 // The per-sample JSONL of an evaluation run: one line per (problem, sample), appended and fsync'd problem by
-// problem, so a run killed at any moment (kill -9 included) loses at most the problem being written. Reading it back
-// drops a torn last line (no trailing newline, or not JSON) and truncates the file to the last whole line, so the
-// next append starts clean. Damage anywhere else is not a crash signature: it is reported with its line number.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
+// problem (a util/journal.ts journal), so a run killed at any moment (kill -9 included) loses at most the problem
+// being written; reading it back drops a torn last line and, with repair, cuts it off the file.
+import { existsSync, statSync } from "node:fs";
 import type { Prompt } from "../engine/types.js";
 import { InputError } from "../util/errors.js";
+import { appendJsonLines, readJournal } from "../util/journal.js";
 
 export interface EvalSampleRecord {
   problemId: string;
@@ -76,56 +76,18 @@ export function readSamplesFile(path: string, opts: { repair?: boolean } = {}): 
   if (!existsSync(path)) return { records: [], validBytes: 0, tornTail: false };
   const size = statSync(path).size;
   if (size > MAX_SAMPLES_FILE_BYTES) throw new InputError(`${path}: ${size} bytes is more than the ${MAX_SAMPLES_FILE_BYTES} a samples file may hold; use a fresh --out`);
-  const buf = readFileSync(path);
-  const records: EvalSampleRecord[] = [];
+  const read = readJournal(path, (v, line) => parseSampleRecord(v, path, line), opts);
   const seen = new Set<string>();
-  let start = 0;
-  let line = 0;
-  let validBytes = 0;
-  let tornTail = false;
-  while (start < buf.length) {
-    const nl = buf.indexOf(0x0a, start);
-    line++;
-    if (nl === -1) {
-      // No newline after it: the write of this line was cut short (each line is written with its "\n" at once).
-      tornTail = true;
-      break;
-    }
-    const text = buf.subarray(start, nl).toString("utf8").trim();
-    const isLast = nl === buf.length - 1;
-    if (text !== "") {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // A torn line followed by a newline can only be the last one (an append from the next run starts after it).
-        if (isLast) { tornTail = true; break; }
-        fail(path, line, "not valid JSON (the file is damaged before its last line)");
-      }
-      const rec = parseSampleRecord(parsed, path, line);
-      const key = `${rec.problemId}\u0000${rec.sample}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        records.push(rec);
-      }
-    }
-    start = nl + 1;
-    validBytes = start;
-  }
-  if (tornTail && opts.repair) truncateSync(path, validBytes);
-  return { records, validBytes, tornTail };
+  const records = read.records.filter((rec) => {
+    const key = `${rec.problemId}\u0000${rec.sample}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { records, validBytes: read.validBytes, tornTail: read.tornTail };
 }
 
 /** Appends lines and fsyncs, so they survive a crash once this returns. */
 export function appendRecords(path: string, records: readonly EvalSampleRecord[]): void {
-  if (records.length === 0) return;
-  const data = Buffer.from(records.map((r) => JSON.stringify(r) + "\n").join(""));
-  const fd = openSync(path, "a");
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  appendJsonLines(path, records);
 }

@@ -6,10 +6,11 @@
 // the last done line's `end`, which drops the records of a problem that was being written when the process died
 // (kill -9 included), and the done problems are skipped; so no problem is lost and none appears twice. Each done
 // line carries that problem's usage, so the totals of a resumed job cover all of its runs.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, statSync } from "node:fs";
 import type { Sampler } from "../engine/types.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { InputError } from "../util/errors.js";
+import { readJournal, truncateFileSync, writeAllSync } from "../util/journal.js";
 import type { Problem } from "../data/records.js";
 import { addUsage, generateProblemTraces, mapConcurrent, type GenerateOptions, type ProblemTraces, type Usage } from "./job.js";
 
@@ -33,11 +34,6 @@ export interface ResumeState {
 /** Largest done file read (a done line is ~1 KB; 1 GiB is millions of problems). */
 const MAX_DONE_BYTES = 1 << 30;
 
-function writeAll(fd: number, data: Buffer): void {
-  let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-}
-
 /**
  * Reads <out>.done (only complete lines; a torn last line is cut off), then cuts <out> back to the last finished
  * problem's end. A fresh job (no files) gets an empty state.
@@ -48,40 +44,26 @@ export function prepareResume(out: string): ResumeState {
   if (existsSync(donePath)) {
     const size = statSync(donePath).size;
     if (size > MAX_DONE_BYTES) throw new InputError(`${donePath}: larger than ${MAX_DONE_BYTES} bytes`);
-    const data = readFileSync(donePath);
-    const keep = data.lastIndexOf(10) + 1;
-    const lines = data.subarray(0, keep).toString("utf8").split("\n");
-    lines.forEach((line, i) => {
-      if (line === "") return;
-      let d: DoneLine;
-      try {
-        d = JSON.parse(line) as DoneLine;
-      } catch (e) {
-        throw new InputError(`${donePath}:${i + 1}: invalid JSON (${(e as Error).message})`);
+    // strict: a done line is written whole with its newline, so an unparseable one is damage, not a torn write.
+    const { records } = readJournal(donePath, (v, line) => {
+      const d = v as DoneLine;
+      if (d === null || typeof d !== "object" || typeof d.problemId !== "string" || !Number.isInteger(d.end) || !Number.isInteger(d.records)) {
+        throw new InputError(`${donePath}:${line}: expected {problemId, records, end, usage}`);
       }
-      if (typeof d.problemId !== "string" || !Number.isInteger(d.end) || !Number.isInteger(d.records)) {
-        throw new InputError(`${donePath}:${i + 1}: expected {problemId, records, end, usage}`);
-      }
+      return d;
+    }, { repair: true, strict: true });
+    for (const d of records) {
       state.done.add(d.problemId);
       state.end = Math.max(state.end, d.end);
       state.records += d.records;
       addUsage(state.usage, d.usage ?? {});
-    });
-    if (keep < data.length) {
-      const fd = openSync(donePath, "r+");
-      ftruncateSync(fd, keep);
-      fsyncSync(fd);
-      closeSync(fd);
     }
   }
   if (existsSync(out)) {
     const size = statSync(out).size;
     if (size < state.end) throw new InputError(`${out}: ${size} bytes, but ${donePath} says finished problems end at byte ${state.end}; the files do not belong together`);
     if (size > state.end) {
-      const fd = openSync(out, "r+");
-      ftruncateSync(fd, state.end);
-      fsyncSync(fd);
-      closeSync(fd);
+      truncateFileSync(out, state.end);
       state.droppedBytes = size - state.end;
     }
   }
@@ -102,11 +84,11 @@ export class TraceFileWriter {
 
   write(r: ProblemTraces): void {
     const body = Buffer.from(r.records.map((x) => JSON.stringify(x) + "\n").join(""));
-    writeAll(this.outFd, body);
+    writeAllSync(this.outFd, body);
     fsyncSync(this.outFd);
     this.offset += body.length;
     const done: DoneLine = { problemId: r.problem.id, records: r.records.length, end: this.offset, usage: r.usage };
-    writeAll(this.doneFd, Buffer.from(JSON.stringify(done) + "\n"));
+    writeAllSync(this.doneFd, Buffer.from(JSON.stringify(done) + "\n"));
     fsyncSync(this.doneFd);
   }
 

@@ -9,7 +9,7 @@
 //   OUT/<stage>/metrics.jsonl  one JSON object per step
 //   OUT/<stage>/samples.jsonl  graded samples (evaluation stages)
 //   OUT/report.md, OUT/report.json
-import { appendFileSync, existsSync, mkdirSync, readFileSync, openSync, closeSync, fsyncSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import { InputError } from "../util/errors.js";
@@ -63,47 +63,4 @@ export class Artifacts {
     }
     writeFileAtomicSync(p, text);
   }
-}
-
-/**
- * Appends JSON lines with an fsync per write, so that a kill -9 loses at most the line being written; a torn last
- * line is dropped when the file is read back (readJsonLines).
- */
-export class JsonlAppender {
-  constructor(readonly path: string) {}
-
-  append(record: unknown): void {
-    const fd = openSync(this.path, "a");
-    try {
-      appendFileSync(fd, JSON.stringify(record) + "\n");
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** Rewrites the file keeping only records for which keep() is true (e.g. steps before a resumed checkpoint). */
-  truncateTo(keep: (rec: Record<string, unknown>) => boolean): void {
-    if (!existsSync(this.path)) return;
-    const kept = readJsonLines(this.path).filter(keep);
-    writeFileAtomicSync(this.path, kept.map((r) => JSON.stringify(r) + "\n").join(""));
-  }
-}
-
-/** Reads a JSONL file written by JsonlAppender; a torn (unparseable) final line is ignored. */
-export function readJsonLines(path: string): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  const lines = readFileSync(path, "utf8").split("\n");
-  const out: Record<string, unknown>[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
-    } catch (e) {
-      if (i >= lines.length - 2) break; // torn tail from an interrupted write
-      throw new InputError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-  }
-  return out;
 }

@@ -11,7 +11,7 @@ import { scoreTexts } from "../train/reward-model/score.js";
 import { trimerReward } from "../verify/reward.js";
 import { answersEqual } from "../verify/index.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
-import { JsonlAppender } from "./artifacts.js";
+import { JsonlAppender } from "../util/journal.js";
 import type { ProblemWithSolutions } from "../data/records.js";
 import { GRADE, type StageContext } from "./stages.js";
 

@@ -8,7 +8,7 @@ import type { Completion } from "../engine/types.js";
 import { makePairs, type GradedSolution, type PreferencePair } from "../train/reward-model/pairs.js";
 import { pairwiseAccuracy, trainRewardModel } from "../train/reward-model/train.js";
 import { trimerReward } from "../verify/reward.js";
-import { JsonlAppender, readJsonLines } from "./artifacts.js";
+import { JsonlAppender, readJsonLines } from "../util/journal.js";
 import { STREAMS } from "./corpus.js";
 import { withScoreHead } from "./engines.js";
 import { phasePaths, runPhase } from "./phase.js";

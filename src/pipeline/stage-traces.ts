@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { LocalEngine } from "../engine/local.js";
 import type { Problem } from "../data/records.js";
 import { generateTraceFile } from "../generate/index.js";
-import { readJsonLines } from "./artifacts.js";
+import { readJsonLines } from "../util/journal.js";
 import { problemAt, STREAMS } from "./corpus.js";
 import type { StageContext } from "./stages.js";
 import { progress } from "../util/progress.js";

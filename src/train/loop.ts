@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Datum, LossSpec, OptimOptions, StepStats, Trainer } from "../engine/types.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import { progress as makeProgress } from "../util/progress.js";
-import { JsonlAppender } from "../pipeline/artifacts.js";
+import { JsonlAppender } from "../util/journal.js";
 
 export interface LoopOptions {
   trainer: Trainer;

@@ -126,7 +126,7 @@ test("bad input: duplicate ids and a done file that does not match its traces ar
     writeFileSync(out, "short\n");
     assert.throws(() => prepareResume(out), /the files do not belong together/);
     writeFileSync(`${out}.done`, "not json\n");
-    assert.throws(() => prepareResume(out), /t\.jsonl\.done:1: invalid JSON/);
+    assert.throws(() => prepareResume(out), /t\.jsonl\.done:1: not valid JSON/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

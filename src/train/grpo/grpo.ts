@@ -14,7 +14,7 @@ import type { Tokenizer } from "../../model/tokenizer.js";
 import { trimerReward, type RewardOptions } from "../../verify/reward.js";
 import { groupAdvantages, type AdvantageScaling } from "./advantages.js";
 import { promptTokens } from "../examples.js";
-import { JsonlAppender } from "../../pipeline/artifacts.js";
+import { JsonlAppender } from "../../util/journal.js";
 import { progress as makeProgress } from "../../util/progress.js";
 import { resumeStep, saveProgress } from "../loop.js";
 
