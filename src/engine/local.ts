@@ -10,7 +10,7 @@ import { validateConfig } from "../model/config.js";
 import { Transformer, packRows } from "../model/transformer.js";
 import { adamwStep, newAdamWState, type AdamWState } from "../model/optim.js";
 import { sampleTokens, topIndices } from "../model/sample.js";
-import { pairwiseLoss, targetLogprobs, tokenLoss } from "../model/losses.js";
+import { checkBatch, pairwiseLoss, targetLogprobs, tokenLoss } from "../model/losses.js";
 import { checkpointTokenizer, loadCheckpoint, saveCheckpoint } from "../model/checkpoint.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import type { TensorMap } from "../model/tensors.js";
@@ -67,7 +67,7 @@ export class LocalEngine implements Trainer {
   }
 
   async forwardBackward(batch: Datum[], loss: LossSpec): Promise<StepStats> {
-    checkBatch(batch, this.model.config.vocab_size);
+    checkBatch(batch, this.model.config.vocab_size, { minTokens: 2 });
     if (loss.type === "pairwise") {
       if (!this.model.config.score_head) throw new InputError("pairwise loss needs a model with a score head (config.score_head: true)");
       if (batch.length % 2 !== 0) throw new InputError(`pairwise loss: the batch has ${batch.length} data; expected pairs (chosen, rejected)`);
@@ -95,12 +95,12 @@ export class LocalEngine implements Trainer {
   }
 
   async logprobs(batch: Datum[]): Promise<Float32Array[]> {
-    checkBatch(batch, this.model.config.vocab_size);
+    checkBatch(batch, this.model.config.vocab_size, { minTokens: 2 });
     return targetLogprobs(batch, this.targetLogits(batch), this.model.config.vocab_size);
   }
 
   async distribution(batch: Datum[], opts: { topK?: number } = {}): Promise<TeacherTargets[]> {
-    checkBatch(batch, this.model.config.vocab_size);
+    checkBatch(batch, this.model.config.vocab_size, { minTokens: 2 });
     const V = this.model.config.vocab_size;
     const k = opts.topK ?? 0;
     if (!Number.isInteger(k) || k < 0) throw new InputError(`distribution: topK must be an integer >= 0, got ${opts.topK}`);
@@ -127,7 +127,7 @@ export class LocalEngine implements Trainer {
   }
 
   async scores(batch: Datum[]): Promise<Float32Array> {
-    checkBatch(batch, this.model.config.vocab_size);
+    checkBatch(batch, this.model.config.vocab_size, { minTokens: 2 });
     if (!this.model.config.score_head) throw new InputError("scores need a model with a score head (config.score_head: true)");
     return this.model.scores(batch.map((d) => d.tokens));
   }
@@ -186,18 +186,4 @@ export class LocalEngine implements Trainer {
   optimizerState(): { step: number; m: TensorMap; v: TensorMap } {
     return this.adam;
   }
-}
-
-function checkBatch(batch: Datum[], vocab: number): void {
-  if (batch.length === 0) throw new InputError("empty batch");
-  batch.forEach((d, i) => {
-    if (!Array.isArray(d.tokens) || d.tokens.length < 2) throw new InputError(`datum ${i}: needs at least 2 tokens, got ${d.tokens?.length}`);
-    if (!Array.isArray(d.weights) || d.weights.length !== d.tokens.length - 1) {
-      throw new InputError(`datum ${i}: weights has length ${d.weights?.length}, expected tokens.length - 1 = ${d.tokens.length - 1}`);
-    }
-    for (let t = 0; t < d.tokens.length; t++) {
-      const id = d.tokens[t]!;
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new InputError(`datum ${i}: tokens[${t}] = ${id} is outside the vocabulary [0, ${vocab})`);
-    }
-  });
 }

@@ -88,32 +88,48 @@ class RowSoftmax {
   }
 }
 
-/** Checks the shapes every token loss relies on; names the datum and field at fault. */
-function checkBatch(batch: Datum[], logits: Float32Array[], vocab: number): void {
+/**
+ * Checks the shapes everything downstream of a batch relies on — the engine before its forward pass, the token
+ * losses before reading logits — and names the datum and field at fault. With `logits`, their rows must match
+ * (n target positions × vocab each). `minTokens`: the engine asks for 2 (a datum must predict something).
+ */
+export function checkBatch(batch: readonly Datum[], vocab: number, opts: { logits?: readonly Float32Array[]; minTokens?: number } = {}): void {
   if (!Number.isInteger(vocab) || vocab < 1) throw new InputError(`vocab must be a positive integer, got ${vocab}`);
-  if (logits.length !== batch.length) {
+  const { logits, minTokens = 1 } = opts;
+  if (!logits && batch.length === 0) throw new InputError("empty batch");
+  if (logits && logits.length !== batch.length) {
     throw new InputError(`logits has ${logits.length} rows but the batch has ${batch.length} data`);
   }
   for (let i = 0; i < batch.length; i++) {
     const d = batch[i]!;
-    const n = d.tokens.length - 1;
-    if (n < 0) throw new InputError(`datum ${i}: tokens is empty`);
-    if (d.weights.length !== n) {
-      throw new InputError(`datum ${i}: weights has length ${d.weights.length}, expected tokens.length - 1 = ${n}`);
+    if (!Array.isArray(d.tokens) || d.tokens.length < minTokens) {
+      throw new InputError(minTokens > 1 ? `datum ${i}: needs at least ${minTokens} tokens, got ${d.tokens?.length}` : `datum ${i}: tokens is empty`);
     }
-    if (logits[i]!.length !== n * vocab) {
+    const n = d.tokens.length - 1;
+    if (!Array.isArray(d.weights) || d.weights.length !== n) {
+      throw new InputError(`datum ${i}: weights has length ${d.weights?.length}, expected tokens.length - 1 = ${n}`);
+    }
+    if (logits && logits[i]!.length !== n * vocab) {
       throw new InputError(`datum ${i}: logits has length ${logits[i]!.length}, expected ${n} positions × vocab ${vocab} = ${n * vocab}`);
     }
     for (let t = 0; t < n; t++) {
       const w = d.weights[t]!;
       if (!(w >= 0) || !Number.isFinite(w)) throw new InputError(`datum ${i}: weights[${t}] = ${w} (must be finite and ≥ 0)`);
-      if (w === 0) continue;
-      const y = d.tokens[t + 1]!;
-      if (!Number.isInteger(y) || y < 0 || y >= vocab) {
-        throw new InputError(`datum ${i}: tokens[${t + 1}] = ${y} is outside the vocabulary [0, ${vocab})`);
-      }
+    }
+    for (let t = 0; t <= n; t++) {
+      const id = d.tokens[t]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new InputError(`datum ${i}: tokens[${t}] = ${id} is outside the vocabulary [0, ${vocab})`);
     }
   }
+}
+
+/**
+ * The k3 estimator of KL(p ‖ q) from one sample x ~ p, given δ = log q(x) − log p(x): e^δ − δ − 1 (unbiased and
+ * never negative; Schulman's "Approximating KL divergence"). The β term of the policy-gradient loss, its approxKl
+ * metric and GRPO's KL-to-start monitor all use it.
+ */
+export function k3(delta: number): number {
+  return Math.exp(delta) - delta - 1;
 }
 
 function checkPerToken(arr: ArrayLike<number> | undefined, n: number, i: number, field: string): void {
@@ -175,7 +191,7 @@ function checkTotals(t: BatchTotals): void {
 
 /** log-softmax gathered at the targets: per datum, a Float32Array of length tokens.length - 1 (all positions). */
 export function targetLogprobs(batch: Datum[], logits: Float32Array[], vocab: number): Float32Array[] {
-  checkBatch(batch, logits, vocab);
+  checkBatch(batch, vocab, { logits });
   const row = new RowSoftmax(vocab);
   return batch.map((d, i) => {
     const n = d.tokens.length - 1;
@@ -208,7 +224,7 @@ export interface TokenLossOptions {
  * and normalisation.
  */
 export function tokenLoss(spec: TokenLossSpec, batch: Datum[], logits: Float32Array[], vocab: number, opts: TokenLossOptions = {}): LossOutput {
-  checkBatch(batch, logits, vocab);
+  checkBatch(batch, vocab, { logits });
   const totals = opts.totals ?? batchTotals(batch);
   checkTotals(totals);
   const inPlace = opts.inPlace ?? false;
@@ -216,7 +232,7 @@ export function tokenLoss(spec: TokenLossSpec, batch: Datum[], logits: Float32Ar
     case "cross_entropy":
       return crossEntropy(batch, logits, vocab, totals, inPlace);
     case "distill":
-      return distill(spec, batch, logits, vocab, totals, inPlace);
+      return distillLoss(spec, batch, logits, vocab, totals, inPlace);
     case "policy_gradient":
       return policyGradient(spec, batch, logits, vocab, totals, inPlace);
     default: {
@@ -282,7 +298,7 @@ function crossEntropy(batch: Datum[], logits: Float32Array[], vocab: number, tot
  * that returned fewer than k alternatives); duplicate ids are an error.
  * Metrics: kl (weighted mean KL at T, without the T² factor), ce (weighted mean CE at T = 1).
  */
-function distill(
+function distillLoss(
   spec: Extract<LossSpec, { type: "distill" }>,
   batch: Datum[],
   logits: Float32Array[],
@@ -517,11 +533,10 @@ function policyGradient(
       pgLoss += w * scale * tokenLoss;
       if (beta > 0) {
         const delta = d.refLogprobs![t]! - logp;
-        const ed = Math.exp(delta);
-        const k3 = ed - delta - 1;
-        tokenLoss += beta * k3;
-        dLogp += beta * (1 - ed);
-        m.kl += w * k3;
+        const kl = k3(delta);
+        tokenLoss += beta * kl;
+        dLogp += beta * (1 - Math.exp(delta));
+        m.kl += w * kl;
       }
       loss += w * scale * tokenLoss;
       // d logp / d z_j = onehot(y)_j − p_j
@@ -538,7 +553,7 @@ function policyGradient(
       const entropy = row.lse - pz * row.inv;
       if (onClip) m.clipped += w;
       m.entropy += w * entropy;
-      m.approxKl += w * (r - 1 - (logp - old));
+      m.approxKl += w * k3(logp - old); // KL(old ‖ new) on samples from old: δ = logp − old
       m.ratio += w * r;
       m.adv += w * A;
     }
