@@ -94,7 +94,7 @@ test("every import in src/ points down the layers", () => {
 
 test("the checker catches upward, peer and dynamic imports, and allows downward and same-folder ones", () => {
   const src = [
-    `import { trainLoop } from "../train/loop.js";`,
+    `import { runSteps } from "../train/runner.js";`,
     `import type {\n  Datum,\n  LossSpec,\n} from "../engine/types.js";`,
     `export { x } from "../util/rng.js";`,
     `import "../serve/host.js";`,
@@ -103,7 +103,7 @@ test("the checker catches upward, peer and dynamic imports, and allows downward 
     `import { readFileSync } from "node:fs";`,
   ].join("\n");
   const v = checkFile("engine/open.ts", src);
-  assert.deepEqual(v.map((x) => x.specifier), ["../train/loop.js", "../serve/host.js", "../pipeline/run.js"]);
+  assert.deepEqual(v.map((x) => x.specifier), ["../train/runner.js", "../serve/host.js", "../pipeline/run.js"]);
   assert.match(v[0]!.why, /engine \(layer 5\) may not import train \(layer 2\): a layer above/);
   assert.deepEqual(checkFile("train/sft.ts", `import { e } from "../eval/runner.js";`).map((x) => x.why), ["train (layer 2) may not import eval (layer 2): a peer"]);
   assert.deepEqual(checkFile("cli/main.ts", `import { run } from "../pipeline/run.js";\nimport { u } from "../util/rng.js";`), []);

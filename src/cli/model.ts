@@ -4,19 +4,18 @@
 //   trimer model train  --model runs/m --data ../shared/data/gsm8k/train.jsonl --steps 300 --batch 16 --ctx 256 --lr 3e-3
 //   trimer model sample --model runs/m --prompt "Natalia sold clips" --max-tokens 64 --temperature 0
 //
-// Training is plain next-token cross-entropy (the pre-training / SFT stages in src/train/ build on the same engine).
+// Training is plain next-token cross-entropy: train/sft.ts's supervised step, run by train/runner.ts like every
+// training stage of `trimer run`.
 // Batches are a pure function of (seed, step) — random windows of a .txt file, or an epoch-wise shuffle of JSONL
 // records — so a resumed run draws exactly the batches the uninterrupted run would have drawn, and nothing about
 // the data needs to be checkpointed beyond the step.
-import { readFile, appendFile, access } from "node:fs/promises";
+import { readFile, access } from "node:fs/promises";
 import { join } from "node:path";
 import type { CommandModule } from "./command.js";
 import { numberFlag, parseFlags } from "./command.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { checkedFileSize } from "../util/files.js";
-import { writeFileAtomic } from "../util/atomic.js";
 import { createRng, mixSeed } from "../util/rng.js";
-import { progress } from "../util/progress.js";
 import { LocalEngine } from "../engine/local.js";
 import { Transformer } from "../model/transformer.js";
 import { configFromHF, loadCheckpoint, saveCheckpoint, checkpointTokenizer, FILES } from "../model/checkpoint.js";
@@ -25,6 +24,8 @@ import type { ModelConfig } from "../model/config.js";
 import { learningRate, checkLrSchedule, type LrSchedule, type LrScheduleKind } from "../model/schedule.js";
 import { readJsonlValues } from "../data/jsonl.js";
 import { plainDatum, textDatum } from "../train/examples.js";
+import { runSteps, type StepLoop } from "../train/runner.js";
+import { supervisedLoop } from "../train/sft.js";
 import type { ChatMessage, Datum } from "../engine/types.js";
 
 export const summary = "create, train and sample from an embedded model (init | train | sample)";
@@ -201,25 +202,6 @@ export async function loadTrainingData(path: string, tok: Tokenizer, ctx: number
 }
 
 // ------------------------------------------------------------------------------------------------------ train
-/**
- * The per-step log (train_log.jsonl) as of step `keep`: a fresh run starts it empty; a resumed run drops the lines
- * of steps after its checkpoint, which it is about to redo, so the log never holds a step twice.
- */
-async function restartLog(path: string, keep: number): Promise<void> {
-  let kept = "";
-  if (keep > 0 && (await exists(path))) {
-    for (const line of (await readFile(path, "utf8")).split("\n")) {
-      try {
-        const step = (JSON.parse(line) as { step?: unknown }).step;
-        if (typeof step === "number" && step <= keep) kept += `${line}\n`;
-      } catch {
-        // a torn last line from a killed run: drop it
-      }
-    }
-  }
-  await writeFileAtomic(path, kept);
-}
-
 const TRAIN_USAGE = `usage: trimer model train --model DIR --data FILE.txt|FILE.jsonl --steps N [options]
 
   --model DIR        the model to start from (trimer model init)
@@ -329,31 +311,33 @@ async function train(argv: string[]): Promise<number> {
     process.removeListener("SIGINT", onSigint);
   };
   process.on("SIGINT", onSigint);
-  const bar = progress("train", steps - start, { silent: v.quiet });
-  const logPath = join(out, "train_log.jsonl");
-  await restartLog(logPath, v.resume ? start : 0);
+  const sft = supervisedLoop({ label: "train", steps, lr: (s) => learningRate(schedule, s), weightDecay: run.weightDecay, maxGradNorm: run.clip || undefined },
+    engine, (s) => data.batch(s, batch));
   let ema = NaN;
   let tokensSeen = 0;
   const t0 = Date.now();
-  try {
-    for (let step = start; step < steps && !stop; step++) {
-      const rows = data.batch(step, batch);
-      const fb = await engine.forwardBackward(rows, { type: "cross_entropy" });
-      const rate = learningRate(schedule, step);
-      const o = await engine.optimStep({ lr: rate, weightDecay: run.weightDecay, maxGradNorm: run.clip || undefined });
-      for (const r of rows) tokensSeen += r.tokens.length;
-      ema = Number.isNaN(ema) ? fb.loss : 0.9 * ema + 0.1 * fb.loss;
+  // train_log.jsonl keeps its own line: the steps done (1-based), loss, lr, gradient norm and trained tokens.
+  const loop: StepLoop = {
+    label: "train",
+    steps,
+    async step(s) {
+      const { record: r } = await sft.step(s);
+      tokensSeen += r.tokens!;
+      ema = Number.isNaN(ema) ? r.loss! : 0.9 * ema + 0.1 * r.loss!;
       const tps = tokensSeen / Math.max(1e-3, (Date.now() - t0) / 1000);
-      bar.tick(1, `loss ${ema.toFixed(3)}  lr ${rate.toExponential(1)}  ${Math.round(tps).toLocaleString("en-US")} tok/s`);
-      await appendFile(logPath, `${JSON.stringify({ step: step + 1, loss: fb.loss, lr: rate, gradNorm: o.metrics.gradNorm, tokens: fb.tokens })}\n`);
-      if ((step + 1) % saveEvery === 0 && step + 1 < steps) await save();
-    }
+      return {
+        record: { step: s + 1, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: r.targetTokens },
+        status: `loss ${ema.toFixed(3)}  lr ${r.lr!.toExponential(1)}  ${Math.round(tps).toLocaleString("en-US")} tok/s`,
+      };
+    },
+  };
+  try {
+    await runSteps(engine, loop, { start, save, checkpointEvery: saveEvery, metricsPath: join(out, "train_log.jsonl"), quiet: v.quiet, stop: () => stop });
     await save();
   } finally {
     process.removeListener("SIGINT", onSigint);
   }
   const secs = (Date.now() - t0) / 1000;
-  bar.done();
   console.log(`${stop ? "stopped" : "done"} at step ${engine.step}: loss ${ema.toFixed(4)} (smoothed), ` +
     `${Math.round(tokensSeen / secs).toLocaleString("en-US")} tok/s, ${secs.toFixed(1)} s; saved ${out}`);
   return stop ? 130 : 0;

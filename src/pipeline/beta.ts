@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import type { PipelineConfig } from "./config.js";
 import { Artifacts } from "./artifacts.js";
 import { loadEngine, newTokenizer, parameterCount } from "./engines.js";
-import { runGrpo, peakRssMb } from "../train/grpo/grpo.js";
+import { grpoLoop, peakRssMb } from "../train/grpo/grpo.js";
+import { runSteps } from "../train/runner.js";
 import { curriculum, grpoProblems, lrFn, GRADE, type StageContext } from "./stages.js";
 
 export interface BetaProbe {
@@ -33,11 +34,11 @@ export async function probeBeta(cfg: PipelineConfig, outDir: string, policyDir: 
   const loadedRssMb = peakRssMb();
   const g = cfg.grpo;
   const steps = cfg.betaComparison.steps;
-  const logs = await runGrpo({
+  const { records: logs } = await runSteps(policy, grpoLoop({
     steps, groupSize: g.groupSize, temperature: g.temperature, topP: g.topP, lr: lrFn(g.lr, g.steps),
     maxTokens: (s) => curriculum(g.maxTokens, s), clip: g.clip, aggregation: g.aggregation, beta,
     advantageScaling: g.advantageScaling, maxGradNorm: g.maxGradNorm, seed: cfg.seed + 4242, reward: GRADE,
-  }, { policy, reference, tokenizer: ctx.tok, problems: (s) => grpoProblems(ctx, s, g.promptsPerStep), quiet: true }, 0);
+  }, { policy, reference, tokenizer: ctx.tok, problems: (s) => grpoProblems(ctx, s, g.promptsPerStep) }), { start: 0, quiet: true });
   // The first step pays for warm-up (JIT, allocations): leave it out of the mean when there are others.
   const timed = logs.length > 1 ? logs.slice(1) : logs;
   return {

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LocalEngine } from "../engine/local.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
-import { resumeStep } from "../train/loop.js";
+import { resumeStep, runSteps, type StepLoop } from "../train/runner.js";
 import { loadEngine } from "./engines.js";
 import type { Artifacts } from "./artifacts.js";
 
@@ -39,15 +39,24 @@ export async function closePhase<R>(p: Phase, engine: LocalEngine, result: R): P
   writeFileAtomicSync(join(p.dir, "DONE.json"), JSON.stringify({ finishedAt: new Date().toISOString(), result }, null, 2) + "\n");
 }
 
-/** Runs a phase unless it is finished; returns the trained engine either way. */
-export async function runPhase<R>(
+export interface PhaseRunOptions {
+  checkpointEvery: number;
+  quiet: boolean;
+}
+
+/**
+ * Runs a phase unless it is finished; returns the trained engine either way. `loop` makes the phase's training
+ * loop for the engine it trains; the runner (train/runner.ts) checkpoints into ckpt/ and journals metrics.jsonl.
+ */
+export async function runPhase(
   p: Phase,
   fresh: () => Promise<LocalEngine> | LocalEngine,
-  train: (engine: LocalEngine, start: number) => Promise<R>,
+  loop: (engine: LocalEngine) => StepLoop<object>,
+  opts: PhaseRunOptions,
 ): Promise<LocalEngine> {
   if (phaseDone(p)) return loadEngine(p.finalDir);
   const { engine, start } = await openPhase(p, fresh);
-  const result = await train(engine, start);
-  await closePhase(p, engine, result);
+  const run = await runSteps(engine, loop(engine), { start, checkpointDir: p.ckptDir, checkpointEvery: opts.checkpointEvery, metricsPath: p.metricsPath, quiet: opts.quiet });
+  await closePhase(p, engine, { steps: run.end, seconds: run.seconds, last: run.records.at(-1) ?? null });
   return engine;
 }

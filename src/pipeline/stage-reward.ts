@@ -6,13 +6,13 @@ import { join } from "node:path";
 import type { LocalEngine } from "../engine/local.js";
 import type { Completion } from "../engine/types.js";
 import { makePairs, type GradedSolution, type PreferencePair } from "../train/reward-model/pairs.js";
-import { pairwiseAccuracy, trainRewardModel } from "../train/reward-model/train.js";
+import { pairwiseAccuracy, rewardModelLoop } from "../train/reward-model/train.js";
 import { trimerReward } from "../verify/reward.js";
 import { JsonlAppender, readJsonLines } from "../util/journal.js";
 import { STREAMS } from "./corpus.js";
 import { withScoreHead } from "./engines.js";
 import { phasePaths, runPhase } from "./phase.js";
-import { GRADE, grpoProblems, lrFn, type StageContext } from "./stages.js";
+import { GRADE, grpoProblems, lrFn, phaseOptions, type StageContext } from "./stages.js";
 
 export interface RewardModelResult {
   trainPairs: number;
@@ -72,11 +72,12 @@ export async function rewardModelStage(ctx: StageContext, policy: LocalEngine): 
   const heldoutPairs: PreferencePair[] = makePairs(heldout, rmCfg.maxPairsPerProblem, ctx.cfg.seed + 1);
   const p = phasePaths(ctx.art, "reward-model", "train");
   if (trainPairs.length === 0) throw new Error("reward model: the policy's samples gave no (correct, incorrect) pairs (always right or always wrong); raise rewardModel.trainProblems or the sampling temperature");
-  const rm = await runPhase(p, () => withScoreHead(policy, ctx.cfg.seed), (engine, start) =>
-      trainRewardModel({
-          steps: rmCfg.steps, pairsPerStep: rmCfg.pairsPerStep, lr: lrFn(rmCfg.lr, rmCfg.steps), maxTokens: rmCfg.maxTokens + 64,
-          maxGradNorm: 1, seed: ctx.cfg.seed,
-        }, engine, ctx.tok, trainPairs, { checkpointDir: p.ckptDir, checkpointEvery: 50, metricsPath: p.metricsPath, quiet: ctx.quiet, start }),
+  const rm = await runPhase(p, () => withScoreHead(policy, ctx.cfg.seed), (engine) =>
+    rewardModelLoop({
+      steps: rmCfg.steps, pairsPerStep: rmCfg.pairsPerStep, lr: lrFn(rmCfg.lr, rmCfg.steps), maxTokens: rmCfg.maxTokens + 64,
+      maxGradNorm: 1, seed: ctx.cfg.seed,
+    }, engine, ctx.tok, trainPairs),
+    phaseOptions(ctx),
   );
   const acc = heldoutPairs.length ? await pairwiseAccuracy(rm, ctx.tok, heldoutPairs, rmCfg.maxTokens + 64) : NaN;
   const all = [...train, ...heldout];
@@ -90,8 +91,4 @@ export async function rewardModelStage(ctx: StageContext, policy: LocalEngine): 
       referencePairs: trainPairs.filter((pr) => train.some((s) => s.origin === "reference" && s.text === pr.chosen && s.prompt === pr.prompt)).length,
     },
   };
-}
-
-export function rewardModelReady(ctx: StageContext): boolean {
-  return existsSync(join(ctx.art.root, "reward-model", "DONE.json"));
 }

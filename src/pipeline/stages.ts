@@ -4,17 +4,17 @@ import type { LocalEngine } from "../engine/local.js";
 import type { ModelConfig } from "../model/config.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import { learningRate } from "../model/schedule.js";
-import { supervised, bucketOf } from "../train/sft.js";
-import { distill } from "../train/distill/distill.js";
+import { supervisedLoop, bucketOf } from "../train/sft.js";
+import { distillLoop } from "../train/distill/distill.js";
 import { plainDatum, textDatum } from "../train/examples.js";
-import { runGrpo, type GrpoProblem } from "../train/grpo/grpo.js";
+import { grpoLoop, type GrpoProblem } from "../train/grpo/grpo.js";
 import { createRng, mixSeed } from "../util/rng.js";
 import type { Artifacts } from "./artifacts.js";
 import type { LrSpec, PipelineConfig, SupervisedStage } from "./config.js";
 import { problemAt, solutionText, STREAMS } from "./corpus.js";
 import { createEngine, withContext } from "./engines.js";
 import type { TeacherTrace } from "./stage-traces.js";
-import { phasePaths, runPhase } from "./phase.js";
+import { phasePaths, runPhase, type PhaseRunOptions } from "./phase.js";
 
 export interface StageContext {
   cfg: PipelineConfig;
@@ -29,6 +29,11 @@ export function lrFn(spec: LrSpec, steps: number): (step: number) => number {
 
 const CKPT_EVERY = 50;
 
+/** How a stage's training phases checkpoint and report. */
+export function phaseOptions(ctx: StageContext, checkpointEvery = CKPT_EVERY): PhaseRunOptions {
+  return { checkpointEvery, quiet: ctx.quiet };
+}
+
 /**
  * JT-Math continued pre-training on the synthetic corpus (questions and solutions as text, every token trained),
  * then the context-extension phase: documents packed into longer sequences, rope_theta raised.
@@ -42,17 +47,17 @@ export async function pretrain(ctx: StageContext, stage: "student-base" | "teach
     return p.question + solutionText(p, mode);
   };
   const p1 = phasePaths(art, stage, "pretrain");
-  const base = await runPhase(p1, () => createEngine({ ...model, max_position_embeddings: short.maxTokens }, tok, mixSeed(cfg.seed, stream)), (engine, start) =>
-    supervised({ label: `${stage} pretrain`, steps: short.steps, lr: lrFn(short.lr, short.steps), maxGradNorm: 1 }, engine,
-      (step) => Array.from({ length: short.batch }, (_, i) => plainDatum(tok, doc(step, i), short.maxTokens)),
-      { checkpointDir: p1.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p1.metricsPath, quiet: ctx.quiet, start }),
+  const base = await runPhase(p1, () => createEngine({ ...model, max_position_embeddings: short.maxTokens }, tok, mixSeed(cfg.seed, stream)), (engine) =>
+    supervisedLoop({ label: `${stage} pretrain`, steps: short.steps, lr: lrFn(short.lr, short.steps), maxGradNorm: 1 }, engine,
+      (step) => Array.from({ length: short.batch }, (_, i) => plainDatum(tok, doc(step, i), short.maxTokens))),
+    phaseOptions(ctx),
   );
   const ext = cfg.pretrain.extension;
   const p2 = phasePaths(art, stage, "context-extension");
-  return runPhase(p2, () => withContext(base, ext.ropeTheta, Math.max(ext.maxTokens, model.max_position_embeddings)), (engine, start) =>
-    supervised({ label: `${stage} context extension`, steps: ext.steps, lr: lrFn(ext.lr, ext.steps), maxGradNorm: 1 }, engine,
-      (step) => Array.from({ length: ext.batch }, (_, i) => packedDatum(tok, (k) => doc(1_000_000 + step, i * 64 + k), ext.maxTokens)),
-      { checkpointDir: p2.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p2.metricsPath, quiet: ctx.quiet, start }),
+  return runPhase(p2, () => withContext(base, ext.ropeTheta, Math.max(ext.maxTokens, model.max_position_embeddings)), (engine) =>
+    supervisedLoop({ label: `${stage} context extension`, steps: ext.steps, lr: lrFn(ext.lr, ext.steps), maxGradNorm: 1 }, engine,
+      (step) => Array.from({ length: ext.batch }, (_, i) => packedDatum(tok, (k) => doc(1_000_000 + step, i * 64 + k), ext.maxTokens))),
+    phaseOptions(ctx),
   );
 }
 
@@ -84,10 +89,10 @@ function thinkingBatch(ctx: StageContext, stream: number, step: number, steps: n
 export async function teacherSft(ctx: StageContext, teacherBase: LocalEngine): Promise<LocalEngine> {
   const s = ctx.cfg.teacherSft;
   const p = phasePaths(ctx.art, "teacher-sft", "sft");
-  return runPhase(p, () => teacherBase, (engine, start) =>
-    supervised({ label: "teacher sft", steps: s.steps, lr: lrFn(s.lr, s.steps), maxGradNorm: 1 }, engine,
-      (step) => thinkingBatch(ctx, STREAMS.teacherSft, step, s.steps, s, {}),
-      { checkpointDir: p.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p.metricsPath, quiet: ctx.quiet, start }),
+  return runPhase(p, () => teacherBase, (engine) =>
+    supervisedLoop({ label: "teacher sft", steps: s.steps, lr: lrFn(s.lr, s.steps), maxGradNorm: 1 }, engine,
+      (step) => thinkingBatch(ctx, STREAMS.teacherSft, step, s.steps, s, {})),
+    phaseOptions(ctx),
   );
 }
 
@@ -113,12 +118,12 @@ export async function distillStage(ctx: StageContext, studentBase: LocalEngine, 
   if (s.traces === "teacher" && !teacherTraces?.length) throw new Error("distill: traces = \"teacher\" but the teacher produced no correct trace");
   const batch = (step: number): Datum[] =>
     s.traces === "teacher" ? teacherTraceBatch(ctx, teacherTraces!, step) : thinkingBatch(ctx, STREAMS.distill, step, s.steps, s, s.mask);
-  return runPhase(p, () => studentBase, (engine, start) =>
-    distill({
+  return runPhase(p, () => studentBase, (engine) =>
+    distillLoop({
       steps: s.steps, alpha: s.alpha, teacherTopK: s.teacherTopK, lr: lrFn(s.lr, s.steps), maxGradNorm: 1,
       temperature: { kind: s.temperature.kind, start: s.temperature.start, end: s.temperature.end, totalSteps: s.steps },
-    }, engine, teacher, batch,
-    { checkpointDir: p.ckptDir, checkpointEvery: CKPT_EVERY, metricsPath: p.metricsPath, quiet: ctx.quiet, start }),
+    }, engine, teacher, batch),
+    phaseOptions(ctx),
   );
 }
 
@@ -146,8 +151,8 @@ export async function grpoStage(ctx: StageContext, distilled: LocalEngine, start
   const g = ctx.cfg.grpo;
   const p = phasePaths(ctx.art, "grpo", "grpo");
   let startPolicy: LocalEngine | null = null;
-  return runPhase(p, () => distilled, async (engine, start) =>
-    runGrpo({
+  return runPhase(p, () => distilled, (engine) =>
+    grpoLoop({
       steps: g.steps, groupSize: g.groupSize, temperature: g.temperature, topP: g.topP, lr: lrFn(g.lr, g.steps),
       maxTokens: (step) => curriculum(g.maxTokens, step), clip: g.clip, aggregation: g.aggregation, beta: g.beta,
       advantageScaling: g.advantageScaling, maxGradNorm: g.maxGradNorm, seed: ctx.cfg.seed, reward: GRADE,
@@ -161,8 +166,8 @@ export async function grpoStage(ctx: StageContext, distilled: LocalEngine, start
         return startPolicy.logprobs(batch);
       },
       klEvery: g.klEvery,
-      metricsPath: p.metricsPath, checkpointDir: p.ckptDir, checkpointEvery: g.checkpointEvery, quiet: ctx.quiet,
-    }, start),
+    }),
+    phaseOptions(ctx, g.checkpointEvery),
   );
 }
 

@@ -11,7 +11,8 @@ import { mathTokenizer } from "../../src/model/tokenizer.js";
 import { OpenAISampler } from "../../src/engine/openai.js";
 import { passRateStep } from "../../src/data/curate/passrate.js";
 import { collect, fromArray, type CurateRecord } from "../../src/data/curate/record.js";
-import { supervised } from "../../src/train/sft.js";
+import { supervisedLoop } from "../../src/train/sft.js";
+import { runSteps } from "../../src/train/runner.js";
 import { startTestServer } from "../serve/helpers.js";
 
 const known = [{ id: "k1", question: "3+4=", answer: "7" }, { id: "k2", question: "2*4=", answer: "8" }, { id: "k3", question: "9-8=", answer: "1" }];
@@ -29,7 +30,7 @@ test("curate pass-rate through trimer serve: problems the model solves are dropp
     const tokens = [...prompt, ...tok.encode(`\\boxed{${p.answer}}`), tok.eos];
     return { tokens, weights: tokens.slice(1).map((_, t) => (t + 1 >= prompt.length ? 1 : 0)) };
   });
-  await supervised({ label: "overfit", steps: 300, lr: () => 3e-3, maxGradNorm: 1 }, engine, () => data, { quiet: true });
+  await runSteps(engine, supervisedLoop({ label: "overfit", steps: 300, lr: () => 3e-3, maxGradNorm: 1 }, engine, () => data), { quiet: true });
 
   const srv = await startTestServer({ engine, maxN: 8, maxTokens: 32 });
   try {

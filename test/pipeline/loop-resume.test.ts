@@ -7,9 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalEngine } from "../../src/engine/local.js";
 import { mathTokenizer } from "../../src/model/tokenizer.js";
-import { supervised } from "../../src/train/sft.js";
+import { supervisedLoop } from "../../src/train/sft.js";
 import { textDatum } from "../../src/train/examples.js";
-import { resumeStep } from "../../src/train/loop.js";
+import { resumeStep, runSteps, type RunOptions } from "../../src/train/runner.js";
+import type { Datum, Trainer } from "../../src/engine/types.js";
 import type { ModelConfig } from "../../src/model/config.js";
 
 const tok = mathTokenizer();
@@ -19,21 +20,22 @@ const config: ModelConfig = {
 };
 const batch = (step: number) => [0, 1, 2].map((i) => textDatum(tok, { prompt: `${(step + i) % 9}+${i}=`, completion: `\\boxed{${((step + i) % 9) + i}}` }));
 const cfg = { label: "t", steps: 10, lr: () => 1e-2, maxGradNorm: 1 };
+const supervised = (t: Trainer, b: (step: number) => Datum[], o: RunOptions) => runSteps(t, supervisedLoop(cfg, t, b), o);
 
 test("an interrupted training loop resumes to the same weights", async () => {
   const dir = mkdtempSync(join(tmpdir(), "trimer-loop-"));
   const a = LocalEngine.create(config, tok, 3);
-  await supervised(cfg, a, batch, { quiet: true });
+  await supervised(a, batch, { quiet: true });
 
   const ckpt = join(dir, "ckpt");
   const metricsPath = join(dir, "metrics.jsonl");
   const b = LocalEngine.create(config, tok, 3);
   // Crash during step 7: checkpoints were taken after steps 3 and 6 (every 3).
   const crashing = (step: number) => { if (step === 7) throw new Error("simulated crash"); return batch(step); };
-  await assert.rejects(supervised(cfg, b, crashing, { quiet: true, checkpointDir: ckpt, checkpointEvery: 3, metricsPath }), /simulated crash/);
+  await assert.rejects(supervised(b, crashing, { quiet: true, checkpointDir: ckpt, checkpointEvery: 3, metricsPath }), /simulated crash/);
   assert.equal(resumeStep(ckpt), 6);
   const c = await LocalEngine.load(ckpt);
-  await supervised(cfg, c, batch, { quiet: true, checkpointDir: ckpt, checkpointEvery: 3, metricsPath });
+  await supervised(c, batch, { quiet: true, checkpointDir: ckpt, checkpointEvery: 3, metricsPath });
 
   for (const [name, t] of a.model.parameters()) {
     assert.deepEqual(Array.from(c.model.parameters().get(name)!.data), Array.from(t.data), `${name} differs after resume`);

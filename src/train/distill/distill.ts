@@ -3,7 +3,8 @@
 // precision) and reasoning-weighted masking (the datums' weights). Teacher targets are computed on the fly by the
 // teacher engine's `distribution` (full logits, or top-k logprobs when topK > 0 — what an API teacher can give).
 import type { Datum, Trainer } from "../../engine/types.js";
-import { trainLoop, type LoopResult } from "../loop.js";
+import type { StepLoop } from "../runner.js";
+import { supervisedLoop, type SupervisedRecord } from "../sft.js";
 import { distillTemperature, type TemperatureSchedule } from "./schedule.js";
 
 export interface DistillConfig {
@@ -16,33 +17,21 @@ export interface DistillConfig {
   weightDecay?: number;
 }
 
-export async function distill(
+export function distillLoop(
   cfg: DistillConfig,
   student: Trainer,
   teacher: Pick<Trainer, "distribution">,
   batch: (step: number) => Datum[],
-  opts: { checkpointDir?: string; checkpointEvery?: number; metricsPath?: string; quiet?: boolean; start?: number } = {},
-): Promise<LoopResult> {
-  return trainLoop(
-    {
-      trainer: student,
-      label: "distill",
-      steps: cfg.steps,
-      batch: async (step) => {
-        const data = batch(step);
-        const targets = await teacher.distribution(data, { topK: cfg.teacherTopK });
-        data.forEach((d, i) => { d.teacher = targets[i]!; });
-        return [data];
-      },
-      loss: (step) => ({ type: "distill", alpha: cfg.alpha, temperature: distillTemperature(cfg.temperature, step) }),
-      lr: cfg.lr,
-      optim: { maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay },
-      extraMetrics: (step) => ({ temperature: distillTemperature(cfg.temperature, step) }),
-      checkpointDir: opts.checkpointDir,
-      checkpointEvery: opts.checkpointEvery,
-      metricsPath: opts.metricsPath,
-      quiet: opts.quiet,
-    },
-    opts.start,
-  );
+): StepLoop<SupervisedRecord> {
+  const temperature = (step: number): number => distillTemperature(cfg.temperature, step);
+  return supervisedLoop({
+    label: "distill", steps: cfg.steps, lr: cfg.lr, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay,
+    loss: (step) => ({ type: "distill", alpha: cfg.alpha, temperature: temperature(step) }),
+    extraMetrics: (step) => ({ temperature: temperature(step) }),
+  }, student, async (step) => {
+    const data = batch(step);
+    const targets = await teacher.distribution(data, { topK: cfg.teacherTopK });
+    data.forEach((d, i) => { d.teacher = targets[i]!; });
+    return data;
+  });
 }

@@ -8,15 +8,15 @@
 // generation limit from `maxTokens(s)` (the paper's 8K → 16K step, in miniature). Truncated samples cannot reach a
 // final answer, so they earn 0: a tight limit is what pushes the policy towards shorter correct paths.
 //
-// Written against the engine API only (Trainer / Sampler), so the same loop drives a remote engine.
+// Written against the engine API only (Trainer / Sampler), so the same step drives a remote engine; the loop around
+// it (resume, metrics, checkpoints) is train/runner.ts.
 import type { Completion, Datum, Trainer } from "../../engine/types.js";
 import type { Tokenizer } from "../../model/tokenizer.js";
 import { trimerReward, type RewardOptions } from "../../verify/reward.js";
 import { groupAdvantages, type AdvantageScaling } from "./advantages.js";
 import { promptTokens } from "../examples.js";
-import { JsonlAppender } from "../../util/journal.js";
-import { progress as makeProgress } from "../../util/progress.js";
-import { resumeStep, saveProgress } from "../loop.js";
+import { k3 } from "../../model/losses.js";
+import type { StepLoop } from "../runner.js";
 
 export interface GrpoProblem {
   prompt: string;
@@ -57,10 +57,7 @@ export interface GrpoDeps {
   startLogprobs?(batch: Datum[]): Promise<Float32Array[]>;
   /** Compute the KL-to-start monitor every this many steps (0 = never). */
   klEvery?: number;
-  metricsPath?: string;
-  checkpointDir?: string;
-  checkpointEvery?: number;
-  quiet?: boolean;
+  /** Label for progress output (default "grpo"). */
   label?: string;
 }
 
@@ -97,116 +94,119 @@ export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-export async function runGrpo(cfg: GrpoConfig, deps: GrpoDeps, start = resumeStep(deps.checkpointDir)): Promise<GrpoStepLog[]> {
-  if (cfg.beta > 0 && !deps.reference) throw new Error("grpo: beta > 0 needs a reference model");
-  const metrics = deps.metricsPath ? new JsonlAppender(deps.metricsPath) : null;
-  metrics?.truncateTo((r) => typeof r.step === "number" && r.step < start);
-  const bar = makeProgress(deps.label ?? "grpo", cfg.steps, { silent: deps.quiet });
-  bar.update(start);
-  const logs: GrpoStepLog[] = [];
-  const sampler = deps.policy.sampler();
-  for (let step = start; step < cfg.steps; step++) {
-    const t0 = performance.now();
-    const problems = deps.problems(step);
-    const maxTokens = cfg.maxTokens(step);
-    const groups = await sampler.sample(problems.map((p) => p.prompt), {
-      n: cfg.groupSize, temperature: cfg.temperature, topP: cfg.topP, maxTokens, logprobs: true,
-      seed: (cfg.seed * 1_000_003 + step) >>> 0,
+/** What the verifier made of one step's samples: rewards per group, and counts for the metrics line. */
+function rewardGroups(problems: readonly GrpoProblem[], groups: readonly Completion[][], opts: RewardOptions | undefined) {
+  let correct = 0, formatted = 0, n = 0, genTokens = 0, truncated = 0;
+  const rewards = problems.map((p, i) => groups[i]!.map((c) => {
+    const r = trimerReward(c.text, p.answer, opts);
+    n++;
+    if (r.correct) correct++;
+    if (r.formatted) formatted++;
+    genTokens += c.completionTokens;
+    if (c.finishReason === "length") truncated++;
+    return r.reward;
+  }));
+  return { rewards, n, correct, formatted, genTokens, truncated };
+}
+
+/**
+ * The policy-gradient datums of one step: one per completion with a non-zero advantage (the rest carry no gradient,
+ * so skipping them saves their forward/backward), with the sampler's log-probs as p_old when it returned them all.
+ */
+function policyDatums(tok: Tokenizer, problems: readonly GrpoProblem[], groups: readonly Completion[][], advantages: number[][]): Datum[] {
+  const batch: Datum[] = [];
+  problems.forEach((p, i) => groups[i]!.forEach((c, j) => {
+    const a = advantages[i]![j]!;
+    if (a === 0) return;
+    const d = completionDatum(tok, p.prompt, c);
+    const T = d.tokens.length - 1;
+    d.advantages = new Array<number>(T).fill(a);
+    if (c.logprobs && c.logprobs.length === c.completionTokens) {
+      const old = new Array<number>(T).fill(0);
+      const offset = T - c.logprobs.length;
+      c.logprobs.forEach((lp, k) => { old[offset + k] = lp; });
+      d.oldLogprobs = old;
+    }
+    batch.push(d);
+  }));
+  return batch;
+}
+
+/** KL(policy ‖ start) on the policy's own samples, k3-estimated per weighted token and averaged. */
+function klToStartOf(batch: readonly Datum[], startLps: readonly Float32Array[]): number {
+  let s = 0, m = 0;
+  batch.forEach((d, k) => {
+    for (let t = 0; t < d.weights.length; t++) {
+      if (!d.weights[t]) continue;
+      s += k3(startLps[k]![t]! - d.oldLogprobs![t]!);
+      m++;
+    }
+  });
+  return m ? s / m : 0;
+}
+
+/** One GRPO step: sample → reward → group advantages → datums → forwardBackward → optimStep. */
+export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): Promise<GrpoStepLog> {
+  const t0 = performance.now();
+  const problems = deps.problems(step);
+  const maxTokens = cfg.maxTokens(step);
+  const groups = await deps.policy.sampler().sample(problems.map((p) => p.prompt), {
+    n: cfg.groupSize, temperature: cfg.temperature, topP: cfg.topP, maxTokens, logprobs: true,
+    seed: (cfg.seed * 1_000_003 + step) >>> 0,
+  });
+  const sampleSeconds = (performance.now() - t0) / 1000;
+  const r = rewardGroups(problems, groups, cfg.reward);
+  const { advantages, stats } = groupAdvantages(r.rewards, { scaling: cfg.advantageScaling });
+  const batch = policyDatums(deps.tokenizer, problems, groups, advantages);
+  let loss = 0, entropy = NaN, clipFraction = 0, klToStart: number | null = null;
+  if (batch.length > 0) {
+    const missing = batch.filter((d) => !d.oldLogprobs);
+    if (missing.length) {
+      const lps = await deps.policy.logprobs(missing);
+      missing.forEach((d, k) => { d.oldLogprobs = Array.from(lps[k]!); });
+    }
+    if (cfg.beta > 0) {
+      const ref = await deps.reference!.logprobs(batch);
+      batch.forEach((d, k) => { d.refLogprobs = Array.from(ref[k]!); });
+    }
+    if (deps.startLogprobs && deps.klEvery && step % deps.klEvery === 0) klToStart = klToStartOf(batch, await deps.startLogprobs(batch));
+    const st = await deps.policy.forwardBackward(batch, {
+      type: "policy_gradient", clip: cfg.clip, aggregation: cfg.aggregation, constant: cfg.constant ?? maxTokens, beta: cfg.beta,
     });
-    const sampleSeconds = (performance.now() - t0) / 1000;
-
-    const rewards: number[][] = [];
-    let correct = 0, formatted = 0, n = 0, genTokens = 0, truncated = 0;
-    for (let i = 0; i < problems.length; i++) {
-      rewards.push(groups[i]!.map((c) => {
-        const r = trimerReward(c.text, problems[i]!.answer, cfg.reward);
-        n++;
-        if (r.correct) correct++;
-        if (r.formatted) formatted++;
-        genTokens += c.completionTokens;
-        if (c.finishReason === "length") truncated++;
-        return r.reward;
-      }));
-    }
-    const { advantages, stats } = groupAdvantages(rewards, { scaling: cfg.advantageScaling });
-
-    // Only completions with a non-zero advantage carry gradient; skipping the rest saves their forward/backward.
-    const batch: Datum[] = [];
-    for (let i = 0; i < problems.length; i++) {
-      groups[i]!.forEach((c, j) => {
-        const a = advantages[i]![j]!;
-        if (a === 0) return;
-        const d = completionDatum(deps.tokenizer, problems[i]!.prompt, c);
-        const T = d.tokens.length - 1;
-        d.advantages = new Array<number>(T).fill(a);
-        if (c.logprobs && c.logprobs.length === c.completionTokens) {
-          const old = new Array<number>(T).fill(0);
-          const offset = T - c.logprobs.length;
-          c.logprobs.forEach((lp, k) => { old[offset + k] = lp; });
-          d.oldLogprobs = old;
-        }
-        batch.push(d);
-      });
-    }
-    let loss = 0, entropy = NaN, clipFraction = 0, klToStart: number | null = null;
-    if (batch.length > 0) {
-      const missing = batch.filter((d) => !d.oldLogprobs);
-      if (missing.length) {
-        const lps = await deps.policy.logprobs(missing);
-        missing.forEach((d, k) => { d.oldLogprobs = Array.from(lps[k]!); });
-      }
-      if (cfg.beta > 0) {
-        const ref = await deps.reference!.logprobs(batch);
-        batch.forEach((d, k) => { d.refLogprobs = Array.from(ref[k]!); });
-      }
-      if (deps.startLogprobs && deps.klEvery && step % deps.klEvery === 0) {
-        const lps = await deps.startLogprobs(batch);
-        // k3 estimator of KL(policy ‖ start) on the policy's own samples.
-        let s = 0, m = 0;
-        batch.forEach((d, k) => {
-          for (let t = 0; t < d.weights.length; t++) {
-            if (!d.weights[t]) continue;
-            const diff = lps[k]![t]! - d.oldLogprobs![t]!;
-            s += Math.exp(diff) - diff - 1;
-            m++;
-          }
-        });
-        klToStart = m ? s / m : 0;
-      }
-      const st = await deps.policy.forwardBackward(batch, {
-        type: "policy_gradient", clip: cfg.clip, aggregation: cfg.aggregation,
-        constant: cfg.constant ?? maxTokens, beta: cfg.beta,
-      });
-      loss = st.loss;
-      entropy = st.metrics.entropy ?? NaN;
-      clipFraction = st.metrics.clipFraction ?? 0;
-      await deps.policy.optimStep({ lr: cfg.lr(step), maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay });
-    }
-    const log: GrpoStepLog = {
-      step,
-      meanReward: stats.meanReward,
-      accuracy: correct / n,
-      formatRate: formatted / n,
-      zeroVarianceFraction: stats.zeroVarianceFraction,
-      meanResponseTokens: genTokens / n,
-      truncatedFraction: truncated / n,
-      entropy,
-      klToStart,
-      clipFraction,
-      loss,
-      lr: cfg.lr(step),
-      maxTokens,
-      stepSeconds: (performance.now() - t0) / 1000,
-      sampleSeconds,
-      peakRssMb: peakRssMb(),
-    };
-    logs.push(log);
-    metrics?.append(log);
-    bar.tick(1, `reward ${log.meanReward.toFixed(3)} acc ${log.accuracy.toFixed(3)} tokens ${log.meanResponseTokens.toFixed(1)}`);
-    if (deps.checkpointDir && deps.checkpointEvery && (step + 1) % deps.checkpointEvery === 0 && step + 1 < cfg.steps) {
-      await saveProgress(deps.policy, deps.checkpointDir, step + 1);
-    }
+    loss = st.loss;
+    entropy = st.metrics.entropy ?? NaN;
+    clipFraction = st.metrics.clipFraction ?? 0;
+    await deps.policy.optimStep({ lr: cfg.lr(step), maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay });
   }
-  bar.done();
-  return logs;
+  return {
+    step,
+    meanReward: stats.meanReward,
+    accuracy: r.correct / r.n,
+    formatRate: r.formatted / r.n,
+    zeroVarianceFraction: stats.zeroVarianceFraction,
+    meanResponseTokens: r.genTokens / r.n,
+    truncatedFraction: r.truncated / r.n,
+    entropy,
+    klToStart,
+    clipFraction,
+    loss,
+    lr: cfg.lr(step),
+    maxTokens,
+    stepSeconds: (performance.now() - t0) / 1000,
+    sampleSeconds,
+    peakRssMb: peakRssMb(),
+  };
+}
+
+/** GRPO as a runner loop (train/runner.ts owns resume, metrics, progress and checkpoints). */
+export function grpoLoop(cfg: GrpoConfig, deps: GrpoDeps): StepLoop<GrpoStepLog> {
+  if (cfg.beta > 0 && !deps.reference) throw new Error("grpo: beta > 0 needs a reference model");
+  return {
+    label: deps.label ?? "grpo",
+    steps: cfg.steps,
+    async step(step) {
+      const log = await grpoStep(cfg, deps, step);
+      return { record: log, status: `reward ${log.meanReward.toFixed(3)} acc ${log.accuracy.toFixed(3)} tokens ${log.meanResponseTokens.toFixed(1)}` };
+    },
+  };
 }

@@ -4,7 +4,8 @@
 import type { Datum, Trainer } from "../../engine/types.js";
 import type { Tokenizer } from "../../model/tokenizer.js";
 import { textDatum } from "../examples.js";
-import { trainLoop, type LoopResult } from "../loop.js";
+import type { StepLoop } from "../runner.js";
+import { supervisedLoop, type SupervisedRecord } from "../sft.js";
 import type { PreferencePair } from "./pairs.js";
 import { createRng, mixSeed } from "../../util/rng.js";
 
@@ -26,32 +27,18 @@ export function pairDatums(tok: Tokenizer, pair: PreferencePair, maxTokens: numb
   ];
 }
 
-export async function trainRewardModel(
-  cfg: RewardModelConfig,
-  rm: Trainer,
-  tok: Tokenizer,
-  pairs: readonly PreferencePair[],
-  opts: { checkpointDir?: string; checkpointEvery?: number; metricsPath?: string; quiet?: boolean; start?: number } = {},
-): Promise<LoopResult> {
+/** Bradley–Terry steps: each draws `pairsPerStep` training pairs (with replacement, seeded by the step). */
+export function rewardModelLoop(cfg: RewardModelConfig, rm: Trainer, tok: Tokenizer, pairs: readonly PreferencePair[]): StepLoop<SupervisedRecord> {
   if (pairs.length === 0) throw new Error("reward model: no (correct, incorrect) pairs to train on");
-  return trainLoop({
-    trainer: rm,
-    label: "reward model",
-    steps: cfg.steps,
-    batch: (step) => {
-      const rng = createRng(mixSeed(cfg.seed, step));
-      const batch: Datum[] = [];
-      for (let i = 0; i < cfg.pairsPerStep; i++) batch.push(...pairDatums(tok, pairs[rng.int(0, pairs.length - 1)]!, cfg.maxTokens));
-      return [batch];
-    },
+  return supervisedLoop({
+    label: "reward model", steps: cfg.steps, lr: cfg.lr, maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay,
     loss: () => ({ type: "pairwise" }),
-    lr: cfg.lr,
-    optim: { maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay },
-    checkpointDir: opts.checkpointDir,
-    checkpointEvery: opts.checkpointEvery,
-    metricsPath: opts.metricsPath,
-    quiet: opts.quiet,
-  }, opts.start);
+  }, rm, (step) => {
+    const rng = createRng(mixSeed(cfg.seed, step));
+    const batch: Datum[] = [];
+    for (let i = 0; i < cfg.pairsPerStep; i++) batch.push(...pairDatums(tok, pairs[rng.int(0, pairs.length - 1)]!, cfg.maxTokens));
+    return batch;
+  });
 }
 
 /** Share of pairs whose chosen solution scores strictly higher (ties count half). */
