@@ -11,12 +11,14 @@
 //             Ties go to the cluster whose first vote came earliest (what Python's Counter.most_common does,
 //             which is what the Qwen example's own maj@8 figure used).
 //   rm@k      the sample with the highest reward-model score among the first k (ties: the earliest).
+//   Both picks are infer/select.ts's (tallyVotes, bestScored), the ones `trimer solve` uses.
 //   tokens    mean and median generated tokens over all samples whose token count is known.
 //   sweep     accuracy at token limit L: a sample counts as correct only if it was graded correct AND it ended
 //             within L generated tokens (a completion cut at L would have lost its final answer). This re-grades
 //             existing samples, so a sweep needs no extra sampling; at L ≥ max_tokens it equals accuracy.
 //   CI        a seeded percentile bootstrap over problems (problems resampled with replacement), so that small
 //             sets such as AIME (30 problems) show how wide their uncertainty is.
+import { bestScored, tallyVotes } from "../infer/select.js";
 import { createRng } from "../util/rng.js";
 
 export interface GradedSample {
@@ -69,20 +71,7 @@ export function passAtK(n: number, c: number, k: number): number {
  * cluster (ties: the cluster seen first). null when none of the first k has an answer.
  */
 export function majorityPick(samples: readonly GradedSample[], k: number): number | null {
-  const counts = new Map<number, { count: number; first: number }>();
-  const m = Math.min(k, samples.length);
-  for (let i = 0; i < m; i++) {
-    const cl = samples[i]!.cluster;
-    if (cl === null) continue;
-    const e = counts.get(cl);
-    if (e) e.count++;
-    else counts.set(cl, { count: 1, first: i });
-  }
-  let best: { count: number; first: number } | null = null;
-  for (const e of counts.values()) {
-    if (!best || e.count > best.count || (e.count === best.count && e.first < best.first)) best = e;
-  }
-  return best ? best.first : null;
+  return tallyVotes(samples.slice(0, k).map((s) => s.cluster)).winner?.members[0] ?? null;
 }
 
 /** 1 if majority vote over the first k samples picks a correct answer, else 0. */
@@ -93,14 +82,7 @@ export function majAtK(samples: readonly GradedSample[], k: number): number {
 
 /** Index of the highest reward-model score among the first k samples (ties: earliest); null if none is scored. */
 export function rmPick(samples: readonly GradedSample[], k: number): number | null {
-  let best: number | null = null;
-  const m = Math.min(k, samples.length);
-  for (let i = 0; i < m; i++) {
-    const s = samples[i]!.rmScore;
-    if (s === undefined || Number.isNaN(s)) continue;
-    if (best === null || s > samples[best]!.rmScore!) best = i;
-  }
-  return best;
+  return bestScored(samples.slice(0, k).map((s) => s.rmScore));
 }
 
 /** 1 if the reward model's favourite among the first k samples is correct, else 0. */

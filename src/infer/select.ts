@@ -73,23 +73,11 @@ export function selectCandidate(candidates: readonly Candidate[], method: Select
     return s;
   };
 
-  const clusters: AnswerCluster[] = [];
-  clusterOf.forEach((c, i) => {
-    if (c < 0) return;
-    // clusterAnswers numbers clusters 0, 1, 2, ... in order of first appearance.
-    if (c === clusters.length) clusters.push({ answer: answers[i]!, members: [], votes: 0 });
-    const cl = clusters[c]!;
-    cl.members.push(i);
-    cl.votes += weightOf(i);
-  });
+  const tally = tallyVotes(clusterOf.map((c) => (c < 0 ? null : c)), weightOf);
+  const clusters: AnswerCluster[] = tally.groups.map((g) => ({ answer: answers[g.members[0]!]!, members: g.members, votes: g.votes }));
 
   /** Highest score among `indices` (lowest index on ties), or the first when scores are absent. */
-  const best = (indices: readonly number[]): number => {
-    let b = indices[0]!;
-    if (!hasScores) return b;
-    for (const i of indices) if (candidates[i]!.score! > candidates[b]!.score!) b = i;
-    return b;
-  };
+  const best = (indices: readonly number[]): number => (hasScores ? bestScored(candidates.map((c) => c.score), indices)! : indices[0]!);
 
   if (method === "reward") {
     const index = best(candidates.map((_, i) => i));
@@ -99,12 +87,53 @@ export function selectCandidate(candidates: readonly Candidate[], method: Select
     const index = method === "weighted" ? best(candidates.map((_, i) => i)) : 0;
     return { index, answer: null, method, clusters };
   }
-  let win = 0;
-  // Weighted totals are float sums whose last bit depends on the order of addition: totals within 1e-12
-  // (relative) count as tied, so the earlier answer wins as documented.
-  for (let c = 1; c < clusters.length; c++) {
-    if (clusters[c]!.votes - clusters[win]!.votes > 1e-12 * Math.max(1, clusters[win]!.votes)) win = c;
-  }
+  const win = tally.groups.indexOf(tally.winner!);
   const index = best(clusters[win]!.members);
   return { index, answer: clusters[win]!.answer, method, clusters };
+}
+
+/** Candidates grouped by answer cluster: members ascending, votes summed. */
+export interface VoteGroup {
+  cluster: number;
+  members: number[];
+  votes: number;
+}
+
+/**
+ * The vote every best-of-k pick shares (selectCandidate here, maj@k in eval/metrics.ts): candidates grouped by
+ * cluster id (null = no answer, no vote) in order of first appearance; the winner has the most votes, ties going to
+ * the group that appears first. Weighted totals are float sums whose last bit depends on the order of addition:
+ * totals within 1e-12 (relative) count as tied. `winner` is null when no candidate has an answer.
+ */
+export function tallyVotes(clusterOf: readonly (number | null)[], weight: (i: number) => number = () => 1): { groups: VoteGroup[]; winner: VoteGroup | null } {
+  const groups: VoteGroup[] = [];
+  const byCluster = new Map<number, VoteGroup>();
+  clusterOf.forEach((c, i) => {
+    if (c === null) return;
+    let g = byCluster.get(c);
+    if (!g) {
+      g = { cluster: c, members: [], votes: 0 };
+      byCluster.set(c, g);
+      groups.push(g);
+    }
+    g.members.push(i);
+    g.votes += weight(i);
+  });
+  let winner: VoteGroup | null = groups[0] ?? null;
+  for (const g of groups) if (g.votes - winner!.votes > 1e-12 * Math.max(1, winner!.votes)) winner = g;
+  return { groups, winner };
+}
+
+/**
+ * Index of the highest score among `indices` (default: all), ties going to the earliest; undefined or NaN scores
+ * do not compete. null when none does. The reward-model pick (selectCandidate's "reward", rm@k in eval).
+ */
+export function bestScored(scores: readonly (number | undefined)[], indices: readonly number[] = scores.map((_, i) => i)): number | null {
+  let best: number | null = null;
+  for (const i of indices) {
+    const s = scores[i];
+    if (s === undefined || Number.isNaN(s)) continue;
+    if (best === null || s > scores[best]!) best = i;
+  }
+  return best;
 }

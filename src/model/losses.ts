@@ -571,9 +571,19 @@ function policyGradient(
 }
 
 /**
+ * One pair's share of the pairwise accuracy, given s_chosen − s_rejected: 1 when the chosen side scores higher, 0
+ * when lower, and ½ on a tie — a model that scores both sides the same has not ranked them, and ½ is what a coin
+ * flip between them would score. Every pairwise accuracy in trimer (the training metric, the held-out figure of
+ * `trimer run`) counts with this.
+ */
+export function pairCredit(diff: number): number {
+  return diff > 0 ? 1 : diff === 0 ? 0.5 : 0;
+}
+
+/**
  * Bradley–Terry pairwise loss for the reward model: scores come in pairs (2i, 2i+1) = (chosen, rejected);
  * L = mean over pairs of −log σ(s_c − s_r), computed as softplus(−(s_c − s_r)) so large margins neither overflow
- * nor lose precision. Metrics: pairAccuracy (share of pairs with s_c > s_r strictly; ties count as wrong),
+ * nor lose precision. Metrics: pairAccuracy (pairCredit averaged over the pairs: ties count half),
  * margin (mean s_c − s_r). No pairs gives loss 0.
  */
 export function pairwiseLoss(scores: Float32Array): { loss: number; dscores: Float32Array; metrics: Record<string, number> } {
@@ -596,7 +606,7 @@ export function pairwiseLoss(scores: Float32Array): { loss: number; dscores: Flo
     const s = sigmoid(-diff) / pairs;
     dscores[2 * p] = -s;
     dscores[2 * p + 1] = s;
-    if (diff > 0) correct++;
+    correct += pairCredit(diff);
     margin += diff;
   }
   return { loss: loss / pairs, dscores, metrics: { pairAccuracy: correct / pairs, margin: margin / pairs } };

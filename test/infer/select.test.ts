@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { selectCandidate, type Candidate } from "../../src/infer/select.js";
+import { bestScored, selectCandidate, tallyVotes, type Candidate } from "../../src/infer/select.js";
+import { majorityPick } from "../../src/eval/metrics.js";
 
 test("reward: argmax of the score, ties to the lowest index", () => {
   const c: Candidate[] = [
@@ -77,4 +78,20 @@ test("weighted ties within rounding go to the answer seen first", () => {
   assert.ok(s.clusters[1]!.votes > s.clusters[0]!.votes); // the float sums really differ
   assert.equal(s.answer, "1");
   assert.throws(() => selectCandidate([], "majority"), /no candidates/);
+});
+
+test("tallyVotes / bestScored: the picks maj@k and rm@k share with selectCandidate", () => {
+  // Cluster ids need not be in order of appearance; ties go to the group that appears first.
+  const t = tallyVotes([7, null, 3, 3, 7, 1]);
+  assert.deepEqual(t.groups.map((g) => [g.cluster, g.members]), [[7, [0, 4]], [3, [2, 3]], [1, [5]]]);
+  assert.equal(t.winner?.cluster, 7);
+  assert.equal(tallyVotes([null, null]).winner, null);
+  assert.equal(tallyVotes([0, 1, 1], (i) => (i === 0 ? 3 : 1)).winner?.cluster, 0);
+  assert.equal(bestScored([1, undefined, 5, NaN, 5]), 2);
+  assert.equal(bestScored([1, 9, 5], [0, 2]), 2);
+  assert.equal(bestScored([undefined]), null);
+  // majority via selectCandidate and via eval's majorityPick agree on the same votes.
+  const texts = ["\\boxed{2}", "\\boxed{3}", "\\boxed{3}", "\\boxed{2}", "\\boxed{5}"];
+  const sel = selectCandidate(texts.map((text) => ({ text })), "majority");
+  assert.equal(majorityPick(sel.clusters.flatMap((c, k) => c.members.map((i) => ({ i, k }))).sort((a, b) => a.i - b.i).map(({ k }) => ({ correct: false, cluster: k })), 5), sel.index);
 });

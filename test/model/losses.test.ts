@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tokenLoss, pairwiseLoss, targetLogprobs, expNonPositive, batchTotals, type TokenLossSpec } from "../../src/model/losses.js";
+import { tokenLoss, pairCredit, pairwiseLoss, targetLogprobs, expNonPositive, batchTotals, type TokenLossSpec } from "../../src/model/losses.js";
 import type { Datum } from "../../src/engine/types.js";
 import { createRng, type Rng } from "../../src/util/rng.js";
 import { InputError } from "../../src/util/errors.js";
@@ -435,4 +435,10 @@ test("inPlace writes the same dlogits over the logits, for every loss and teache
     assert.deepEqual(inPlace.metrics, fresh.metrics);
     assert.deepEqual(inPlace.dlogits, fresh.dlogits, spec.type);
   }
+});
+
+test("pairwise accuracy counts a tie as half, in the loss's metric and in the held-out figure alike", () => {
+  assert.deepEqual([pairCredit(0.1), pairCredit(0), pairCredit(-0.1)], [1, 0.5, 0]);
+  assert.equal(pairwiseLoss(Float32Array.of(1, 1, 2, 0, 0, 2)).metrics.pairAccuracy, 0.5);
+  assert.equal(pairwiseLoss(Float32Array.of(3, 3)).metrics.pairAccuracy, 0.5);
 });

@@ -2,6 +2,7 @@
 // pairs: −log σ(s(chosen) − s(rejected)). Held-out pairs (from problems never used for training pairs) give the
 // pairwise accuracy the pipeline reports.
 import type { Datum, Trainer } from "../../engine/types.js";
+import { pairCredit } from "../../model/losses.js";
 import type { Tokenizer } from "../../model/tokenizer.js";
 import { textDatum } from "../examples.js";
 import type { StepLoop } from "../runner.js";
@@ -41,7 +42,7 @@ export function rewardModelLoop(cfg: RewardModelConfig, rm: Trainer, tok: Tokeni
   });
 }
 
-/** Share of pairs whose chosen solution scores strictly higher (ties count half). */
+/** Share of pairs whose chosen solution scores higher (ties count half: model/losses.ts pairCredit). */
 export async function pairwiseAccuracy(rm: Trainer, tok: Tokenizer, pairs: readonly PreferencePair[], maxTokens: number, chunk = 64): Promise<number> {
   if (!rm.scores) throw new Error("reward model: this engine has no scalar head (scores)");
   if (pairs.length === 0) return NaN;
@@ -50,8 +51,7 @@ export async function pairwiseAccuracy(rm: Trainer, tok: Tokenizer, pairs: reado
     const part = pairs.slice(i, i + chunk);
     const s = await rm.scores(part.flatMap((p) => pairDatums(tok, p, maxTokens)));
     for (let k = 0; k < part.length; k++) {
-      const d = s[2 * k]! - s[2 * k + 1]!;
-      wins += d > 0 ? 1 : d === 0 ? 0.5 : 0;
+      wins += pairCredit(s[2 * k]! - s[2 * k + 1]!);
     }
   }
   return wins / pairs.length;
