@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AuditReport, DoneMessage, RunRequest, WorkerMessage, WorkerSettings } from "./protocol.js";
+import { workerEntry } from "../util/worker-entry.js";
 
 export type { AuditReport } from "./protocol.js";
 
@@ -79,19 +80,6 @@ interface ActiveJob extends Job {
 function pyodideDir(): string {
   const require = createRequire(import.meta.url);
   return dirname(require.resolve("pyodide/package.json"));
-}
-
-/**
- * The worker entry next to this module: worker.js from dist/. From source (tests, under tsx) the worker is a
- * .ts file, and tsx's `--import` hook does not carry over into worker threads on Node 20, so a one-line ESM
- * bootstrap registers tsx inside the thread and then imports worker.ts.
- */
-function workerEntry(): URL {
-  if (!import.meta.url.endsWith(".ts")) return new URL("./worker.js", import.meta.url);
-  const target = new URL("./worker.ts", import.meta.url).href;
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(target)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
 }
 
 function positive(value: number | undefined, name: string, fallback: number, integer: boolean): number {
@@ -190,7 +178,7 @@ export class PythonSandbox {
     const settings: WorkerSettings = { indexDir: pyodideDir(), wasmMemoryMb: this.memoryMb, interrupt };
     if (this.snapshot) settings.snapshot = this.snapshot;
     else if (makeSnapshot) settings.makeSnapshot = true;
-    const worker = new Worker(workerEntry(), {
+    const worker = new Worker(workerEntry(import.meta.url, "worker"), {
       workerData: settings,
       env: {}, // an empty copy of process.env: the host's secrets never enter the thread
       stdout: true, // the worker's own stdout/stderr go nowhere (Python output comes by message)

@@ -10,6 +10,7 @@ import type { SampleBackend } from "./batcher.js";
 import type { StepBackend, StepListener } from "./continuous.js";
 import type { WorkerReply, WorkerRequest } from "./engine-worker.js";
 import { StepEngine, TickLoop, type TickInput } from "./step-engine.js";
+import { workerEntry } from "../util/worker-entry.js";
 
 /** Runs sampleTokens on the calling thread. */
 export function inProcessBackend(engine: Pick<LocalEngine, "sampleTokens">): SampleBackend {
@@ -52,19 +53,6 @@ export function inProcessStepBackend(engine: Pick<LocalEngine, "model" | "tokeni
   };
 }
 
-/**
- * The worker entry next to this module: engine-worker.js from dist/. From source (tests, under tsx) it is a .ts
- * file and tsx's --import hook does not reach worker threads on Node 20, so a one-line bootstrap registers tsx in
- * the thread first.
- */
-function workerEntry(): URL {
-  if (!import.meta.url.endsWith(".ts")) return new URL("./engine-worker.js", import.meta.url);
-  const target = new URL("./engine-worker.ts", import.meta.url).href;
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(target)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
-}
-
 /** A checkpoint loaded in a worker thread: whole-batch calls by id, and the continuous-batching loop. */
 export class WorkerBackend implements SampleBackend, StepBackend {
   private readonly worker: Worker;
@@ -75,7 +63,7 @@ export class WorkerBackend implements SampleBackend, StepBackend {
   private failed: Error | null = null;
 
   private constructor(dir: string) {
-    this.worker = new Worker(workerEntry(), { workerData: { dir } });
+    this.worker = new Worker(workerEntry(import.meta.url, "engine-worker"), { workerData: { dir } });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on("message", (m: WorkerReply) => {
         if (m.type === "ready") return resolve();

@@ -1,11 +1,11 @@
 // Verifying many answers on several cores: a pool of worker threads, each running the (pure, thread-safe)
 // verifier on batches. Results come back in input order and are identical to calling verify() in this thread.
-// The worker entry is worker.js next to this file after `npm run build`; when running from TypeScript source
-// (tests, tsx) it is worker.ts, loaded through tsx's loader registered inside the worker.
+// The worker entry (worker.js, or worker.ts from source) is util/worker-entry.ts's.
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import type { Verdict, VerifyOptions } from "./index.js";
 import type { WorkerReply, WorkerRequest } from "./worker.js";
+import { workerEntry } from "../util/worker-entry.js";
 
 export interface VerifyJob {
   gold: string;
@@ -19,16 +19,6 @@ export interface PoolOptions {
   batchSize?: number;
 }
 
-function spawnWorker(): Worker {
-  const fromSource = import.meta.url.endsWith(".ts");
-  if (!fromSource) return new Worker(new URL("./worker.js", import.meta.url));
-  // Under tsx the worker needs tsx's loader too; Node 20 does not pass it on through execArgv reliably.
-  const tsxApi = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true });
-}
-
 export class VerifierPool {
   private readonly workers: Worker[] = [];
   private readonly batchSize: number;
@@ -40,7 +30,7 @@ export class VerifierPool {
     const n = Math.max(1, Math.floor(opts.threads ?? Math.max(1, availableParallelism() - 1)));
     this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? 64));
     for (let i = 0; i < n; i++) {
-      const w = spawnWorker();
+      const w = new Worker(workerEntry(import.meta.url, "worker"));
       w.on("message", (r: WorkerReply) => {
         const p = this.pending.get(r.id);
         if (!p) return;
