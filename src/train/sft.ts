@@ -40,7 +40,7 @@ export function supervisedLoop(cfg: SupervisedConfig, trainer: Trainer, batch: (
       // The loop's own fields last: the engine's metrics carry an optimizer `step` and `lr` of their own.
       const { step: optimizerStep, ...optMetrics } = opt.metrics;
       return {
-        record: { ...fb.metrics, ...optMetrics, ...(cfg.extraMetrics?.(step) ?? {}), optimizerStep, step, loss, lr, tokens, targetTokens: fb.tokens, seconds },
+        record: { ...fb.metrics, ...optMetrics, ...(cfg.extraMetrics?.(step) ?? {}), ...(optimizerStep === undefined ? {} : { optimizerStep }), step, loss, lr, tokens, targetTokens: fb.tokens, seconds },
         status: `loss ${loss.toFixed(4)} ${Math.round(tokens / Math.max(seconds, 1e-9))} tok/s`,
       };
     },

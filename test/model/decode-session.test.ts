@@ -122,12 +122,12 @@ test("a prompt admitted alone or fused with seven other prompts while rows are m
   const done = new Map<number, TokenCompletion>();
   // Three rows decoding; the one in slot 2 has a budget of 3 tokens.
   const [long, [short]] = s.addGroups([{ prompts: [[1, 2, 3], [4, 5]], opts: { maxTokens: 20, temperature: 0.8, seed: 1 } },
-    { prompts: [[6, 7, 8, 9, 10]], opts: { maxTokens: 3, temperature: 0.8, seed: 2 } }]);
+    { prompts: [[6, 7, 8, 9, 10]], opts: { maxTokens: 3, temperature: 0.8, seed: 2 } }]) as [number[], number[]];
   assert.deepEqual(s.step(), []); // the first step only decodes the prompts: no tokens yet
   for (let k = 0; k < 2; k++) for (const e of s.step()) if (e.done) done.set(e.id, e.done);
   // The prompt under test is admitted last (slot 10), after seven others (slots 3..9).
-  const [others, [id]] = s.addGroups([{ prompts: [1, 2, 3, 4, 5, 6, 7].map(prompt), opts: { maxTokens: 5, temperature: 1.2, seed: 9 } }, { prompts: [prompt(0)], opts }]);
-  assert.equal(others!.length, 7);
+  const [others, [id]] = s.addGroups([{ prompts: [1, 2, 3, 4, 5, 6, 7].map(prompt), opts: { maxTokens: 5, temperature: 1.2, seed: 9 } }, { prompts: [prompt(0)], opts }]) as [number[], number[]];
+  assert.equal(others.length, 7);
   assert.equal(s.active, 11);
   // The step right after the admission draws only for the three decoding rows (the new rows are pending); the
   // short row finishes, and compaction moves the pending row of slot 10 into its slot 2 before the fused decode.

@@ -88,7 +88,7 @@ test("added tokens: special ones only with allowSpecial, plain ones always; Chat
   assert.equal(tok.decode(plain), "hi<|endoftext|>");
   assert.deepEqual(tok.encode("[MATH]hi"), [403, json.model.vocab.hi]);
   assert.equal(tok.eos, 400); // <|endoftext|>
-  assert.equal(tok.decode([json.model.vocab.hi, 400], { skipSpecial: true }), "hi");
+  assert.equal(tok.decode([json.model.vocab.hi!, 400], { skipSpecial: true }), "hi");
   const chat = tok.renderChat([{ role: "user", content: "hi" }]);
   assert.deepEqual(chat, [401, ...tok.encode("user\n"), json.model.vocab.hi, 402, ...tok.encode("\n"), 401, ...tok.encode("assistant\n")]);
   assert.equal(tok.decode(chat), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
