@@ -1,7 +1,8 @@
 // Presets of `trimer run`: one dial for scale. `tiny` checks that everything runs (tests use it; under a minute);
 // `mini` (the default, the README's main job) is sized for ≤ 15 minutes on 2 cores and to show the paper's
-// directions. Sizes follow ../shared/notes/small-model-feasibility.md: ~0.5M-parameter students learn the
-// one-digit ladder with a digit-level scratchpad in minutes; steps beat parameters at a fixed time budget.
+// directions: sub-million-parameter students learn the one-digit ladder with a digit-level scratchpad in minutes,
+// and at a fixed time budget more steps beat more parameters. What the choices below gave, with the command that
+// measured it, is in the README's `trimer run` section (figures live there, not here, so they cannot go stale).
 import type { ModelConfig } from "../model/config.js";
 import type { LrSpec, PipelineConfig } from "./config.js";
 import { DEFAULT_MASK_WEIGHTS } from "../train/distill/masking.js";
@@ -54,8 +55,8 @@ export function miniPreset(): PipelineConfig {
     student: llama(96, 4, 4, 2, 256, 128),
     teacher: llama(128, 4, 4, 4, 384, 128),
     // One-digit operands, 2–4 operations (the ladder's rungs 1–3): learnable in minutes with the scratchpad, while
-    // answering directly stays hard (small-model-feasibility.md). Rung 4 (two-digit scratchpads of 120+ tokens)
-    // did not fit this time budget: the teacher reached 0% on it.
+    // answering directly stays hard. Rung 4 (two-digit scratchpads of 120+ tokens) does not fit this time budget:
+    // the teacher does not learn it.
     data: { trainDifficulties: [1, 2, 3], evalDifficulties: [2, 3], holdoutSize: 300, devSize: 200, pretrainModes: ["low", "instruct"] },
     pretrain: {
       student: { steps: 600, batch: 64, lr: lr(2e-3, 30), maxTokens: 48 },
@@ -70,17 +71,17 @@ export function miniPreset(): PipelineConfig {
     },
     grpo: {
       // RL on a fine-tuned model: Adam moves every weight by ~lr per step whatever the gradient's size, so the rate
-      // is 40× below distillation's (measured on the dev split: 2e-4 and 1e-4 lowered accuracy, 5e-5 raised it).
+      // is 40× below distillation's (chosen on the dev split: higher rates lowered its accuracy).
       steps: 160, promptsPerStep: 16, groupSize: 8, temperature: 0.7, topP: 0.95, lr: lr(5e-5, 5, "constant"), clip: 0.2,
       aggregation: "sequence", beta: 0, advantageScaling: "std", maxGradNorm: 1,
       // The length curriculum (the paper's 8K → 16K step): 64 tokens first — it truncates the rung-3 traces that
-      // carry a detour and no clean one — then room for all. Tighter limits (40, 48, 56) cut tokens but cost
-      // 12–18 points on the dev split: at this scale there is little redundancy to remove.
+      // carry a detour and no clean one — then room for all. Tighter limits cut tokens but cost accuracy on the
+      // dev split: at this scale there is little redundancy to remove.
       maxTokens: [[0, 64], [120, 96]], difficulty: [[0, [2, 3]]], checkpointEvery: 20, klEvery: 10,
     },
-    // The policy is right ~90% of the time at low temperature, so wrong solutions are rare: many problems, and
-    // temperatures up to 1.2, give the reward model enough (correct, incorrect) pairs.
-    // It is data-limited (on 1,420 pairs, 1,200 steps reach 100% on training pairs and 58% on held-out ones).
+    // The policy is right most of the time at low temperature, so wrong solutions are rare: many problems, and
+    // high temperatures, give the reward model enough (correct, incorrect) pairs. It is data-limited: more steps
+    // on fewer pairs fit the training pairs and lose held-out accuracy.
     rewardModel: { trainProblems: 2048, heldoutProblems: 128, samplesPerProblem: 8, temperatures: [0.8, 1.0, 1.2, 1.4], maxPairsPerProblem: 6, steps: 600, pairsPerStep: 16, lr: lr(5e-4, 10), maxTokens: 96 },
     agents: { max: 8, maxTokens: 96 },
     eval: { maxTokens: 96, tokenLimits: [16, 24, 32, 40, 48, 64, 96], temperature: 0.7, topP: 0.95 },
