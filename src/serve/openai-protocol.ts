@@ -178,7 +178,7 @@ export function parseSamplingRequest(body: unknown, endpoint: Endpoint, tok: Tok
 }
 
 /** The generated tokens that logprobs report: all of them except a trailing stop token (eos) that ended the row. */
-function reportedTokens(c: Completion, stopIds: ReadonlySet<number>): number {
+export function reportedTokens(c: Completion, stopIds: ReadonlySet<number>): number {
   const t = c.tokens ?? [];
   return c.finishReason === "stop" && t.length > 0 && stopIds.has(t[t.length - 1]!) ? t.length - 1 : t.length;
 }

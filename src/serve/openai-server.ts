@@ -21,7 +21,7 @@ import type { Tokenizer } from "../model/tokenizer.js";
 import type { BatchParams } from "./batcher.js";
 import type { JobUpdate } from "./continuous.js";
 import {
-  BadRequest, chatLogprobs, parseSamplingRequest, responseBody, streamPieces, usageOf,
+  BadRequest, chatLogprobs, parseSamplingRequest, reportedTokens, responseBody, streamPieces, usageOf,
   type Endpoint, type ProtocolLimits, type ResponseMeta, type SamplingRequest,
 } from "./openai-protocol.js";
 
@@ -192,7 +192,7 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
           out.forEach((c, i) => {
             const r = live[i]!;
             const rest = c.text.startsWith(r.sentText) ? c.text.slice(r.sentText.length) : "";
-            const end = reportedCount(c);
+            const end = reportedTokens(c, stopIds);
             if (rest.length > 0 || end > r.sentTokens) {
               writeChunk(res, sr, meta, i, { content: rest }, null, sr.logprobs && end > r.sentTokens ? logprobsFor(sr, c, r.sentTokens, end) : null);
             }
@@ -229,12 +229,6 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
       ? { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model, choices: [{ index, delta, logprobs, finish_reason: finish }] }
       : { id: meta.id, object: "text_completion", created: meta.created, model: meta.model, choices: [{ index, text: (delta.content as string | undefined) ?? "", logprobs, finish_reason: finish }] };
     res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-  }
-
-  /** Tokens whose logprobs are reported: all but a trailing eos that ended the row. */
-  function reportedCount(c: Completion): number {
-    const t = c.tokens ?? [];
-    return c.finishReason === "stop" && t.length > 0 && stopIds.has(t[t.length - 1]!) ? t.length - 1 : t.length;
   }
 
   /** The logprobs of tokens [from, to) in the endpoint's stream format. */
