@@ -1,4 +1,4 @@
-// The one small API every algorithm in train/ and infer/ uses (see ARCHITECTURE.md). Modelled on Tinker's split:
+// The one small API every algorithm in train/ and infer/ uses (see docs/ARCHITECTURE.md). Modelled on Tinker's split:
 // the algorithm decides what to train on, with which weights and advantages; the engine only knows these
 // primitives. Implementations: the embedded model (engine/local.ts) and any OpenAI-compatible server (sampling only).
 import type { ChatMessage, Datum, LossSpec, OptimOptions, StepStats, TeacherTargets } from "../model/types.js";

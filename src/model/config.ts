@@ -1,5 +1,5 @@
 // The model's shape, in Hugging Face `LlamaConfig` field names so that config.json round-trips with HF tools and
-// with the PyTorch reference (../shared/reference/torch_llama.py).
+// with the PyTorch parity fixtures (scripts/make-torch-fixtures.sh).
 
 export interface ModelConfig {
   vocab_size: number;

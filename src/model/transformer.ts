@@ -2,7 +2,7 @@
 // different lengths. Rows are packed back to back into one [N, d] activation matrix (no padding: every matmul runs
 // on exactly the real tokens), positions restart at 0 in every row, and attention is causal within each row.
 //
-// Architecture (as ../shared/reference/torch_llama.py): embedding -> L x [x + Attn(RMSNorm(x)); x + MLP(RMSNorm(x))]
+// Architecture (Hugging Face Llama; test/fixtures/torch checks it against PyTorch): embedding -> L x [x + Attn(RMSNorm(x)); x + MLP(RMSNorm(x))]
 // -> RMSNorm -> lm_head (tied or untied); RoPE in rotate-half form with rope_theta; grouped-query attention; SwiGLU.
 // An optional scalar head `score.weight` [1, d] reads the final (normed) hidden state of each row's last token.
 //
