@@ -1,6 +1,5 @@
 // trimer run [--preset tiny|mini] [--out DIR] [--resume] [--seed N] [--stop-after STAGE] [--quiet]
 // TriMER's pipeline in miniature on the embedded engine; see src/pipeline/run.ts.
-import type { CommandModule } from "./command.js";
 import { numberFlag, parseFlags } from "./command.js";
 import { preset } from "../pipeline/presets.js";
 import { runPipeline, STAGES } from "../pipeline/run.js";

@@ -1,7 +1,7 @@
 // `trimer verify --gold X --pred Y [--json]`: is the model output Y a correct answer to gold X?
 // Prints the verdict, the extracted answer and the rule that found it. Exit code 0 either way (2 on bad usage).
 import { readFileSync } from "node:fs";
-import { parseFlags, numberFlag, type CommandModule } from "./command.js";
+import { parseFlags, numberFlag } from "./command.js";
 import { UsageError, InputError } from "../util/errors.js";
 import { verify, type VerifyOptions } from "../verify/index.js";
 

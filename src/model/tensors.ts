@@ -1,5 +1,5 @@
 // Named parameters in Hugging Face Llama naming, so that checkpoints round-trip with HF tools and with the PyTorch
-// reference (../shared/reference/torch_llama.py). Linear weights are [out, in] like torch.nn.Linear.
+// parity fixtures (scripts/make-torch-fixtures.sh). Linear weights are [out, in] like torch.nn.Linear.
 
 import type { ModelConfig } from "./config.js";
 import { headDim } from "./config.js";
@@ -93,11 +93,4 @@ export function validateTensors(config: ModelConfig, tensors: TensorMap, where =
     if (t.data.length !== numel(shape)) throw new Error(`${where}: tensor ${name} has ${t.data.length} values, expected ${numel(shape)}`);
   }
   for (const name of tensors.keys()) if (!names.has(name)) throw new Error(`${where}: unexpected tensor ${name}`);
-}
-
-/** A deep copy (fresh Float32Arrays). */
-export function cloneTensors(m: TensorMap): TensorMap {
-  const out: TensorMap = new Map();
-  for (const [name, t] of m) out.set(name, { shape: [...t.shape], data: new Float32Array(t.data) });
-  return out;
 }

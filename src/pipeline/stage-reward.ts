@@ -1,7 +1,6 @@
 // TriMER stage 3, part 1: the preference reward model. The GRPO policy solves training problems several times;
 // the verifier grades the solutions; (correct, incorrect) pairs of the same problem train a scalar-head model
 // with the Bradley–Terry loss; pairs from other problems measure its pairwise accuracy.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LocalEngine } from "../engine/local.js";
 import type { Completion } from "../engine/types.js";

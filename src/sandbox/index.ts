@@ -12,7 +12,6 @@
 import { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AuditReport, DoneMessage, RunRequest, WorkerMessage, WorkerSettings } from "./protocol.js";
 import { workerEntry } from "../util/worker-entry.js";
 
