@@ -2,10 +2,11 @@
 // enforces a hard per-line size limit, so an untrusted file can neither exhaust memory nor stall JSON.parse (its
 // time is linear in the line's size). Writing is atomic: a finished file appears all at once, and a long write goes
 // to `<file>.partial`, which a later run can resume from its last complete line.
-import { createReadStream, openSync, writeSync, fsyncSync, closeSync, renameSync, existsSync, readFileSync, ftruncateSync, rmSync, mkdirSync } from "node:fs";
+import { createReadStream, openSync, writeSync, fsyncSync, closeSync, renameSync, existsSync, rmSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { InputError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
+import { cutAfterLastLine } from "../util/journal.js";
 import type { Validator } from "./validate.js";
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -141,15 +142,8 @@ export class JsonlWriter {
   static open(path: string, opts: { resume?: boolean } = {}): JsonlWriter {
     mkdirSync(dirname(path), { recursive: true });
     const partial = `${path}.partial`;
-    let lines = 0;
     if (opts.resume && existsSync(partial)) {
-      const data = readFileSync(partial);
-      const lastNl = data.lastIndexOf(10);
-      const keep = lastNl + 1;
-      for (let i = 0; i < keep; i++) if (data[i] === 10) lines++;
-      const fd = openSync(partial, "r+");
-      ftruncateSync(fd, keep);
-      closeSync(fd);
+      const { lines } = cutAfterLastLine(partial);
       return new JsonlWriter(path, openSync(partial, "a"), lines);
     }
     return new JsonlWriter(path, openSync(partial, "w"), 0);

@@ -3,7 +3,8 @@
 // call returns, so a kill -9 loses at most the record being written. Reading back drops a torn tail: bytes after the
 // last "\n" (a write cut short) and, unless `strict`, an unparseable last line. Damage anywhere else is not a crash
 // signature: it is reported with its line number. With `repair`, the torn tail is cut off the file itself, so the
-// next append starts on a clean line.
+// next append starts on a clean line. data/jsonl.ts's buffered JsonlWriter resumes its .partial file the same way
+// (cutAfterLastLine).
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { writeFileAtomicSync } from "./atomic.js";
 import { InputError } from "./errors.js";
@@ -37,6 +38,19 @@ export function truncateFileSync(path: string, size: number): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Cuts a journal after its last "\n" (a write cut short leaves bytes after it) without parsing the lines, for
+ * files too large to parse on every resume; returns how many whole lines remain.
+ */
+export function cutAfterLastLine(path: string): { lines: number; validBytes: number } {
+  const data = readFileSync(path);
+  const validBytes = data.lastIndexOf(10) + 1;
+  let lines = 0;
+  for (let i = 0; i < validBytes; i++) if (data[i] === 10) lines++;
+  if (validBytes < data.length) truncateFileSync(path, validBytes);
+  return { lines, validBytes };
 }
 
 export interface JournalRead<T> {
