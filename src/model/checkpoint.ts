@@ -1,7 +1,11 @@
 // A checkpoint is a folder a Hugging Face tool can read as a LlamaForCausalLM:
 //   model.safetensors        parameters in HF Llama naming (float32), canonical order
 //   config.json              HF LlamaConfig fields + architectures / model_type / torch_dtype (+ trimer's score_head)
-//   tokenizer.json           the tokenizer's own serialisable form (ours, or the HF file it was loaded from)
+//   tokenizer.json           a Hugging Face tokenizer.json (trimer's character vocabulary as BPE without merges,
+//                            ./hf-format.ts; or the HF file a real model came with). Folders saved before that hold
+//                            trimer's own `trimer-char` file there, which still loads with the same ids.
+//   tokenizer_config.json    special token names and the Jinja chat template
+//   special_tokens_map.json, generation_config.json   what transformers / vLLM / lm-eval read beside them
 // and, for resuming training,
 //   optimizer.safetensors    AdamW moments: m.<name>, v.<name>
 //   trainer_state.json       step and whatever else the trainer keeps (schedule position, data cursor, rng state)
@@ -19,6 +23,8 @@ import { readJsonFile } from "../util/files.js";
 import { validateConfig, headDim, type ModelConfig } from "./config.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import { parameterShapes, validateTensors, type TensorMap } from "./tensors.js";
+import { charTokenizerFromHF, charTokenizerToHF } from "./hf-format.js";
+import { isHFTokenizerJSON } from "./hf-tokenizer.js";
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from "./tokenizer.js";
 
 export interface OptimizerState {
@@ -41,6 +47,9 @@ export const FILES = {
   modelIndex: "model.safetensors.index.json",
   config: "config.json",
   tokenizer: "tokenizer.json",
+  tokenizerConfig: "tokenizer_config.json",
+  specialTokensMap: "special_tokens_map.json",
+  generationConfig: "generation_config.json",
   optimizer: "optimizer.safetensors",
   trainerState: "trainer_state.json",
 } as const;
@@ -67,6 +76,8 @@ export function configToHF(config: ModelConfig): Record<string, unknown> {
     head_dim: headDim(config),
     initializer_range: 0.02,
     rope_scaling: null,
+    // transformers v5 reads the RoPE base from here; v4 from rope_theta (written below too).
+    rope_parameters: { rope_type: "default", rope_theta: config.rope_theta },
   };
   for (const k of CONFIG_KEYS) if (config[k] !== undefined) out[k] = config[k];
   if (!config.score_head) delete out.score_head;
@@ -86,6 +97,7 @@ export function configFromHF(raw: unknown, where: string = FILES.config): ModelC
   }
   if (r.hidden_act !== undefined && r.hidden_act !== "silu") throw new InputError(`${where}: hidden_act "${String(r.hidden_act)}" is not supported (silu only)`);
   if (r.rope_scaling != null) throw new InputError(`${where}: rope_scaling is not supported`);
+  const ropeTheta = ropeThetaOf(r, where);
   if (r.attention_bias === true || r.mlp_bias === true || modelType === "qwen2") {
     throw new InputError(`${where}: linear biases (attention_bias / mlp_bias / qwen2) are not supported`);
   }
@@ -99,7 +111,7 @@ export function configFromHF(raw: unknown, where: string = FILES.config): ModelC
     intermediate_size: r.intermediate_size as number,
     max_position_embeddings: (r.max_position_embeddings ?? 2048) as number,
     rms_norm_eps: (r.rms_norm_eps ?? 1e-6) as number, // HF LlamaConfig's default
-    rope_theta: (r.rope_theta ?? 10000) as number,
+    rope_theta: ropeTheta,
     tie_word_embeddings: (r.tie_word_embeddings ?? false) as boolean,
   };
   if (r.score_head === true) config.score_head = true;
@@ -117,6 +129,32 @@ export function configFromHF(raw: unknown, where: string = FILES.config): ModelC
     throw new InputError(`${where}: head_dim ${String(r.head_dim)} differs from hidden_size / num_attention_heads = ${headDim(config)} (not supported)`);
   }
   return config;
+}
+
+/**
+ * The RoPE base: transformers v5 stores it in rope_parameters ({rope_type, rope_theta}, or one such object per
+ * attention type), v4 in rope_theta. Anything but plain RoPE is refused rather than computed differently.
+ */
+function ropeThetaOf(r: Record<string, unknown>, where: string): number {
+  const legacy = r.rope_theta;
+  const rp = r.rope_parameters;
+  if (rp === undefined || rp === null) return (legacy ?? 10000) as number;
+  if (typeof rp !== "object" || Array.isArray(rp)) throw new InputError(`${where}: rope_parameters must be an object`);
+  const p = rp as Record<string, unknown>;
+  const type = p.rope_type ?? p.type ?? "default";
+  if (type !== "default") throw new InputError(`${where}: rope_parameters.rope_type "${String(type)}" is not supported (plain RoPE only)`);
+  for (const k of Object.keys(p)) {
+    if (!["rope_type", "type", "rope_theta", "partial_rotary_factor"].includes(k)) throw new InputError(`${where}: rope_parameters.${k} is not supported`);
+  }
+  if (p.partial_rotary_factor !== undefined && p.partial_rotary_factor !== 1 && p.partial_rotary_factor !== 1.0) {
+    throw new InputError(`${where}: rope_parameters.partial_rotary_factor ${String(p.partial_rotary_factor)} is not supported`);
+  }
+  const theta = p.rope_theta ?? legacy ?? 10000;
+  if (typeof theta !== "number") throw new InputError(`${where}: rope_parameters.rope_theta must be a number`);
+  if (legacy !== undefined && legacy !== null && legacy !== theta) {
+    throw new InputError(`${where}: rope_theta ${String(legacy)} and rope_parameters.rope_theta ${theta} disagree`);
+  }
+  return theta;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -153,7 +191,7 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint): Promise<voi
   }
   await writeSafetensors(join(dir, FILES.model), canonical(ckpt.config, ckpt.tensors), { format: "pt", [SAVE_ID_KEY]: saveId });
   await writeFileAtomic(join(dir, FILES.config), `${JSON.stringify(configToHF(config), null, 2)}\n`);
-  await writeFileAtomic(join(dir, FILES.tokenizer), JSON.stringify(ckpt.tokenizer));
+  await writeTokenizerFiles(dir, ckpt.tokenizer, config);
   if (ckpt.optimizer) {
     const { m: _m, v: _v, step, ...rest } = ckpt.optimizer;
     if (!Number.isInteger(step) || step < 0) throw new Error(`saveCheckpoint: optimizer.step must be a non-negative integer, got ${step}`);
@@ -194,7 +232,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     throw new InputError((e as Error).message);
   }
   const tokenizerPath = join(dir, FILES.tokenizer);
-  const tokenizer = (await readJsonFile(tokenizerPath, MAX_TOKENIZER_BYTES)) as TokenizerJSON;
+  const tokenizer = await readTokenizerFiles(dir);
   let vocab: number;
   try {
     vocab = tokenizerFromJSON(tokenizer, tokenizerPath, tokenizerIds(config)).vocabSize; // validate now, naming the file
@@ -230,6 +268,40 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     ckpt.optimizer = { ...rest, step: step as number, m: orderTensors(config, m), v: orderTensors(config, v) };
   }
   return ckpt;
+}
+
+/** Writes tokenizer.json in Hugging Face's format plus tokenizer_config.json, special_tokens_map.json, generation_config.json. */
+async function writeTokenizerFiles(dir: string, tok: TokenizerJSON, config: ModelConfig): Promise<void> {
+  const json = (o: unknown): string => `${JSON.stringify(o, null, 2)}\n`;
+  if (!isHFTokenizerJSON(tok)) {
+    const files = charTokenizerToHF(tok, config.max_position_embeddings);
+    await writeFileAtomic(join(dir, FILES.tokenizer), JSON.stringify(files.tokenizer));
+    await writeFileAtomic(join(dir, FILES.tokenizerConfig), json(files.tokenizerConfig));
+    await writeFileAtomic(join(dir, FILES.specialTokensMap), json(files.specialTokensMap));
+    await writeFileAtomic(join(dir, FILES.generationConfig), json(files.generationConfig));
+    return;
+  }
+  const { trimer_tokenizer_config: tc, ...file } = tok;
+  await writeFileAtomic(join(dir, FILES.tokenizer), JSON.stringify(file));
+  if (tc) await writeFileAtomic(join(dir, FILES.tokenizerConfig), json(tc));
+  await writeFileAtomic(join(dir, FILES.generationConfig), json({ bos_token_id: config.bos_token_id, eos_token_id: config.eos_token_id, pad_token_id: config.pad_token_id }));
+}
+
+/**
+ * A checkpoint folder's tokenizer in memory: trimer's character vocabulary (from either tokenizer.json format), or
+ * a Hugging Face tokenizer.json with its tokenizer_config.json (chat template) attached.
+ */
+export async function readTokenizerFiles(dir: string): Promise<TokenizerJSON> {
+  const tokenizerPath = join(dir, FILES.tokenizer);
+  const raw = (await readJsonFile(tokenizerPath, MAX_TOKENIZER_BYTES)) as TokenizerJSON;
+  if (!isHFTokenizerJSON(raw)) return raw;
+  const own = charTokenizerFromHF(raw);
+  if (own) return own;
+  const configPath = join(dir, FILES.tokenizerConfig);
+  if (!(await exists(configPath))) return raw;
+  const tc = await readJsonFile(configPath, MAX_TOKENIZER_BYTES);
+  if (typeof tc !== "object" || tc === null || Array.isArray(tc)) throw new InputError(`${configPath}: not a JSON object`);
+  return { ...raw, trimer_tokenizer_config: tc as Record<string, unknown> };
 }
 
 function orderTensors(config: ModelConfig, tensors: TensorMap): TensorMap {

@@ -14,6 +14,7 @@
 // (`normalized` and `single_word` are ignored); Oniguruma regexes are translated to JS ((?i:...) groups are
 // expanded, possessive quantifiers become greedy); BPE dropout is ignored (inference).
 import type { ChatMessage } from "./types.js";
+import { ChatTemplate, chatTemplateOf } from "./chat-template.js";
 import type { ChatOptions, ChatSpan, DecodeOptions, EncodeOptions, Tokenizer } from "./tokenizer.js";
 
 /** The parts of tokenizer.json we read. Everything else is kept as is and written back by toJSON(). */
@@ -35,6 +36,11 @@ export interface HFTokenizerJSON {
   pre_tokenizer?: HFComponent | null;
   post_processor?: HFComponent | null;
   decoder?: HFComponent | null;
+  /**
+   * trimer: tokenizer_config.json's content (chat_template, special token names), kept with the tokenizer in
+   * memory. checkpoint.ts writes it to its own file and leaves it out of tokenizer.json.
+   */
+  trimer_tokenizer_config?: Record<string, unknown>;
   [k: string]: unknown;
 }
 
@@ -560,6 +566,7 @@ class HFTokenizer implements Tokenizer {
   private readonly specialIds = new Set<number>();
   private readonly addedAll: RegExp | null;
   private readonly addedPlain: RegExp | null;
+  private readonly template: ChatTemplate | null;
 
   constructor(private readonly json: HFTokenizerJSON, where: string, opts: HFTokenizerOptions) {
     this.bpe = new BPE(json.model, `${where}: model`);
@@ -601,6 +608,20 @@ class HFTokenizer implements Tokenizer {
       throw new Error(`${where}: cannot tell the bos / eos tokens (none of the usual names is in the vocabulary); pass their ids`);
     }
     this.bos = bos; this.eos = eos; this.pad = pad;
+    const source = chatTemplateOf(json.trimer_tokenizer_config);
+    this.template = source !== undefined ? new ChatTemplate(source, `${where}: tokenizer_config.json chat_template`) : null;
+  }
+
+  get chatTemplate(): string | undefined {
+    return this.template?.source;
+  }
+
+  /** tokenizer_config.json's name for a special token ("bos_token": "<s>" or {"content": "<s>"}), else the id's text. */
+  private specialText(key: string, id: number): string {
+    const v = this.json.trimer_tokenizer_config?.[key];
+    if (typeof v === "string") return v;
+    if (typeof v === "object" && v !== null && typeof (v as { content?: unknown }).content === "string") return (v as { content: string }).content;
+    return this.idToToken[id] ?? "";
   }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
@@ -655,8 +676,9 @@ class HFTokenizer implements Tokenizer {
   }
 
   /**
-   * tokenizer.json carries no chat template (that is Jinja in tokenizer_config.json), so the common formats are
-   * recognised by their marker tokens: ChatML (Qwen) or Llama-3 headers; otherwise "Role: content" lines after bos.
+   * With a chat template (tokenizer_config.json), the model's own: see chat-template.ts. Without one (a bare
+   * tokenizer.json), the common formats are recognised by their marker tokens: ChatML (Qwen) or Llama-3 headers;
+   * otherwise "Role: content" lines after bos.
    */
   renderChatSpans(messages: ChatMessage[], opts: ChatOptions = {}): { tokens: number[]; spans: ChatSpan[] } {
     const tokens: number[] = [];
@@ -667,18 +689,34 @@ class HFTokenizer implements Tokenizer {
       for (const id of this.encode(m.content, { allowSpecial: opts.allowSpecial })) tokens.push(id);
       spans.push({ role: m.role, start, end: tokens.length });
     };
-    const gen = opts.addGenerationPrompt ?? true;
+    const cont = opts.continueFinalMessage === true;
+    if (cont && messages[messages.length - 1]?.role !== "assistant") throw new Error("continue_final_message needs a final assistant message");
+    const gen = !cont && (opts.addGenerationPrompt ?? true);
+    if (this.template) {
+      const segs = this.template.segments(messages, {
+        bos_token: this.specialText("bos_token", this.bos), eos_token: this.specialText("eos_token", this.eos), add_generation_prompt: gen,
+      });
+      // continue_final_message: stop right after the final message's content (as transformers does).
+      const last = messages.length - 1;
+      const end = cont ? segs.findLastIndex((g) => g.message === last) : segs.length - 1;
+      if (cont && end < 0) throw new Error("continue_final_message: the chat template does not render the final message's content");
+      for (const g of segs.slice(0, end + 1)) {
+        if (g.message !== undefined) content(messages[g.message]!);
+        else tpl(g.text);
+      }
+      return { tokens, spans };
+    }
     if (this.tokenId("<|im_start|>") !== undefined && this.tokenId("<|im_end|>") !== undefined) {
-      for (const m of messages) { tpl(`<|im_start|>${m.role}\n`); content(m); tpl("<|im_end|>\n"); }
+      messages.forEach((m, i) => { tpl(`<|im_start|>${m.role}\n`); content(m); if (!(cont && i === messages.length - 1)) tpl("<|im_end|>\n"); });
       if (gen) tpl("<|im_start|>assistant\n");
     } else if (this.tokenId("<|start_header_id|>") !== undefined && this.tokenId("<|eot_id|>") !== undefined) {
       tokens.push(this.bos);
-      for (const m of messages) { tpl(`<|start_header_id|>${m.role}<|end_header_id|>\n\n`); content(m); tpl("<|eot_id|>"); }
+      messages.forEach((m, i) => { tpl(`<|start_header_id|>${m.role}<|end_header_id|>\n\n`); content(m); if (!(cont && i === messages.length - 1)) tpl("<|eot_id|>"); });
       if (gen) tpl("<|start_header_id|>assistant<|end_header_id|>\n\n");
     } else {
       tokens.push(this.bos);
       const name = { system: "System", user: "User", assistant: "Assistant" } as const;
-      for (const m of messages) { tpl(`${name[m.role]}: `); content(m); tpl("\n"); }
+      messages.forEach((m, i) => { tpl(`${name[m.role]}: `); content(m); if (!(cont && i === messages.length - 1)) tpl("\n"); });
       if (gen) tpl("Assistant:");
     }
     return { tokens, spans };

@@ -4,14 +4,20 @@
 // roles and the think / answer markers. Real models bring a Hugging Face tokenizer.json (./hf-tokenizer.ts);
 // `tokenizerFromJSON` accepts either.
 //
-// Unknown characters: mapped to <unk> rather than to byte-fallback tokens. Byte fallback would make every string
-// round-trip but adds 256 ids to a ~120-id vocabulary (and a model this small would rarely see them); math text
-// in our data is ASCII plus a few symbols listed below. "\r\n" is normalised to "\n" before encoding.
+// Unknown characters: new vocabularies carry 256 byte-fallback tokens <0x00>..<0xFF> after the characters (as
+// SentencePiece-style Llama tokenizers do), so any UTF-8 text encodes (a character outside the vocabulary becomes
+// its UTF-8 bytes) and round-trips; llama.cpp's tokenizer aborts on a character it cannot encode otherwise.
+// Vocabularies saved before that (no "byte_fallback") keep their ids and map unknown characters to <unk>.
+// "\r\n" is normalised to "\n" before encoding.
+//
+// On disk a checkpoint stores this vocabulary as a standard Hugging Face tokenizer.json (./hf-format.ts: BPE with no
+// merges over the same characters, specials as added tokens); the old `trimer-char` file still loads.
 //
 // Special tokens: the text "<think>" is encoded as the single special id only when the caller passes
 // `allowSpecial: true` (text the pipeline wrote itself). By default it is spelled out character by character, so
 // untrusted text (a problem statement, a model's output fed back in) cannot inject a role switch or an eos.
 import type { ChatMessage } from "./types.js";
+import { charTokenizerFromHF } from "./hf-format.js";
 import { hfTokenizerFromJSON, isHFTokenizerJSON, type HFTokenizerJSON, type HFTokenizerOptions } from "./hf-tokenizer.js";
 
 export interface EncodeOptions {
@@ -29,6 +35,11 @@ export interface ChatOptions {
   addGenerationPrompt?: boolean;
   /** Passed to encode for message contents (default false: contents are untrusted). */
   allowSpecial?: boolean;
+  /**
+   * End inside the final (assistant) message, without its turn terminator, so that generation continues it
+   * (vLLM's / transformers' continue_final_message). Implies no generation prompt.
+   */
+  continueFinalMessage?: boolean;
 }
 
 /** Where each message's content lies in a rendered chat: tokens[start, end) (end excludes the turn terminator). */
@@ -40,6 +51,8 @@ export interface ChatSpan {
 
 export interface Tokenizer {
   readonly vocabSize: number;
+  /** The Jinja chat template renderChat follows (tokenizer_config.json's chat_template), when the model has one. */
+  readonly chatTemplate: string | undefined;
   readonly bos: number;
   readonly eos: number;
   readonly pad: number;
@@ -62,6 +75,8 @@ export interface CharTokenizerJSON {
   special: string[];
   /** Single characters (code points), ids special.length.. in this order. */
   chars: string[];
+  /** 256 byte tokens <0x00>..<0xFF> follow the characters; unknown characters encode as their UTF-8 bytes. */
+  byte_fallback?: boolean;
 }
 
 export type TokenizerJSON = CharTokenizerJSON | HFTokenizerJSON;
@@ -83,6 +98,23 @@ function defaultChars(): string[] {
 
 const MAX_ENCODE_CHARS = 64 * 1024 * 1024; // a hard limit on input size: larger text is a caller bug
 
+/** "<0x0A>": the byte-fallback token of one byte, as SentencePiece and Hugging Face name it. */
+export function byteToken(b: number): string {
+  return `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`;
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
+
+/**
+ * The Jinja chat template equivalent to CharTokenizer.renderChat (written to tokenizer_config.json so that
+ * transformers' apply_chat_template, vLLM and lm-eval render trimer's chat format themselves).
+ */
+export const CHAR_CHAT_TEMPLATE =
+  "{{ bos_token }}{% for message in messages %}" +
+  "{% if message['role'] not in ['system', 'user', 'assistant'] %}{{ raise_exception('roles are system, user and assistant') }}{% endif %}" +
+  "{{ '<|' + message['role'] + '|>' + message['content'] + eos_token }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}";
 const ROLE_TOKEN: Record<ChatMessage["role"], string> = {
   system: "<|system|>",
   user: "<|user|>",
@@ -94,14 +126,19 @@ class CharTokenizer implements Tokenizer {
   readonly bos: number;
   readonly eos: number;
   readonly pad: number;
+  readonly chatTemplate = CHAR_CHAT_TEMPLATE;
   private readonly unk: number;
   private readonly pieces: string[];
+  /** Id of byte 0's token when the vocabulary has byte fallback (ids byte0..byte0+255), else -1. */
+  private readonly byte0: number;
   private readonly charId = new Map<string, number>();
   private readonly specialId = new Map<string, number>();
   private readonly nSpecial: number;
 
   constructor(private readonly json: CharTokenizerJSON) {
     this.pieces = [...json.special, ...json.chars];
+    this.byte0 = json.byte_fallback ? this.pieces.length : -1;
+    if (json.byte_fallback) for (let b = 0; b < 256; b++) this.pieces.push(byteToken(b));
     this.vocabSize = this.pieces.length;
     this.nSpecial = json.special.length;
     json.special.forEach((s, i) => {
@@ -145,7 +182,10 @@ class CharTokenizer implements Tokenizer {
       }
       const cp = src.codePointAt(i)!;
       const ch = String.fromCodePoint(cp);
-      out.push(this.charId.get(ch) ?? this.unk);
+      const id = this.charId.get(ch);
+      if (id !== undefined) out.push(id);
+      else if (this.byte0 >= 0) for (const b of utf8.encode(ch)) out.push(this.byte0 + b);
+      else out.push(this.unk);
       i += ch.length;
     }
     return out;
@@ -153,13 +193,26 @@ class CharTokenizer implements Tokenizer {
 
   decode(ids: number[], opts: DecodeOptions = {}): string {
     let s = "";
+    let bytes: number[] = [];
+    // Consecutive byte tokens decode together (a character's UTF-8 sequence spans several); an incomplete or
+    // invalid sequence becomes U+FFFD, as in Hugging Face's ByteFallback decoder.
+    const flush = (): void => {
+      if (bytes.length) s += utf8Decoder.decode(new Uint8Array(bytes));
+      bytes = [];
+    };
     for (const id of ids) {
       const piece = this.pieces[id];
       if (piece === undefined) throw new Error(`tokenizer: id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+      if (this.byte0 >= 0 && id >= this.byte0) {
+        bytes.push(id - this.byte0);
+        continue;
+      }
+      flush();
       // <pad> never renders: it fills batch rows and is not text.
       if (id < this.nSpecial && (opts.skipSpecial || id === this.pad)) continue;
       s += piece;
     }
+    flush();
     return s;
   }
 
@@ -175,6 +228,8 @@ class CharTokenizer implements Tokenizer {
   renderChatSpans(messages: ChatMessage[], opts: ChatOptions = {}): { tokens: number[]; spans: ChatSpan[] } {
     const tokens = [this.bos];
     const spans: ChatSpan[] = [];
+    const cont = opts.continueFinalMessage === true;
+    if (cont && messages[messages.length - 1]?.role !== "assistant") throw new Error("continue_final_message needs a final assistant message");
     for (const m of messages) {
       const role = this.specialId.get(ROLE_TOKEN[m.role]);
       if (role === undefined) throw new Error(`tokenizer: no role token for "${m.role}"`);
@@ -184,18 +239,26 @@ class CharTokenizer implements Tokenizer {
       spans.push({ role: m.role, start, end: tokens.length });
       tokens.push(this.eos);
     }
-    if (opts.addGenerationPrompt ?? true) tokens.push(this.specialId.get(ROLE_TOKEN.assistant)!);
+    if (cont) tokens.pop();
+    else if (opts.addGenerationPrompt ?? true) tokens.push(this.specialId.get(ROLE_TOKEN.assistant)!);
     return { tokens, spans };
   }
 
   toJSON(): CharTokenizerJSON {
-    return { type: "trimer-char", version: 1, special: [...this.json.special], chars: [...this.json.chars] };
+    const out: CharTokenizerJSON = { type: "trimer-char", version: 1, special: [...this.json.special], chars: [...this.json.chars] };
+    if (this.json.byte_fallback) out.byte_fallback = true;
+    return out;
   }
 }
 
-/** The default char-level vocabulary for the embedded pipeline (121 ids, digits one token each). */
-export function mathTokenizer(): Tokenizer {
-  return new CharTokenizer({ type: "trimer-char", version: 1, special: [...SPECIAL_TOKENS], chars: defaultChars() });
+/**
+ * The default char-level vocabulary for the embedded pipeline: 121 ids (digits one token each) plus 256
+ * byte-fallback ids; `byteFallback: false` gives the 121-id vocabulary of checkpoints saved before byte fallback.
+ */
+export function mathTokenizer(opts: { byteFallback?: boolean } = {}): Tokenizer {
+  const json: CharTokenizerJSON = { type: "trimer-char", version: 1, special: [...SPECIAL_TOKENS], chars: defaultChars() };
+  if (opts.byteFallback ?? true) json.byte_fallback = true;
+  return new CharTokenizer(json);
 }
 
 function isCharTokenizerJSON(json: unknown): json is CharTokenizerJSON {
@@ -207,13 +270,17 @@ function isCharTokenizerJSON(json: unknown): json is CharTokenizerJSON {
  * overrides the special ids of a HF file (config.json's bos/eos/pad_token_id).
  */
 export function tokenizerFromJSON(json: TokenizerJSON | unknown, where = "tokenizer.json", hf: HFTokenizerOptions = {}): Tokenizer {
+  // A standard tokenizer.json that trimer wrote for its character vocabulary reads back as that vocabulary.
+  const own = isHFTokenizerJSON(json) ? charTokenizerFromHF(json) : null;
+  if (own) json = own;
   if (isCharTokenizerJSON(json)) {
     const j = json as Partial<CharTokenizerJSON>;
     if (j.version !== 1) throw new Error(`${where}: unsupported trimer-char version ${JSON.stringify(j.version)}`);
     if (!Array.isArray(j.special) || !j.special.every((s) => typeof s === "string")) throw new Error(`${where}: "special" must be a list of strings`);
     if (!Array.isArray(j.chars) || !j.chars.every((s) => typeof s === "string")) throw new Error(`${where}: "chars" must be a list of strings`);
+    if (j.byte_fallback !== undefined && typeof j.byte_fallback !== "boolean") throw new Error(`${where}: "byte_fallback" must be a boolean`);
     try {
-      return new CharTokenizer({ type: "trimer-char", version: 1, special: j.special, chars: j.chars });
+      return new CharTokenizer({ type: "trimer-char", version: 1, special: j.special, chars: j.chars, ...(j.byte_fallback ? { byte_fallback: true } : {}) });
     } catch (e) {
       throw new Error(`${where}: ${(e as Error).message}`);
     }

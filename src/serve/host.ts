@@ -2,7 +2,7 @@
 // worker thread (default) or in-process.
 import { join } from "node:path";
 import { LocalEngine } from "../engine/local.js";
-import { FILES, checkpointTokenizer, configFromHF } from "../model/checkpoint.js";
+import { FILES, checkpointTokenizer, configFromHF, readTokenizerFiles } from "../model/checkpoint.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import { InputError } from "../util/errors.js";
 import { readJsonFile } from "../util/files.js";
@@ -36,10 +36,9 @@ export async function openServedModel(dir: string, opts: { inProcess?: boolean }
     throw e instanceof InputError ? e : new InputError((e as Error).message);
   }
   if (config.score_head) throw new InputError(`${dir}: this checkpoint is a reward model (score head); it cannot generate text`);
-  const tokenizerJSON = await readJsonFile(join(dir, FILES.tokenizer), 64 * 1024 * 1024);
   let tokenizer: Tokenizer;
   try {
-    tokenizer = checkpointTokenizer({ config, tokenizer: tokenizerJSON as Parameters<typeof checkpointTokenizer>[0]["tokenizer"] });
+    tokenizer = checkpointTokenizer({ config, tokenizer: await readTokenizerFiles(dir) });
   } catch (e) {
     throw new InputError((e as Error).message);
   }

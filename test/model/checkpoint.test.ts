@@ -11,7 +11,7 @@ import { createRng } from "../../src/util/rng.js";
 import type { ModelConfig } from "../../src/model/config.js";
 
 const config: ModelConfig = {
-  vocab_size: 128, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
+  vocab_size: 384, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
   intermediate_size: 40, max_position_embeddings: 64, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false,
 };
 
@@ -42,7 +42,7 @@ test("save then load round-trips config, weights, tokenizer and optimizer state;
       optimizer: { step: 42, m: randomTensors(config, 2), v: randomTensors(config, 3), lr: 1e-3, dataCursor: 17 },
     };
     await saveCheckpoint(dir, ckpt);
-    assert.deepEqual(readdirSync(dir).sort(), ["config.json", "model.safetensors", "optimizer.safetensors", "tokenizer.json", "trainer_state.json"]);
+    assert.deepEqual(readdirSync(dir).sort(), ["config.json", "generation_config.json", "model.safetensors", "optimizer.safetensors", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "trainer_state.json"]);
     const hf = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     assert.deepEqual(hf.architectures, ["LlamaForCausalLM"]);
     assert.equal(hf.model_type, "llama");
@@ -129,7 +129,7 @@ test("bad checkpoints name the file and the tensor or field", async () => {
     writeFileSync(join(dir, "config.json"), JSON.stringify({ ...hf, num_key_value_heads: 3 }));
     await assert.rejects(loadCheckpoint(dir), /config\.json: num_attention_heads 4 is not divisible by num_key_value_heads 3/);
     writeFileSync(join(dir, "config.json"), JSON.stringify({ ...hf, vocab_size: 100 }));
-    await assert.rejects(loadCheckpoint(dir), /tensor model\.embed_tokens\.weight has shape \[128, 16\], expected \[100, 16\]/);
+    await assert.rejects(loadCheckpoint(dir), /tensor model\.embed_tokens\.weight has shape \[384, 16\], expected \[100, 16\]/);
     writeFileSync(join(dir, "config.json"), "{");
     await assert.rejects(loadCheckpoint(dir), /config\.json: invalid JSON/);
     await assert.rejects(loadCheckpoint(join(dir, "nope")), /nope\/config\.json: cannot read \(ENOENT\)/);

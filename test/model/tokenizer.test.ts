@@ -5,7 +5,8 @@ import { mathTokenizer, tokenizerFromJSON, SPECIAL_TOKENS } from "../../src/mode
 const tok = mathTokenizer();
 
 test("the math vocabulary is small, with every digit and every special token a single id", () => {
-  assert.equal(tok.vocabSize, 121);
+  assert.equal(tok.vocabSize, 121 + 256); // 121 specials and characters, 256 byte-fallback tokens
+  assert.equal(mathTokenizer({ byteFallback: false }).vocabSize, 121);
   const digits = "0123456789".split("").map((d) => tok.encode(d));
   for (const ids of digits) assert.equal(ids.length, 1);
   assert.equal(new Set(digits.map((d) => d[0])).size, 10);
@@ -26,12 +27,38 @@ test("math and LaTeX text round-trips and is one token per character", () => {
   assert.equal(tok.encode("12345").length, 5);
 });
 
-test("unknown characters become <unk>; \\r\\n becomes \\n", () => {
-  const unk = tok.tokenId("<unk>")!;
-  assert.deepEqual(tok.encode("a€b").map((id) => id === unk), [false, true, false]);
-  assert.equal(tok.decode(tok.encode("a€b")), "a<unk>b");
-  assert.equal(tok.encode("😀").length, 1); // one code point (a surrogate pair) is one <unk>, not two
+test("without byte fallback (old vocabularies) unknown characters become <unk>; \\r\\n becomes \\n", () => {
+  const old = mathTokenizer({ byteFallback: false });
+  const unk = old.tokenId("<unk>")!;
+  assert.deepEqual(old.encode("a€b").map((id) => id === unk), [false, true, false]);
+  assert.equal(old.decode(old.encode("a€b")), "a<unk>b");
+  assert.equal(old.encode("😀").length, 1); // one code point (a surrogate pair) is one <unk>, not two
+  assert.deepEqual(old.encode("1\r\n2"), old.encode("1\n2"));
   assert.deepEqual(tok.encode("1\r\n2"), tok.encode("1\n2"));
+});
+
+test("with byte fallback any UTF-8 text encodes as its bytes and round-trips; the known characters keep their ids", () => {
+  const old = mathTokenizer({ byteFallback: false });
+  const known = "x^2 + \\frac{1}{2} ≤ π";
+  assert.deepEqual(tok.encode(known), old.encode(known));
+  assert.deepEqual(tok.encode("€"), [0xe2, 0x82, 0xac].map((b) => 121 + b));
+  for (const text of ["a€b", "😀 中文 ∫∑ naïve", "\u0000\u007f\u00a0", "Ω≡∂"]) {
+    const ids = tok.encode(text);
+    assert.ok(!ids.includes(tok.tokenId("<unk>")!), text);
+    assert.equal(tok.decode(ids), text);
+  }
+  // A character cut inside its UTF-8 sequence decodes to U+FFFD, not to a crash or to bytes of the next one.
+  const euro = tok.encode("€");
+  assert.equal(tok.decode(euro.slice(0, 2)), "\uFFFD");
+  assert.equal(tok.decode([...euro.slice(0, 1), ...tok.encode("a")]), "\uFFFDa");
+});
+
+test("continueFinalMessage ends inside the final assistant message", () => {
+  const m = [{ role: "user" as const, content: "2+2?" }, { role: "assistant" as const, content: "It is" }];
+  const ids = tok.renderChat(m, { continueFinalMessage: true });
+  assert.deepEqual(ids, tok.renderChat(m, { addGenerationPrompt: false }).slice(0, -1));
+  assert.equal(tok.decode(ids), "<bos><|user|>2+2?<eos><|assistant|>It is");
+  assert.throws(() => tok.renderChat([m[0]!], { continueFinalMessage: true }), /final assistant message/);
 });
 
 test("special-token text is spelled out unless allowSpecial", () => {
