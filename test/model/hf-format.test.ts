@@ -12,7 +12,7 @@ import { checkpointTokenizer, configFromHF, loadCheckpoint, saveCheckpoint } fro
 import { charTokenizerFromHF, charTokenizerToHF } from "../../src/model/hf-format.js";
 import { hfTokenizerFromJSON, type HFTokenizerJSON } from "../../src/model/hf-tokenizer.js";
 import { zerosLike } from "../../src/model/tensors.js";
-import { mathTokenizer, tokenizerFromJSON } from "../../src/model/tokenizer.js";
+import { mathTokenizer, tokenizerFromJSON, type CharTokenizerJSON } from "../../src/model/tokenizer.js";
 import type { ModelConfig } from "../../src/model/config.js";
 import type { ChatMessage } from "../../src/engine/types.js";
 
@@ -76,7 +76,7 @@ test("old checkpoints (trimer-char tokenizer.json, no byte fallback) keep loadin
     for (const text of TEXTS) assert.deepEqual(tok.encode(text), old.encode(text));
     assert.equal(tok.decode(tok.encode("a€b")), "a<unk>b");
     // And the 121-id vocabulary written in the HF format reads back as itself.
-    const files = charTokenizerToHF(old.toJSON());
+    const files = charTokenizerToHF(old.toJSON() as CharTokenizerJSON);
     assert.deepEqual(charTokenizerFromHF(files.tokenizer), old.toJSON());
     const ref = new HFReference(structuredClone(files.tokenizer), files.tokenizerConfig);
     assert.deepEqual(ref.encode("a€b", { add_special_tokens: false }).ids, old.encode("a€b"));
@@ -142,7 +142,7 @@ test("transformers v5 rope_parameters give the RoPE base; conflicts and other Ro
 
 test("tokenizerFromJSON reads the HF form of the char vocabulary as the char vocabulary", () => {
   const tok = mathTokenizer();
-  const hf = charTokenizerToHF(tok.toJSON()).tokenizer;
+  const hf = charTokenizerToHF(tok.toJSON() as CharTokenizerJSON).tokenizer;
   const again = tokenizerFromJSON(JSON.parse(JSON.stringify(hf)));
   assert.deepEqual(again.toJSON(), tok.toJSON());
   // Any change to the shape makes it a generic HF tokenizer instead (never a wrong char vocabulary).
