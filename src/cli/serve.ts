@@ -19,7 +19,8 @@ const USAGE = `usage: trimer serve --model DIR [options]
   --token T                 require "Authorization: Bearer T" (default: $TRIMER_SERVE_TOKEN, else no auth)
   --served-model-name NAME  the model name clients use (default: the folder's name)
   --max-batch N             most sequences decoding at once (default 32)
-  --steps-per-tick N        most decode steps between admissions / stream chunks (default 8)
+  --steps-per-tick N        most decode steps between admissions (default 8); streams get one chunk per token,
+                            delivered every tick (1 = lowest latency per token)
   --whole-batch             the older scheduler: each batch decodes to the end before new requests start
   --batch-window-ms MS      with --whole-batch: how long an idle engine waits to gather requests (default 0)
   --max-tokens-limit N      largest max_tokens a request may ask for (default 4096)
@@ -79,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   const batcher = whole ?? continuous!;
   const log = v.quiet ? undefined : (line: string): void => console.error(`${new Date().toISOString()} ${line}`);
   const running = await startOpenAIServer({
-    batcher, tokenizer: model.tokenizer, contextLength: model.contextLength, modelName: name, token,
+    batcher, tokenizer: model.tokenizer, contextLength: model.contextLength, scorer: model.scorer, modelName: name, token,
     maxN, maxTokens, maxBodyBytes, host: v.host ?? "127.0.0.1", port, log,
   });
   console.log(`trimer serve: ${name} at ${running.url}${token ? " (bearer token required)" : ""}`);

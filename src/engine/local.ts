@@ -11,6 +11,7 @@ import { Transformer, packRows } from "../model/transformer.js";
 import { adamwStep, newAdamWState, type AdamWState } from "../model/optim.js";
 import { sampleTokens, topIndices } from "../model/sample.js";
 import { checkBatch, pairwiseLoss, targetLogprobs, tokenLoss } from "../model/losses.js";
+import { logitsProcessor } from "../model/logits-process.js";
 import { checkpointTokenizer, loadCheckpoint, saveCheckpoint } from "../model/checkpoint.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import type { TensorMap } from "../model/tensors.js";
@@ -155,6 +156,7 @@ export class LocalEngine implements Trainer {
       seed: opts.seed,
       topLogprobs: opts.topLogprobs,
       vocabLimit: tok.vocabSize,
+      processLogits: logitsProcessor(opts.logitsParams, opts.temperature ?? 1),
     });
     return prompts.map((p, i) =>
       res.slice(i * n, (i + 1) * n).map((c): Completion => ({

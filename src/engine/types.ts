@@ -2,6 +2,7 @@
 // the algorithm decides what to train on, with which weights and advantages; the engine only knows these
 // primitives. Implementations: the embedded model (engine/local.ts) and any OpenAI-compatible server (sampling only).
 import type { ChatMessage, Datum, LossSpec, OptimOptions, StepStats, TeacherTargets } from "../model/types.js";
+import type { LogitsParams } from "../model/logits-process.js";
 
 export type { ChatMessage, Datum, LossSpec, OptimOptions, StepStats, TeacherTargets } from "../model/types.js";
 
@@ -17,6 +18,8 @@ export interface SampleOptions {
   logprobs?: boolean;       // return per-token logprobs of the sampled tokens
   topLogprobs?: number;     // also return the k most likely alternatives per position (teacher targets)
   seed?: number;            // reproducible sampling
+  /** Penalties, logit bias, min-p, min_tokens (embedded engine; model/logits-process.ts). */
+  logitsParams?: LogitsParams;
 }
 
 /** A prompt: raw text (completion style) or chat messages (rendered by the engine's chat template). */

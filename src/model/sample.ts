@@ -6,7 +6,9 @@
 //
 // Conventions (documented for the engine API):
 // - logprobs are log p(token) under the model's untempered distribution (log-softmax of the raw logits), whatever
-//   the temperature / top-p / top-k used to draw the token: that is what policy-gradient ratios need.
+//   the temperature / top-p / top-k / processLogits used to draw the token: that is what policy-gradient ratios
+//   need. The distribution is over the ids that can be drawn (vocabLimit, the tokenizer's real vocabulary, not a
+//   padded vocab_size): the sampled token's logprob and the top_logprobs alternatives come from the same one.
 // - A stop token (eos and opts.stopTokens) ends the sequence; it is kept in `tokens` (and `logprobs`) so that a
 //   trainer can learn to emit it, and left out of `text`.
 // - A stop string ends the sequence once the decoded text contains it; `text` is cut before it, `tokens` keep
@@ -34,6 +36,11 @@ export interface TokenSampleOptions {
    * its tokenizer's (e.g. to a multiple of 64) must never emit an id the tokenizer cannot decode.
    */
   vocabLimit?: number;
+  /**
+   * Edits a copy of a row's next-token logits (over the vocabLimit ids) before the token is drawn: penalties,
+   * logit bias, min-p (serve/logits-process.ts). Reported logprobs stay those of the raw logits.
+   */
+  processLogits?: (logits: Float32Array, prompt: readonly number[], generated: readonly number[]) => void;
 }
 
 export interface TokenCompletion {
@@ -112,6 +119,8 @@ interface SessionRow {
   pos: number;
   /** The prompt, until the next step() decodes it into the cache (the row is "pending" meanwhile). */
   prompt: number[] | null;
+  /** The prompt's ids, kept for processLogits (repetition penalties look at them); null without one. */
+  promptIds: number[] | null;
   /** This row's next-token logits (a view into the last step's output); null while pending. */
   logits: Float32Array | null;
   out: TokenCompletion;
@@ -205,7 +214,7 @@ export class DecodeSession {
           temperature: opts.temperature ?? 1, topP: opts.topP ?? 1, topK: opts.topK ?? 0, nTop: opts.topLogprobs ?? 0, limit,
           // The last token drawn is never decoded, so a row needs p.length + budget - 1 < cap positions.
           budget: Math.min(opts.maxTokens, this.ctx - p.length, this.cap - p.length + 1),
-          pos: 0, prompt: [...p], logits: null, out: emptyCompletion(opts),
+          pos: 0, prompt: [...p], promptIds: opts.processLogits ? [...p] : null, logits: null, out: emptyCompletion(opts),
         });
         return id;
       });
@@ -233,11 +242,16 @@ export class DecodeSession {
         return;
       }
       const row = r.limit < this.V ? r.logits.subarray(0, r.limit) : r.logits;
-      const tok = pick(row, r.temperature, r.topP, r.topK, r.rng, this.probs, this.order);
+      let drawFrom = row;
+      if (r.opts.processLogits) {
+        drawFrom = row.slice();
+        r.opts.processLogits(drawFrom, r.promptIds!, r.out.tokens);
+      }
+      const tok = pick(drawFrom, r.temperature, r.topP, r.topK, r.rng, this.probs, this.order);
       const o = r.out;
       o.tokens.push(tok);
-      // Logprobs under the model's full distribution (what Trainer.logprobs computes for training).
-      const lp = logSoftmaxAt(r.logits, tok);
+      // Logprobs under the distribution tokens are drawn from (the real vocabulary), before temperature.
+      const lp = logSoftmaxAt(row, tok);
       o.logprobs.push(lp);
       const ev: StepEvent = { id: r.id, token: tok, logprob: lp };
       if (r.nTop > 0) {

@@ -9,8 +9,14 @@ import type { Completion, SampleOptions } from "../engine/types.js";
 import type { SampleBackend } from "./batcher.js";
 import type { StepBackend, StepListener } from "./continuous.js";
 import type { WorkerReply, WorkerRequest } from "./engine-worker.js";
+import { scorePrompts, type PromptLogprobs, type PromptScorer } from "./prompt-logprobs.js";
 import { StepEngine, TickLoop, type TickInput } from "./step-engine.js";
 import { workerEntry } from "../util/worker-entry.js";
+
+/** Scores prompts on the calling thread. */
+export function inProcessScorer(engine: Pick<LocalEngine, "model" | "tokenizer">): PromptScorer {
+  return { scorePrompts: async (rows, topK) => scorePrompts(engine.model, rows, engine.tokenizer.vocabSize, topK) };
+}
 
 /** Runs sampleTokens on the calling thread. */
 export function inProcessBackend(engine: Pick<LocalEngine, "sampleTokens">): SampleBackend {
@@ -54,10 +60,11 @@ export function inProcessStepBackend(engine: Pick<LocalEngine, "model" | "tokeni
 }
 
 /** A checkpoint loaded in a worker thread: whole-batch calls by id, and the continuous-batching loop. */
-export class WorkerBackend implements SampleBackend, StepBackend {
+export class WorkerBackend implements SampleBackend, StepBackend, PromptScorer {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (c: Completion[]) => void; reject: (e: Error) => void }>();
+  private readonly scoring = new Map<number, { resolve: (r: PromptLogprobs[]) => void; reject: (e: Error) => void }>();
   private listener: StepListener | null = null;
   private readonly ready: Promise<void>;
   private failed: Error | null = null;
@@ -70,6 +77,13 @@ export class WorkerBackend implements SampleBackend, StepBackend {
         if (m.type === "load-error") return reject(Object.assign(new Error(m.message), { name: m.name }));
         if (m.type === "tick-result") return this.listener?.result(m.result);
         if (m.type === "tick-error") return this.listener?.failed(m.handles, Object.assign(new Error(m.message), { name: m.name }));
+        if (m.type === "scored" || (m.type === "error" && this.scoring.has(m.id))) {
+          const q = this.scoring.get(m.id);
+          this.scoring.delete(m.id);
+          if (m.type === "scored") q?.resolve(m.results);
+          else q?.reject(Object.assign(new Error(m.message), { name: m.name }));
+          return;
+        }
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
@@ -79,16 +93,18 @@ export class WorkerBackend implements SampleBackend, StepBackend {
       this.worker.on("error", (e) => {
         this.failed = e;
         reject(e);
-        for (const p of this.pending.values()) p.reject(e);
+        for (const p of [...this.pending.values(), ...this.scoring.values()]) p.reject(e);
         this.pending.clear();
+        this.scoring.clear();
         this.listener?.failed("all", e);
       });
       this.worker.on("exit", (code) => {
         const e = new Error(`the engine worker exited (code ${code})`);
         this.failed ??= e;
         reject(e);
-        for (const p of this.pending.values()) p.reject(e);
+        for (const p of [...this.pending.values(), ...this.scoring.values()]) p.reject(e);
         this.pending.clear();
+        this.scoring.clear();
         this.listener?.failed("all", this.failed);
       });
     });
@@ -116,6 +132,15 @@ export class WorkerBackend implements SampleBackend, StepBackend {
 
   sampleRows(rows: number[][], opts: SampleOptions): Promise<Completion[]> {
     return this.call({ id: this.nextId++, rows, opts });
+  }
+
+  scorePrompts(rows: number[][], topK: number): Promise<PromptLogprobs[]> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise<PromptLogprobs[]>((resolve, reject) => {
+      this.scoring.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "score", id, rows, topK } satisfies WorkerRequest);
+    });
   }
 
   connect(listener: StepListener, opts: { maxSteps: number }): void {

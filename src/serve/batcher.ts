@@ -16,6 +16,7 @@
 // clamped to [windowMs, maxWindowMs]: waiting 10 ms to double a 100 ms batch pays; waiting 10 ms on a 2 ms call does
 // not. FIFO: the oldest job always leads the next batch, so no parameter set starves.
 import type { Completion, SampleOptions } from "../engine/types.js";
+import type { LogitsParams } from "../model/logits-process.js";
 
 /** Per-call sampling parameters shared by every row of a batch. */
 export interface BatchParams {
@@ -26,6 +27,10 @@ export interface BatchParams {
   stop: string[];
   /** Top alternatives per position (0 = none); logprobs of the sampled tokens are always returned. */
   topLogprobs: number;
+  /** Penalties, logit bias, min-p, min_tokens (model/logits-process.ts); absent = none. */
+  logits?: LogitsParams;
+  /** More ids that end a row besides eos (vLLM's stop_token_ids). */
+  stopTokenIds?: number[];
 }
 
 /** What the batcher drives: the embedded engine in-process or in a worker thread. One completion per row. */
@@ -65,7 +70,7 @@ interface Job {
 }
 
 export function paramsKey(p: BatchParams): string {
-  return JSON.stringify([p.temperature, p.topP, p.topK, p.maxTokens, p.stop, p.topLogprobs]);
+  return JSON.stringify([p.temperature, p.topP, p.topK, p.maxTokens, p.stop, p.topLogprobs, p.logits ?? null, p.stopTokenIds ?? null]);
 }
 
 export class Batcher {
@@ -187,6 +192,7 @@ export class Batcher {
       const out = await this.backend.sampleRows(rows, {
         n: 1, temperature: p.temperature, topP: p.topP, topK: p.topK, maxTokens: p.maxTokens,
         stop: p.stop.length ? p.stop : undefined, logprobs: true, topLogprobs: p.topLogprobs || undefined, seed,
+        ...(p.logits ? { logitsParams: p.logits } : {}), ...(p.stopTokenIds?.length ? { stopTokens: p.stopTokenIds } : {}),
       });
       if (out.length !== rows.length) throw new Error(`engine returned ${out.length} completions for ${rows.length} rows`);
       let at = 0;

@@ -6,10 +6,12 @@
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { LocalEngine } from "../engine/local.js";
 import type { Completion, SampleOptions } from "../engine/types.js";
+import { scorePrompts, type PromptLogprobs } from "./prompt-logprobs.js";
 import { StepEngine, TickLoop, type TickInput, type TickOutcome } from "./step-engine.js";
 
 export type WorkerRequest =
   | { type?: undefined; id: number; rows: number[][]; opts: SampleOptions }
+  | { type: "score"; id: number; rows: number[][]; topK: number }
   | { type: "connect"; maxSteps: number }
   | { type: "tick-input"; input: TickInput };
 
@@ -17,6 +19,7 @@ export type WorkerReply =
   | { type: "ready" }
   | { type: "load-error"; name: string; message: string }
   | { type: "result"; id: number; completions: Completion[] }
+  | { type: "scored"; id: number; results: PromptLogprobs[] }
   | TickOutcome
   | { type: "error"; id: number; name: string; message: string };
 
@@ -44,6 +47,10 @@ async function serve(): Promise<void> {
       return;
     }
     try {
+      if (m.type === "score") {
+        send({ type: "scored", id: m.id, results: scorePrompts(engine.model, m.rows, engine.tokenizer.vocabSize, m.topK) });
+        return;
+      }
       const out = engine.sampleTokens(m.rows, { ...m.opts, n: 1 }).map((c) => c[0]!);
       send({ type: "result", id: m.id, completions: out });
     } catch (e) {

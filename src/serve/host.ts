@@ -8,7 +8,8 @@ import { InputError } from "../util/errors.js";
 import { readJsonFile } from "../util/files.js";
 import type { SampleBackend } from "./batcher.js";
 import type { StepBackend } from "./continuous.js";
-import { WorkerBackend, inProcessBackend, inProcessStepBackend } from "./backends.js";
+import { WorkerBackend, inProcessBackend, inProcessScorer, inProcessStepBackend } from "./backends.js";
+import type { PromptScorer } from "./prompt-logprobs.js";
 
 export interface ServedModel {
   tokenizer: Tokenizer;
@@ -17,6 +18,8 @@ export interface ServedModel {
   backend: SampleBackend;
   /** Continuous-batching ticks (ContinuousBatcher); the same engine. */
   stepBackend: StepBackend;
+  /** Prompt log-probabilities (echo + logprobs); the same engine. */
+  scorer: PromptScorer;
   close(): Promise<void>;
 }
 
@@ -25,7 +28,7 @@ export async function openServedModel(dir: string, opts: { inProcess?: boolean }
   if (opts.inProcess) {
     const engine = await LocalEngine.load(dir);
     if (engine.config.score_head) throw new InputError(`${dir}: this checkpoint is a reward model (score head); it cannot generate text`);
-    return { tokenizer: engine.tokenizer, contextLength: engine.config.max_position_embeddings, backend: inProcessBackend(engine), stepBackend: inProcessStepBackend(engine), close: async () => {} };
+    return { tokenizer: engine.tokenizer, contextLength: engine.config.max_position_embeddings, backend: inProcessBackend(engine), stepBackend: inProcessStepBackend(engine), scorer: inProcessScorer(engine), close: async () => {} };
   }
   // Only config.json and tokenizer.json here; the weights load once, inside the worker (which validates them).
   const configPath = join(dir, FILES.config);
@@ -43,5 +46,5 @@ export async function openServedModel(dir: string, opts: { inProcess?: boolean }
     throw new InputError((e as Error).message);
   }
   const worker = await WorkerBackend.start(dir);
-  return { tokenizer, contextLength: config.max_position_embeddings, backend: worker, stepBackend: worker, close: () => worker.close() };
+  return { tokenizer, contextLength: config.max_position_embeddings, backend: worker, stepBackend: worker, scorer: worker, close: () => worker.close() };
 }

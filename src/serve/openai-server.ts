@@ -1,18 +1,23 @@
 // `trimer serve`'s HTTP side: an OpenAI-compatible server for an embedded-engine checkpoint.
 //
-//   GET  /v1/models             the served model
-//   POST /v1/chat/completions   n, temperature, top_p, top_k, max_tokens, stop, seed, logprobs/top_logprobs, stream
-//   POST /v1/completions        the same for raw-text prompts (logprobs = k alternatives), stream too
+//   GET  /v1/models, /v1/models/{id}   the served model
+//   POST /v1/chat/completions   n, temperature, top_p, top_k, min_p, penalties, logit_bias, max_tokens, stop, seed,
+//                               logprobs/top_logprobs, stream, continue_final_message (openai-protocol.ts)
+//   POST /v1/completions        the same for text or token-id prompts (logprobs = k alternatives), echo with
+//                               prompt logprobs (max_tokens 0 scores the prompt only), stream too
+//   GET  /tokenizer_info, POST /tokenize, POST /detokenize   (also under /v1) the model's tokenizer, as vLLM serves
+//                               it: lm-eval's remote tokenizer and NeMo-Skills use them
 //   GET  /health
 //
 // Requests go through a request queue: the ContinuousBatcher (the CLI's; rows join the running batch between
 // decode steps) or the whole-batch Batcher. Optional bearer token; limits on body size (413), n and max_tokens
 // (400); every 400 names the field.
 //
-// Streaming: the role chunk goes out at once; with the ContinuousBatcher the text follows as it is decoded (one
-// chunk per row per engine tick, holding back a tail that could still become a stop string or an unfinished UTF-8
-// character), then the finish_reason, optional usage, and `[DONE]`. With the whole-batch Batcher the text is sent
-// token by token when the batch finishes.
+// Streaming: the role chunk goes out at once; with the ContinuousBatcher the text follows as it is decoded, one
+// chunk per token (holding back a tail that could still become a stop string or an unfinished UTF-8 character;
+// the engine reports each row's tokens every engine tick, so at --steps-per-tick N they arrive N at a time), then
+// the finish_reason, optional usage, and `[DONE]`. With the whole-batch Batcher the text is sent token by token
+// when the batch finishes.
 import http from "node:http";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -20,6 +25,7 @@ import type { Completion } from "../engine/types.js";
 import type { Tokenizer } from "../model/tokenizer.js";
 import type { BatchParams } from "./batcher.js";
 import type { JobUpdate } from "./continuous.js";
+import type { PromptLogprobs, PromptScorer } from "./prompt-logprobs.js";
 import {
   BadRequest, chatLogprobs, parseSamplingRequest, reportedTokens, responseBody, streamPieces, usageOf,
   type Endpoint, type ProtocolLimits, type ResponseMeta, type SamplingRequest,
@@ -36,12 +42,17 @@ export interface OpenAIServerOptions {
   tokenizer: Tokenizer;
   /** The model's context length (prompt + completion). */
   contextLength: number;
+  /** Scores prompts for echo + logprobs; without one such requests get a 400. */
+  scorer?: PromptScorer;
   /** The name in /v1/models and the one requests must use (default "trimer"). */
   modelName?: string;
   /** Required bearer token; undefined = no auth. */
   token?: string;
   maxN?: number;            // default 16
   maxTokens?: number;       // largest max_tokens, default 4096
+  maxPrompts?: number;      // prompts per /v1/completions request, default 256
+  maxCompletions?: number;  // prompts × n per request, default 256
+  maxStop?: number;         // stop strings per request, default 64
   maxBodyBytes?: number;    // default 4 MiB
   /** Requests waiting in the batcher beyond which new ones get 503 + retry-after (default 1024). */
   maxWaiting?: number;
@@ -123,7 +134,9 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
     maxN: opts.maxN ?? 16,
     maxTokens: opts.maxTokens ?? 4096,
     contextLength: opts.contextLength,
-    maxStop: 4,
+    maxStop: opts.maxStop ?? 64,
+    maxPrompts: opts.maxPrompts ?? 256,
+    maxCompletions: opts.maxCompletions ?? 256,
     modelNames: [modelName],
   };
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
@@ -132,16 +145,66 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
   const started = Math.floor(Date.now() / 1000);
   const log = opts.log ?? ((): void => {});
 
-  async function handleSampling(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint): Promise<void> {
+  /** The parsed JSON body; undefined after answering 413 itself. */
+  async function readJson(req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown> {
     const raw = await readBody(req, res, maxBody);
-    if (raw === null) return;
-    let body: unknown;
+    if (raw === null) return undefined;
     try {
-      body = JSON.parse(raw.toString("utf8"));
+      return JSON.parse(raw.toString("utf8"));
     } catch (e) {
       throw new BadRequest(`the body is not valid JSON (${(e as Error).message})`);
     }
+  }
+
+  const tokenText = (id: number): string => tok.decode([id]);
+
+  function tokenizerInfo(): Record<string, unknown> {
+    return {
+      tokenizer_class: "PreTrainedTokenizerFast", bos_token: tokenText(tok.bos), eos_token: tokenText(tok.eos),
+      pad_token: tokenText(tok.pad), chat_template: tok.chatTemplate ?? null, model_max_length: opts.contextLength, vocab_size: tok.vocabSize,
+    };
+  }
+
+  /** vLLM's /tokenize: {prompt, add_special_tokens (default true)} or {messages, add_generation_prompt, continue_final_message}. */
+  async function handleTokenize(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readJson(req, res);
+    if (body === undefined) return;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new BadRequest(`the body must be a JSON object`);
+    const b = body as Record<string, unknown>;
+    if (b.model != null && b.model !== modelName) throw new BadRequest(`the model "${String(b.model)}" does not exist; this server serves "${modelName}"`, 404, "model", "model_not_found");
+    const flag = (k: string, dflt: boolean): boolean => {
+      if (b[k] == null) return dflt;
+      if (typeof b[k] !== "boolean") throw new BadRequest(`"${k}" must be a boolean`, 400, k);
+      return b[k] as boolean;
+    };
+    let tokens: number[];
+    if (b.messages !== undefined) {
+      // The chat path of parseSamplingRequest renders the messages (and validates them).
+      const sr = parseSamplingRequest({ model: modelName, messages: b.messages, max_tokens: 1, add_generation_prompt: flag("add_generation_prompt", true), continue_final_message: flag("continue_final_message", false) }, "chat", tok, { ...limits, contextLength: Number.MAX_SAFE_INTEGER });
+      tokens = sr.prompts[0]!;
+    } else {
+      if (typeof b.prompt !== "string") throw new BadRequest(`"prompt" must be a string (or send "messages")`, 400, "prompt");
+      // As Hugging Face tokenizers do, special-token text becomes the special id (the client chose the text).
+      tokens = [...(flag("add_special_tokens", true) ? [tok.bos] : []), ...tok.encode(b.prompt, { allowSpecial: true })];
+    }
+    send(res, 200, { count: tokens.length, max_model_len: opts.contextLength, tokens, token_strs: null });
+  }
+
+  async function handleDetokenize(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readJson(req, res);
+    if (body === undefined) return;
+    const ids = (body as { tokens?: unknown } | null)?.tokens;
+    if (!Array.isArray(ids) || !ids.every((t) => typeof t === "number" && Number.isInteger(t) && t >= 0 && t < tok.vocabSize)) {
+      throw new BadRequest(`"tokens" must be an array of token ids in [0, ${tok.vocabSize})`, 400, "tokens");
+    }
+    send(res, 200, { prompt: tok.decode(ids as number[]) });
+  }
+
+  async function handleSampling(req: http.IncomingMessage, res: http.ServerResponse, endpoint: Endpoint): Promise<void> {
+    const body = await readJson(req, res);
+    if (body === undefined) return;
     const sr = parseSamplingRequest(body, endpoint, tok, limits);
+    if (sr.echo && sr.logprobs && !opts.scorer) throw new BadRequest(`"echo" with "logprobs" is not available on this server`, 400, "echo");
     if (opts.batcher.waiting >= maxWaiting) {
       send(res, 503, errorBody("the server is busy; retry", "server_error", null, "overloaded"), { "retry-after": "1" });
       return;
@@ -170,9 +233,15 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
         if (u.done || res.destroyed) return; // finished rows are flushed from their completion below
         const r = live[u.row]!;
         r.updates++;
-        r.tokens.push(...u.tokens);
-        r.logprobs.push(...u.logprobs);
-        if (u.topLogprobs) r.topLogprobs.push(...u.topLogprobs);
+        // One chunk per token, even when a tick reports several.
+        u.tokens.forEach((t, k) => {
+          r.tokens.push(t);
+          r.logprobs.push(u.logprobs[k]!);
+          if (u.topLogprobs) r.topLogprobs.push(u.topLogprobs[k]!);
+          sendNew(u.row, r);
+        });
+      };
+      const sendNew = (row: number, r: (typeof live)[number]): void => {
         let text = tok.decode(r.tokens, { skipSpecial: true });
         text = text.replace(/\uFFFD+$/, "");
         let hold = 0;
@@ -180,7 +249,7 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
         text = text.slice(0, text.length - hold);
         if (!text.startsWith(r.sentText) || text.length === r.sentText.length) return;
         const partial: Completion = { text, tokens: r.tokens, logprobs: r.logprobs, topLogprobs: r.topLogprobs, completionTokens: r.tokens.length, finishReason: "length" };
-        writeChunk(res, sr, meta, u.row, { content: text.slice(r.sentText.length) }, null, sr.logprobs ? logprobsFor(sr, partial, r.sentTokens, r.tokens.length) : null);
+        writeChunk(res, sr, meta, row, { content: text.slice(r.sentText.length) }, null, sr.logprobs ? logprobsFor(sr, partial, r.sentTokens, r.tokens.length) : null);
         r.sentText = text;
         r.sentTokens = r.tokens.length;
       };
@@ -214,13 +283,19 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
       return;
     }
     let out: Completion[];
+    let scores: PromptLogprobs[] | undefined;
     try {
-      out = await opts.batcher.submit(rows, sr.params, sr.seed, hangUp.signal);
+      // Prompt logprobs (echo) are computed while the rows wait for or go through the batcher.
+      const scoring = sr.echo && sr.logprobs ? opts.scorer!.scorePrompts(sr.prompts, sr.params.topLogprobs) : undefined;
+      const sampling = sr.params.maxTokens === 0
+        ? Promise.resolve(rows.map((p): Completion => ({ text: "", tokens: [], logprobs: [], completionTokens: 0, promptTokens: p.length, finishReason: "length" })))
+        : opts.batcher.submit(rows, sr.params, sr.seed, hangUp.signal);
+      [out, scores] = await Promise.all([sampling, scoring]);
     } catch (e) {
       if (hangUp.signal.aborted) return log(`${endpoint} withdrawn: the client hung up before sampling`);
       throw e;
     }
-    send(res, 200, responseBody(sr, out, meta));
+    send(res, 200, responseBody(sr, out, meta, scores));
     log(`${endpoint} n=${rows.length} tokens=${usageOf(sr, out).completion_tokens} ${Date.now() - t0}ms`);
   }
 
@@ -284,18 +359,34 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
         return send(res, 401, errorBody(m ? "the bearer token is wrong" : "a bearer token is required (Authorization: Bearer …)", "invalid_request_error", null, "invalid_api_key"), { "www-authenticate": 'Bearer realm="trimer"' });
       }
     }
+    const modelObject = { id: modelName, object: "model", created: started, owned_by: "trimer", max_model_len: opts.contextLength };
     const routes: Record<string, { method: string; run: () => Promise<void> | void }> = {
-      "/v1/models": {
-        method: "GET",
-        run: () => send(res, 200, { object: "list", data: [{ id: modelName, object: "model", created: started, owned_by: "trimer", max_model_len: opts.contextLength }] }),
-      },
+      "/v1/models": { method: "GET", run: () => send(res, 200, { object: "list", data: [modelObject] }) },
       "/v1/chat/completions": { method: "POST", run: () => handleSampling(req, res, "chat") },
       "/v1/completions": { method: "POST", run: () => handleSampling(req, res, "completions") },
     };
-    const route = routes[path];
+    for (const base of ["", "/v1"]) {
+      routes[`${base}/tokenizer_info`] = { method: "GET", run: () => send(res, 200, tokenizerInfo()) };
+      routes[`${base}/tokenize`] = { method: "POST", run: () => handleTokenize(req, res) };
+      routes[`${base}/detokenize`] = { method: "POST", run: () => handleDetokenize(req, res) };
+    }
+    let route = routes[path];
+    if (!route && path.startsWith("/v1/models/")) {
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice("/v1/models/".length));
+      } catch {
+        id = "";
+      }
+      route = {
+        method: "GET",
+        run: () => (id === modelName ? send(res, 200, modelObject)
+          : send(res, 404, errorBody(`the model "${id}" does not exist; this server serves "${modelName}"`, "invalid_request_error", "model", "model_not_found"))),
+      };
+    }
     if (!route) {
       req.resume();
-      return send(res, 404, errorBody(`no route ${req.method} ${path}; try GET /v1/models, POST /v1/chat/completions, POST /v1/completions`, "invalid_request_error", null, "not_found"));
+      return send(res, 404, errorBody(`no route ${req.method} ${path}; try GET /v1/models, POST /v1/chat/completions, POST /v1/completions, GET /tokenizer_info, POST /tokenize, POST /detokenize`, "invalid_request_error", null, "not_found"));
     }
     if (req.method !== route.method) {
       req.resume();

@@ -5,6 +5,7 @@
 // messages are plain data so the same code serves both.
 import type { LocalEngine } from "../engine/local.js";
 import type { Completion } from "../engine/types.js";
+import { logitsProcessor } from "../model/logits-process.js";
 import { DecodeSession, type TokenCompletion, type TokenSampleOptions } from "../model/sample.js";
 import type { BatchParams } from "./batcher.js";
 
@@ -68,9 +69,10 @@ export class StepEngine {
   private tokenOptions(p: BatchParams, seed: number): TokenSampleOptions {
     const tok = this.engine.tokenizer;
     return {
-      maxTokens: p.maxTokens, temperature: p.temperature, topP: p.topP, topK: p.topK, stopTokens: [tok.eos],
+      maxTokens: p.maxTokens, temperature: p.temperature, topP: p.topP, topK: p.topK, stopTokens: [tok.eos, ...(p.stopTokenIds ?? [])],
       stopStrings: p.stop.length ? p.stop : undefined, decode: (ids) => tok.decode(ids, { skipSpecial: true }), seed,
       topLogprobs: p.topLogprobs || undefined, vocabLimit: tok.vocabSize,
+      processLogits: logitsProcessor(p.logits, p.temperature),
     };
   }
 

@@ -115,7 +115,9 @@ test("completions logprobs: tokens, token_logprobs, top_logprobs maps, text offs
   const lp = r.choices[0]!.logprobs!;
   assert.equal(lp.tokens!.length, lp.token_logprobs!.length);
   assert.equal(lp.top_logprobs!.length, lp.tokens!.length);
-  for (const m of lp.top_logprobs!) assert.equal(Object.keys(m).length <= 2 && Object.keys(m).length >= 1, true);
+  // The 2 most likely plus the chosen token when it is not among them (as OpenAI's legacy completions do).
+  for (const m of lp.top_logprobs!) assert.equal(Object.keys(m).length <= 3 && Object.keys(m).length >= 1, true);
+  lp.tokens!.forEach((t, i) => assert.equal(lp.top_logprobs![i]![t], lp.token_logprobs![i]));
   assert.ok(lp.token_logprobs!.every((x) => x <= 0));
   assert.deepEqual(lp.text_offset!.slice(0, 2), [0, lp.tokens![0]!.length].slice(0, Math.min(2, lp.tokens!.length)));
 });
@@ -167,12 +169,12 @@ test("validation: 400s say which field is wrong", async () => {
   await bad({ model: "tiny", messages: [] }, "chat", /"messages" is empty/);
   await bad({ model: "tiny", messages: [{ role: "tool", content: "x" }] }, "chat", /"messages"\[0\]\.role/);
   await bad({ model: "tiny" }, "chat", /"messages" must be an array/);
-  await bad({ model: "tiny", messages: msgs, stop: ["a", "b", "c", "d", "e"] }, "chat", /"stop" has 5 entries/);
+  await bad({ model: "tiny", messages: msgs, stop: Array.from({ length: 65 }, (_, i) => `s${i}`) }, "chat", /"stop" has 65 entries; at most 64/);
   await bad({ model: "tiny", messages: msgs, seed: 1.5 }, "chat", /"seed" must be an integer/);
   await bad({ model: "other", messages: msgs }, "chat", /model "other" does not exist/, 404);
   await bad({ model: "tiny", prompt: 42 }, "completions", /"prompt" must be a string/);
   await bad({ model: "tiny", prompt: "x".repeat(200) }, "completions", /context length is 128/);
-  await bad({ model: "tiny", prompt: "1", logprobs: 9 }, "completions", /"logprobs" must be in \[0, 5\]/);
+  await bad({ model: "tiny", prompt: "1", logprobs: 21 }, "completions", /"logprobs" must be in \[0, 20\]/);
   const res = await fetch(`${srv.url}/completions`, { method: "POST", body: "{not json", headers: { "content-type": "application/json" } });
   assert.equal(res.status, 400);
   assert.match(((await res.json()) as { error: { message: string } }).error.message, /not valid JSON/);
