@@ -667,6 +667,10 @@ class HFTokenizer implements Tokenizer {
     return this.decoder(tokens).join("");
   }
 
+  tokenText(id: number): string | undefined {
+    return this.idToToken[id];
+  }
+
   tokenId(special: string): number | undefined {
     return this.added.get(special)?.id ?? this.bpe.vocab.get(special);
   }

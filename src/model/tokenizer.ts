@@ -60,6 +60,8 @@ export interface Tokenizer {
   decode(ids: number[], opts?: DecodeOptions): string;
   /** Id of a special token by its text ("<think>", "<|user|>", ...), undefined when the vocabulary lacks it. */
   tokenId(special: string): number | undefined;
+  /** A token's vocabulary entry ("<pad>", "a", "<0x0A>"), whatever decode() renders for it; undefined when out of range. */
+  tokenText(id: number): string | undefined;
   /** Renders chat messages with role tokens, ending with the assistant turn opener (ready to generate). */
   renderChat(messages: ChatMessage[], opts?: ChatOptions): number[];
   /** renderChat plus the span of each message's content (for loss masks: train on assistant spans only). */
@@ -218,6 +220,10 @@ class CharTokenizer implements Tokenizer {
 
   tokenId(special: string): number | undefined {
     return this.specialId.get(special);
+  }
+
+  tokenText(id: number): string | undefined {
+    return this.pieces[id];
   }
 
   renderChat(messages: ChatMessage[], opts: ChatOptions = {}): number[] {

@@ -166,6 +166,7 @@ function checkParameters(b: Json, endpoint: Endpoint): void {
   if (b.skip_special_tokens === false) refuse("skip_special_tokens", "special tokens are always left out of the text");
   if (b.ignore_eos === true) refuse("ignore_eos", "generation always stops at eos");
   if (b.include_stop_str_in_output === true) refuse("include_stop_str_in_output", "the stop string is always cut from the text");
+  if (typeof b.suffix === "string" ? b.suffix.length > 0 : b.suffix != null) refuse("suffix", "insertion (fill-in-the-middle) is not supported");
   if (b.best_of != null && b.best_of !== 1 && b.best_of !== (b.n ?? 1)) refuse("best_of", "best_of must equal n (no server-side reranking)");
 }
 

@@ -156,7 +156,7 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
     }
   }
 
-  const tokenText = (id: number): string => tok.decode([id]);
+  const tokenText = (id: number): string => tok.tokenText(id) ?? tok.decode([id]);
 
   function tokenizerInfo(): Record<string, unknown> {
     return {
@@ -260,11 +260,21 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
           // Incremental: each row's unsent text and logprobs, then its finish.
           out.forEach((c, i) => {
             const r = live[i]!;
-            const rest = c.text.startsWith(r.sentText) ? c.text.slice(r.sentText.length) : "";
             const end = reportedTokens(c, stopIds);
-            if (rest.length > 0 || end > r.sentTokens) {
-              writeChunk(res, sr, meta, i, { content: rest }, null, sr.logprobs && end > r.sentTokens ? logprobsFor(sr, c, r.sentTokens, end) : null);
+            // The tokens of the row's last tick, one chunk each, their text capped at the final text (a stop string
+            // cuts it); whatever text is left goes with the last one.
+            let sent = c.text.startsWith(r.sentText) ? r.sentText : c.text;
+            for (let t = r.sentTokens; t < end; t++) {
+              let piece: string;
+              if (t === end - 1) piece = c.text.slice(sent.length);
+              else {
+                const upTo = tok.decode(c.tokens!.slice(0, t + 1), { skipSpecial: true }).replace(/\uFFFD+$/, "");
+                piece = c.text.startsWith(upTo) && upTo.length > sent.length ? upTo.slice(sent.length) : "";
+              }
+              writeChunk(res, sr, meta, i, { content: piece }, null, sr.logprobs ? logprobsFor(sr, c, t, t + 1) : null);
+              sent += piece;
             }
+            if (sent.length < c.text.length) writeChunk(res, sr, meta, i, { content: c.text.slice(sent.length) }, null);
             writeChunk(res, sr, meta, i, {}, c.finishReason);
           });
           endStream(res, sr, meta, out);
