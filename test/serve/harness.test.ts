@@ -8,6 +8,7 @@ import { inProcessScorer, inProcessStepBackend } from "../../src/serve/backends.
 import { scorePrompts } from "../../src/serve/prompt-logprobs.js";
 import { startOpenAIServer } from "../../src/serve/openai-server.js";
 import { StepEngine } from "../../src/serve/step-engine.js";
+import type { ChatMessage } from "../../src/engine/types.js";
 import { tinyConfig, tok } from "./helpers.js";
 
 // A vocabulary padded past the tokenizer's (as `trimer model init` pads to a multiple of 8): the padded ids must
@@ -198,7 +199,7 @@ test("logit_bias, min_p, penalties, stop_token_ids, min_tokens change sampling a
 });
 
 test("continue_final_message continues the assistant's text; add_generation_prompt false renders no opener", async () => {
-  const msgs = [{ role: "user", content: "2+2?" }, { role: "assistant", content: "The answer is" }];
+  const msgs: ChatMessage[] = [{ role: "user", content: "2+2?" }, { role: "assistant", content: "The answer is" }];
   const r = await post("/chat/completions", { model: "tiny", messages: msgs, max_tokens: 5, temperature: 0, continue_final_message: true, add_generation_prompt: false });
   assert.equal(r.status, 200);
   const want = engine.sampleTokens([tok.renderChat(msgs, { continueFinalMessage: true })], { maxTokens: 5, temperature: 0 })[0]![0]!;
