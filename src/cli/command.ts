@@ -1,6 +1,7 @@
 // What every subcommand module exports, and the small helpers they share for flags.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../util/errors.js";
+import { parseExtraBody, type JsonObject } from "../engine/openai-map.js";
 
 export interface CommandModule {
   /** One line shown by `trimer --help`. */
@@ -43,4 +44,14 @@ export function numberFlag(value: string | undefined, name: string, fallback: nu
     throw new UsageError(`--${name} must be ${integer ? "an integer" : "a number"}, got "${value}"`);
   }
   return n;
+}
+
+/** `--extra-body JSON` as sampler options ({} when absent); bad JSON is a UsageError naming the flag. */
+export function extraBodyOf(text: string | undefined): { extraBody?: JsonObject } {
+  if (text === undefined) return {};
+  try {
+    return { extraBody: parseExtraBody(text) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }

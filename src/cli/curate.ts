@@ -2,7 +2,7 @@
 //   trimer curate near-dedupe --in data.jsonl --out dedup.jsonl --threshold 0.8
 //   trimer curate pipeline --config steps.json --in raw.jsonl --out curated.jsonl
 import type { ParseArgsConfig } from "node:util";
-import { parseFlags, numberFlag, type CommandModule } from "./command.js";
+import { extraBodyOf, parseFlags, numberFlag, type CommandModule } from "./command.js";
 import { UsageError } from "../util/errors.js";
 import { progress } from "../util/progress.js";
 import type { Sampler } from "../engine/types.js";
@@ -17,6 +17,7 @@ const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 const MODEL_FLAGS = `model (pass-rate, judge, domain --method llm):
       --base-url URL       OpenAI-compatible server, e.g. http://localhost:8000/v1 (or $TRIMER_BASE_URL)
       --model NAME         model name (or $TRIMER_MODEL); --api-key KEY (or $TRIMER_API_KEY / $OPENAI_API_KEY)
+      --extra-body JSON    fields added to every request body (e.g. '{"top_k": 20}')
       --checkpoint DIR     a trimer checkpoint, run in-process instead of a server
       --concurrency N      requests in flight (default 16); --cache-dir DIR response cache; --reasoning-effort low|medium|high`;
 
@@ -48,6 +49,7 @@ const COMMON = {
   "base-url": { type: "string" },
   model: { type: "string" },
   "api-key": { type: "string" },
+  "extra-body": { type: "string" },
   checkpoint: { type: "string" },
   concurrency: { type: "string" },
   "cache-dir": { type: "string" },
@@ -79,6 +81,7 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) {
         concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true),
         ...(typeof v["cache-dir"] === "string" ? { cacheDir: v["cache-dir"] } : {}),
         ...(typeof v["reasoning-effort"] === "string" ? { reasoningEffort: v["reasoning-effort"] } : {}),
+        ...extraBodyOf(v["extra-body"] as string | undefined),
         // one prompt the server always refuses must not sink a long curation job: it gets no completions
         onPromptError: "empty",
       });

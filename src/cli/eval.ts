@@ -19,7 +19,7 @@ import type { EvalSummary } from "../eval/metrics.js";
 import type { Sampler } from "../engine/types.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import { InputError, UsageError } from "../util/errors.js";
-import { numberFlag, parseFlags, type CommandModule } from "./command.js";
+import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 
 const USAGE = `usage: trimer eval --bench NAME|FILE.jsonl [model] [sampling] [prompt] [--out DIR]
        trimer eval --score FILE.jsonl [--out DIR]
@@ -34,6 +34,7 @@ benchmark:
 model (OpenAI-compatible server; flags win over TRIMER_BASE_URL / OPENAI_BASE_URL, TRIMER_API_KEY, TRIMER_MODEL):
   --url URL             e.g. http://localhost:8000/v1   (--base-url is the same)
   --model M  --api-key K  --concurrency N (default 16)
+  --extra-body JSON     fields added to every request body (e.g. '{"min_p": 0.05}', vLLM's chat_template_kwargs)
   --checkpoint DIR      a trimer checkpoint instead (embedded engine; default prompt: the raw question, as trained)
   --reward-model DIR    a trimer reward-model checkpoint (score head): adds rm@k
 sampling:
@@ -64,6 +65,7 @@ const OPTIONS = {
   "base-url": { type: "string" },
   model: { type: "string" },
   "api-key": { type: "string" },
+  "extra-body": { type: "string" },
   concurrency: { type: "string" },
   checkpoint: { type: "string" },
   "reward-model": { type: "string" },
@@ -229,7 +231,7 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    sampler = createOpenAISampler({ ...cfg, concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true) });
+    sampler = createOpenAISampler({ ...cfg, concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true), ...extraBodyOf(v["extra-body"] as string | undefined) });
     modelLabel = `${cfg.baseUrl} ${cfg.model}`;
   }
   const rewardModel = typeof v["reward-model"] === "string" ? await openRewardModel(v["reward-model"]) : undefined;

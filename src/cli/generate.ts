@@ -12,7 +12,7 @@ import { bucketKey, toolSyntax, type Usage } from "../generate/job.js";
 import { estimateCost, generateTraceFile } from "../generate/file.js";
 import { progress } from "../util/progress.js";
 import { InputError, UsageError } from "../util/errors.js";
-import { numberFlag, parseFlags, type CommandModule } from "./command.js";
+import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 
 const USAGE = `usage: trimer generate (--in FILE.jsonl | --bench NAME | --synth N) (--url URL --model M | --checkpoint DIR) --out FILE.jsonl [options]
 
@@ -23,6 +23,7 @@ problems:
   --limit N             first N problems only
 teacher:
   --url URL --model M [--api-key K]   an OpenAI-compatible server (flags win over TRIMER_BASE_URL, TRIMER_MODEL …)
+  --extra-body JSON   fields added to every request body (vLLM sampling extras, chat_template_kwargs, …)
   --reasoning-effort    also send reasoning_effort = the mode (gpt-oss, o-series); servers that reject it: leave off
   --checkpoint DIR      a trimer checkpoint (embedded engine; use --format completion)
   --format chat|completion   prompt style (default completion; chat continues TIR traces with vLLM's
@@ -59,6 +60,7 @@ const OPTIONS = {
   "base-url": { type: "string" },
   model: { type: "string" },
   "api-key": { type: "string" },
+  "extra-body": { type: "string" },
   "reasoning-effort": { type: "boolean" },
   checkpoint: { type: "string" },
   format: { type: "string" },
@@ -195,13 +197,15 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError(`${(e as Error).message} (or pass --checkpoint DIR)`);
     }
     const cacheDir = v.cache === "none" ? undefined : v.cache ?? `${out}.cache`;
+    const extra = extraBodyOf(v["extra-body"]).extraBody ?? {};
     const make = (mode: ReasoningMode | undefined, continuation: boolean): OpenAISampler => {
+      const body = { ...extra, ...(continuation ? { continue_final_message: true, add_generation_prompt: false } : {}) };
       const s = createOpenAISampler({
         ...cfg,
         concurrency: requests,
         ...(cacheDir ? { cacheDir } : {}),
         ...(mode && v["reasoning-effort"] ? { reasoningEffort: mode } : {}),
-        ...(continuation ? { extraBody: { continue_final_message: true, add_generation_prompt: false } } : {}),
+        ...(Object.keys(body).length ? { extraBody: body } : {}),
       });
       remotes.push(s);
       return s;

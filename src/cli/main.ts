@@ -56,7 +56,8 @@ run(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
     // Errors meant for the user (bad flags, bad files) are UsageError/InputError: print the message only.
-    if (err instanceof Error && (err.name === "UsageError" || err.name === "InputError")) {
+    // A server that refused a request for good (OpenAIRequestError) is not a bug here either.
+    if (err instanceof Error && (err.name === "UsageError" || err.name === "InputError" || err.name === "OpenAIRequestError")) {
       console.error(`trimer: ${err.message}`);
       process.exitCode = 2;
     } else {

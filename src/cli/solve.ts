@@ -12,7 +12,7 @@ import { agentTable, MAX_AGENTS } from "../infer/agents.js";
 import { SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";
 import { parseAgentTable, solve, type PromptFormat, type SolveResult } from "../infer/solve.js";
 import { InputError, UsageError } from "../util/errors.js";
-import { numberFlag, parseFlags, type CommandModule } from "./command.js";
+import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 
 const USAGE = `usage: trimer solve "QUESTION" (--model DIR | --url URL --api-model NAME) [options]
        (QUESTION "-" reads it from stdin)
@@ -21,6 +21,7 @@ engine:
   --model DIR            a trimer checkpoint (completion prompts: the raw question, as the pipeline trains)
   --url URL              an OpenAI-compatible server up to /v1 (chat prompts with the boxed-answer instruction)
   --api-model NAME       the server's model name     --api-key K (default $TRIMER_API_KEY / $OPENAI_API_KEY)
+  --extra-body JSON      fields added to every request body (e.g. '{"min_p": 0.05}')
 agents:
   --agents N             the first N agents of TriMER's table (default 4, at most ${MAX_AGENTS})
   --agent-table T:P,...  your own table instead, e.g. "0.2:0.85,0.4:0.9,0.6:0.92"
@@ -41,6 +42,7 @@ const OPTIONS = {
   url: { type: "string" },
   "api-model": { type: "string" },
   "api-key": { type: "string" },
+  "extra-body": { type: "string" },
   agents: { type: "string" },
   "agent-table": { type: "string" },
   "max-tokens": { type: "string" },
@@ -123,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
   const rewardModel = v["reward-model"] ? await openRewardModel(v["reward-model"]) : undefined;
   const opened = await openSampler({
     ...(v.model !== undefined ? { checkpoint: v.model } : { url: v.url, model: v["api-model"] }),
-    ...(v.url !== undefined ? { apiKey: v["api-key"] ?? process.env.TRIMER_API_KEY ?? process.env.OPENAI_API_KEY } : {}),
+    ...(v.url !== undefined ? { apiKey: v["api-key"] ?? process.env.TRIMER_API_KEY ?? process.env.OPENAI_API_KEY, ...extraBodyOf(v["extra-body"]) } : {}),
   });
   try {
     const result = await solve(opened.sampler, question, {

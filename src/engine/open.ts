@@ -3,6 +3,7 @@
 import { LocalEngine } from "./local.js";
 import { createOpenAISampler } from "./openai.js";
 import type { Sampler } from "./types.js";
+import type { JsonObject } from "./openai-map.js";
 import { InputError, UsageError } from "../util/errors.js";
 
 export interface SamplerSpec {
@@ -17,6 +18,8 @@ export interface SamplerSpec {
   concurrency?: number;
   /** Remote only: response cache folder. */
   cacheDir?: string;
+  /** Remote only: fields added to every request body. */
+  extraBody?: JsonObject;
 }
 
 export interface OpenedSampler {
@@ -46,6 +49,7 @@ export async function openSampler(spec: SamplerSpec): Promise<OpenedSampler> {
     const sampler = createOpenAISampler({
       baseUrl: spec.url, model: spec.model, ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
       ...(spec.concurrency ? { concurrency: spec.concurrency } : {}), ...(spec.cacheDir ? { cacheDir: spec.cacheDir } : {}),
+      ...(spec.extraBody ? { extraBody: spec.extraBody } : {}),
     });
     return { sampler, kind: "remote", close: async () => {} };
   }

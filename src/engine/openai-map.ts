@@ -233,3 +233,19 @@ export function toCompletions(parsed: ParsedResponse): Completion[] {
     return out;
   });
 }
+
+/**
+ * `--extra-body JSON`: a JSON object whose fields go into every request body verbatim (vLLM's sampling extras,
+ * chat_template_kwargs, …). Throws naming the problem.
+ */
+export function parseExtraBody(text: string, flag = "--extra-body"): JsonObject {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${flag} is not valid JSON (${(e as Error).message}); e.g. ${flag} '{"min_p": 0.05, "chat_template_kwargs": {"enable_thinking": false}}'`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error(`${flag} must be a JSON object, e.g. '{"top_k": 20}'`);
+  for (const k of ["model", "messages", "prompt", "stream"]) if (k in v) throw new Error(`${flag} must not set "${k}" (trimer sets it)`);
+  return v as JsonObject;
+}

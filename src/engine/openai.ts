@@ -123,6 +123,8 @@ export class OpenAISampler implements Sampler {
   private readonly maxRetries: number;
   private readonly timeoutMs: number;
   private cacheWarned = false;
+  /** The server refused n > 1 once (llama.cpp's does): from then on, one request per sample. */
+  private oneAtATime = false;
 
   constructor(private readonly opts: OpenAISamplerOptions) {
     const concurrency = opts.concurrency ?? 16;
@@ -159,7 +161,7 @@ export class OpenAISampler implements Sampler {
       await this.gate.acquire();
       try {
         if (firstError !== undefined) return;
-        results[i] = await this.one(req.path, req.body, req.endpoint, opts.n ?? 1, keys[i] ?? "", i);
+        results[i] = await this.samples(req.path, req.body, req.endpoint, opts.n ?? 1, keys[i] ?? "", i);
       } catch (e) {
         if (this.opts.onPromptError === "empty" && e instanceof OpenAIRequestError) {
           results[i] = [];
@@ -173,6 +175,48 @@ export class OpenAISampler implements Sampler {
     }));
     if (firstError !== undefined) throw firstError;
     return results;
+  }
+
+  /**
+   * n completions of one prompt: one request carrying n, or — when the server refuses n > 1 (a 400/422 that a
+   * request with n = 1 does not get) — one request per sample (seeds seed, seed + 1, … when a seed was given).
+   */
+  private async samples(path: string, body: JsonObject, endpoint: "chat" | "completions", n: number, key: string, promptIndex: number): Promise<Completion[]> {
+    if (n > 1 && !this.oneAtATime) {
+      try {
+        return await this.one(path, body, endpoint, n, key, promptIndex);
+      } catch (e) {
+        if (!(e instanceof OpenAIRequestError) || (e.status !== 400 && e.status !== 422)) throw e;
+        let first: Completion[];
+        try {
+          first = await this.one(path, this.single(body, 0), endpoint, 1, this.singleKey(path, body, 0), promptIndex);
+        } catch {
+          throw e; // n = 1 is refused too: the original refusal was about something else
+        }
+        if (!this.oneAtATime) {
+          this.oneAtATime = true;
+          console.error(`note: the server refused n = ${n} (${e.message.replace(/^.*refused with /, "")}); sending one request per sample`);
+        }
+        const rest = await Promise.all(Array.from({ length: n - 1 }, (_, j) => this.one(path, this.single(body, j + 1), endpoint, 1, this.singleKey(path, body, j + 1), promptIndex)));
+        return [...first, ...rest.flat()];
+      }
+    }
+    if (n > 1) {
+      return (await Promise.all(Array.from({ length: n }, (_, j) => this.one(path, this.single(body, j), endpoint, 1, this.singleKey(path, body, j), promptIndex)))).flat();
+    }
+    return this.one(path, body, endpoint, n, key, promptIndex);
+  }
+
+  /** Sample j of a body as a request of its own: n = 1, and a seed of its own when the body has one. */
+  private single(body: JsonObject, j: number): JsonObject {
+    const out: JsonObject = { ...body, n: 1 };
+    if (typeof body.seed === "number") out.seed = body.seed + j;
+    return out;
+  }
+
+  private singleKey(path: string, body: JsonObject, j: number): string {
+    // Unseeded samples share a body: the occurrence index keeps their cache entries apart.
+    return this.cache ? cacheKey(path, this.single(body, j), typeof body.seed === "number" ? 0 : j) : "";
   }
 
   private async one(path: string, body: JsonObject, endpoint: "chat" | "completions", n: number, key: string, promptIndex: number): Promise<Completion[]> {
