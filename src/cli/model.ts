@@ -10,16 +10,17 @@
 // records — so a resumed run draws exactly the batches the uninterrupted run would have drawn, and nothing about
 // the data needs to be checkpointed beyond the step.
 import { readFile, access } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { CommandModule } from "./command.js";
 import { numberFlag, parseFlags } from "./command.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { checkedFileSize } from "../util/files.js";
+import { writeFileAtomic } from "../util/atomic.js";
 import { createRng, mixSeed } from "../util/rng.js";
 import { LocalEngine } from "../engine/local.js";
 import { Transformer } from "../model/transformer.js";
 import { configFromHF, loadCheckpoint, saveCheckpoint, checkpointTokenizer, FILES } from "../model/checkpoint.js";
-import { mathTokenizer, type Tokenizer } from "../model/tokenizer.js";
+import { mathTokenizer, type CharTokenizerJSON, type Tokenizer } from "../model/tokenizer.js";
 import type { ModelConfig } from "../model/config.js";
 import { learningRate, checkLrSchedule, type LrSchedule, type LrScheduleKind } from "../model/schedule.js";
 import { readJsonlValues } from "../data/jsonl.js";
@@ -28,13 +29,14 @@ import { runSteps, type StepLoop } from "../train/runner.js";
 import { supervisedLoop } from "../train/sft.js";
 import type { ChatMessage, Datum } from "../engine/types.js";
 
-export const summary = "create, train and sample from an embedded model (init | train | sample)";
+export const summary = "create, train, sample from and export an embedded model (init | train | sample | export)";
 
 const USAGE = `usage: trimer model <init|train|sample> [options]   (trimer model <sub> --help for its options)
 
   init     create a randomly initialised model folder (config.json, model.safetensors, tokenizer.json)
   train    train it with next-token cross-entropy on a .txt or .jsonl file, with checkpoints and --resume
-  sample   generate from it`;
+  sample   generate from it
+  export   write it as a GGUF file for llama.cpp / Ollama (--format gguf)`;
 
 // ------------------------------------------------------------------------------------------------------ init
 /** Shape presets; vocab_size is filled from the tokenizer (rounded up to a multiple of 8 for the kernels). */
@@ -392,10 +394,42 @@ async function sample(argv: string[]): Promise<number> {
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------------------- export
+const EXPORT_USAGE = `usage: trimer model export --format gguf --model DIR --out FILE.gguf [--name NAME]
+
+Writes the checkpoint as a GGUF file (float32, llama architecture, trimer's vocabulary with its chat template) for
+llama.cpp, Ollama and LM Studio:  llama-cli -m FILE.gguf -p "12+30=" -n 32 --temp 0
+(The folder itself is a Hugging Face Llama checkpoint: transformers and vLLM read it as it is.)`;
+
+async function exportModel(argv: string[]): Promise<number> {
+  const f = parseFlags(argv, { format: { type: "string" }, model: { type: "string" }, out: { type: "string" }, name: { type: "string" } }, EXPORT_USAGE);
+  if (!f) return 0;
+  const v = f.values;
+  if (v.format !== "gguf") throw new UsageError(`--format gguf is required (the only export format)\n\n${EXPORT_USAGE}`);
+  if (!v.model || !v.out) throw new UsageError(`--model and --out are required\n\n${EXPORT_USAGE}`);
+  const ck = await loadCheckpoint(v.model);
+  const tok = ck.tokenizer;
+  if (!("type" in tok) || tok.type !== "trimer-char") {
+    throw new InputError(`${v.model}: its tokenizer is a Hugging Face tokenizer of its own; convert this folder with llama.cpp's convert_hf_to_gguf.py instead`);
+  }
+  const { ggufChunks } = await import("../model/gguf.js");
+  let chunks: Uint8Array[];
+  try {
+    chunks = [...ggufChunks(ck.config, ck.tensors, tok as CharTokenizerJSON, { name: v.name ?? basename(resolve(v.model)) })];
+  } catch (e) {
+    throw new InputError(`${v.model}: ${(e as Error).message}`);
+  }
+  await writeFileAtomic(v.out, chunks);
+  const bytes = chunks.reduce((n, c) => n + c.length, 0);
+  console.log(`wrote ${v.out}: ${(bytes / 1e6).toFixed(1)} MB GGUF (float32, ${ck.config.num_hidden_layers} layers, vocab ${ck.config.vocab_size})`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case "init": return init(rest);
+    case "export": return exportModel(rest);
     case "train": return train(rest);
     case "sample": return sample(rest);
     case undefined: case "--help": case "-h":
