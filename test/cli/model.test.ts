@@ -42,7 +42,8 @@ test("init → train → sample: loss falls, checkpoints are HF-style, sampling 
     const m = join(dir, "m");
     const init = await run(["init", "--config", config, "--out", m, "--seed", "3"]);
     assert.equal(init.code, 0);
-    assert.match(init.out, /wrote .*: 6,448 parameters \(d 16, 1 layers, 2 heads \/ 1 kv, vocab 128/);
+    // 121 characters and specials + 256 byte-fallback ids, rounded up to 384.
+    assert.match(init.out, /wrote .*: 14,640 parameters \(d 16, 1 layers, 2 heads \/ 1 kv, vocab 384/);
     await assert.rejects(main(["init", "--config", config, "--out", m]), /already holds a model/);
 
     const trained = await run(["train", "--model", m, "--data", data, "--steps", "40", "--batch", "8", "--ctx", "24", "--lr", "1e-2", "--quiet"]);
@@ -52,7 +53,7 @@ test("init → train → sample: loss falls, checkpoints are HF-style, sampling 
     assert.equal(log.length, 40);
     const first = log[0]!.loss;
     const last = log.slice(-5).reduce((s, r) => s + r.loss, 0) / 5;
-    assert.ok(first > 4 && last < first - 1.5, `loss should fall from ~ln(128): first ${first}, last five ${last}`);
+    assert.ok(first > 4 && last < first - 1.5, `loss should fall from ~ln(384): first ${first}, last five ${last}`);
     for (const f of ["config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer_state.json"]) assert.ok(existsSync(join(m, f)), f);
     assert.equal(JSON.parse(readFileSync(join(m, "trainer_state.json"), "utf8")).step, 40);
 
@@ -67,6 +68,12 @@ test("init → train → sample: loss falls, checkpoints are HF-style, sampling 
     assert.equal(a.out.match(/^--- \d/gm)?.length, 3);
     const stopped = await run(["sample", "--model", m, "--prompt", "1+1=", "--temperature", "0", "--max-tokens", "20", "--stop", "\n", "--json"]);
     assert.ok(!JSON.parse(stopped.out).text.includes("\n"));
+
+    const exported = await run(["export", "--format", "gguf", "--model", m, "--out", join(dir, "m.gguf")]);
+    assert.equal(exported.code, 0);
+    assert.match(exported.out, /wrote .*m\.gguf: .* MB GGUF \(float32, 1 layers, vocab 384\)/);
+    assert.equal(readFileSync(join(dir, "m.gguf")).subarray(0, 4).toString("ascii"), "GGUF");
+    await assert.rejects(main(["export", "--format", "onnx", "--model", m, "--out", join(dir, "x")]), /--format gguf is required/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
