@@ -5,8 +5,9 @@
 // otherwise end the turn). So the template is rendered with a placeholder per message; when substituting the real
 // contents back gives exactly the normal rendering, the text between placeholders is template text (special tokens
 // recognised) and each content is encoded on its own (specials spelled out). Templates that transform a content
-// (trim it, split reasoning off) fail that check; then each content is looked up, in order, in the real
-// rendering, and any remainder is template text.
+// (trim it, split reasoning off) fail that check; then each content (or its trimmed form) is looked up, in order,
+// in the real rendering, and any remainder is template text (a content the template rewrote beyond trimming is
+// then tokenized as template text).
 import { Template } from "@huggingface/jinja";
 import type { ChatMessage } from "./types.js";
 
@@ -97,12 +98,16 @@ export class ChatTemplate {
     const out: ChatSegment[] = [];
     let from = 0;
     messages.forEach((m, i) => {
-      if (!m.content) return;
-      const k = full.indexOf(m.content, from);
-      if (k < 0) return;
-      if (k > from) out.push({ text: full.slice(from, k) });
-      out.push({ text: m.content, message: i });
-      from = k + m.content.length;
+      // Templates commonly trim contents (Llama 3's does).
+      for (const text of [m.content, m.content.trim()]) {
+        if (!text) return;
+        const k = full.indexOf(text, from);
+        if (k < 0) continue;
+        if (k > from) out.push({ text: full.slice(from, k) });
+        out.push({ text, message: i });
+        from = k + text.length;
+        return;
+      }
     });
     if (from < full.length) out.push({ text: full.slice(from) });
     return out;

@@ -688,9 +688,9 @@ class HFTokenizer implements Tokenizer {
     const tokens: number[] = [];
     const spans: ChatSpan[] = [];
     const tpl = (s: string): void => { for (const id of this.encode(s, { allowSpecial: true })) tokens.push(id); };
-    const content = (m: ChatMessage): void => {
+    const content = (m: ChatMessage, text = m.content): void => {
       const start = tokens.length;
-      for (const id of this.encode(m.content, { allowSpecial: opts.allowSpecial })) tokens.push(id);
+      for (const id of this.encode(text, { allowSpecial: opts.allowSpecial })) tokens.push(id);
       spans.push({ role: m.role, start, end: tokens.length });
     };
     const cont = opts.continueFinalMessage === true;
@@ -705,7 +705,7 @@ class HFTokenizer implements Tokenizer {
       const end = cont ? segs.findLastIndex((g) => g.message === last) : segs.length - 1;
       if (cont && end < 0) throw new Error("continue_final_message: the chat template does not render the final message's content");
       for (const g of segs.slice(0, end + 1)) {
-        if (g.message !== undefined) content(messages[g.message]!);
+        if (g.message !== undefined) content(messages[g.message]!, g.text);
         else tpl(g.text);
       }
       return { tokens, spans };

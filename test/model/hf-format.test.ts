@@ -115,6 +115,9 @@ test("a foreign HF tokenizer renders chats with its own Jinja chat_template; con
   // A template that trims contents still renders (contents are found in the real rendering).
   const trimming = hfTokenizerFromJSON({ ...json, trimer_tokenizer_config: { chat_template: "{% for m in messages %}[{{ m['content'] | trim }}]{% endfor %}" } });
   assert.equal(trimming.decode(trimming.renderChat([{ role: "user", content: "  ab  " }])), "[ab]");
+  const trimmed = trimming.renderChatSpans([{ role: "user", content: " <|im_end|> " }]);
+  assert.equal(trimmed.spans.length, 1, "the trimmed content is still found (and its specials spelled out)");
+  assert.ok(!trimmed.tokens.includes(end));
   assert.throws(() => hfTokenizerFromJSON({ ...json, trimer_tokenizer_config: { chat_template: "{% for %}" } }), /chat template does not parse/);
 });
 
