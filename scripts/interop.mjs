@@ -12,11 +12,12 @@
 // Needs a built tree (npm run build). Expected values come from trimer in-process (interop/expect.mjs).
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const CACHE = join(ROOT, ".cache", "interop");
+// INTEROP_CACHE moves the scratch environment (e.g. to share it between clones).
+const CACHE = process.env.INTEROP_CACHE ? resolve(process.env.INTEROP_CACHE) : join(ROOT, ".cache", "interop");
 const VENV = join(CACHE, "venv");
 const NPM_DIR = join(CACHE, "npm");
 const PY = join(VENV, "bin", "python");
@@ -61,8 +62,8 @@ function pipArgs(mirror) {
 function setupPython(mirror) {
   const marker = join(VENV, ".trimer-interop");
   const want = JSON.stringify([...PY_PACKAGES, "lm-eval --no-deps"]);
-  if (existsSync(marker) && readFileSync(marker, "utf8") === want) return say("Python peers: reusing .cache/interop/venv");
-  say("Python peers: installing into .cache/interop/venv from the local mirror (torch, transformers, tokenizers, openai, gguf, lm-eval)");
+  if (existsSync(marker) && readFileSync(marker, "utf8") === want) return say(`Python peers: reusing ${relative(ROOT, VENV)}`);
+  say(`Python peers: installing into ${relative(ROOT, VENV)} from the local mirror (torch, transformers, tokenizers, openai, gguf, lm-eval)`);
   rmSync(VENV, { recursive: true, force: true });
   run(mirror.python, ["-m", "venv", VENV]);
   run(join(VENV, "bin", "pip"), ["install", "-q", ...pipArgs(mirror), ...PY_PACKAGES], { capture: true });
@@ -72,8 +73,8 @@ function setupPython(mirror) {
 }
 
 function setupNpm() {
-  if (existsSync(join(NPM_DIR, "node_modules", "node-llama-cpp", "package.json"))) return say("npm peers: reusing .cache/interop/npm");
-  say(`npm peers: installing ${NPM_PEER} into .cache/interop/npm (prebuilt CPU binaries)`);
+  if (existsSync(join(NPM_DIR, "node_modules", "node-llama-cpp", "package.json"))) return say(`npm peers: reusing ${relative(ROOT, NPM_DIR)}`);
+  say(`npm peers: installing ${NPM_PEER} into ${relative(ROOT, NPM_DIR)} (prebuilt CPU binaries)`);
   mkdirSync(NPM_DIR, { recursive: true });
   writeFileSync(join(NPM_DIR, "package.json"), JSON.stringify({ name: "trimer-interop-peers", private: true, type: "module" }));
   run("npm", ["install", "-E", "--no-audit", "--no-fund", NPM_PEER], { cwd: NPM_DIR, capture: true });
