@@ -95,7 +95,7 @@ function startServer(model) {
 }
 
 /** llama.cpp's tokenization and greedy continuation vs trimer's, position by position. */
-function checkLlama(ggufPath, expect, work) {
+function checkLlama(ggufPath, expect, work, label) {
   const prompts = join(work, "gguf-prompts.json");
   writeFileSync(prompts, JSON.stringify(expect.gguf.map((g) => g.prompt)));
   cpSync(join(ROOT, "interop", "llama-greedy.mjs"), join(NPM_DIR, "llama-greedy.mjs"));
@@ -114,7 +114,7 @@ function checkLlama(ggufPath, expect, work) {
     }
   });
   if (positions < 100) { fails++; console.log(`FAIL only ${positions} greedy positions compared (want >= 100)`); }
-  if (!fails) console.log(`ok   llama.cpp (node-llama-cpp 3.21.1) loads the GGUF: same token ids on ${got.length} prompts (incl. text outside the vocabulary) and the same greedy continuation at ${positions} of ${positions} positions`);
+  if (!fails) console.log(`ok   llama.cpp (node-llama-cpp 3.21.1) loads the GGUF of ${label}: same token ids on ${got.length} prompts (incl. text outside the vocabulary) and the same greedy continuation at ${positions} of ${positions} positions`);
   return fails;
 }
 
@@ -157,7 +157,16 @@ async function main() {
       env: { OPENAI_API_KEY: TOKEN, HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1", TOKENIZERS_PARALLELISM: "false", OMP_NUM_THREADS: "2" },
     });
     if (py.status !== 0) failures += py.status ?? 1;
-    failures += checkLlama(gguf, JSON.parse(readFileSync(expectPath, "utf8")), work);
+    failures += checkLlama(gguf, JSON.parse(readFileSync(expectPath, "utf8")), work, "the tiny model (tied embedding)");
+    // The other layout llama.cpp reads differently: an untied output head (output.weight), 4 layers.
+    const small = join(work, "small");
+    run(process.execPath, [...cli, "model", "init", "--config", "small", "--out", small, "--seed", "2"], { capture: true });
+    run(process.execPath, [...cli, "model", "train", "--model", small, "--data", join(work, "sums.txt"), "--steps", "60", "--batch", "8", "--ctx", "48", "--quiet"], { capture: true });
+    const smallExpect = join(work, "expect-small.json");
+    run(process.execPath, [join(ROOT, "interop", "expect.mjs"), small, smallExpect], { capture: true });
+    const smallGguf = join(work, "small.gguf");
+    run(process.execPath, [...cli, "model", "export", "--format", "gguf", "--model", small, "--out", smallGguf], { capture: true });
+    failures += checkLlama(smallGguf, JSON.parse(readFileSync(smallExpect, "utf8")), work, "the small model (untied head, 4 layers)");
   } finally {
     server?.kill("SIGTERM");
     if (!process.env.INTEROP_KEEP) rmSync(work, { recursive: true, force: true });
