@@ -1,4 +1,5 @@
-// `trimer serve-reward`: the verifier's reward over HTTP, for OpenRLHF (--remote_rm_url) and verl.
+// `trimer serve-reward`: the verifier's reward over HTTP, for OpenRLHF (--reward.remote_url), verl and TRL
+// (integrations/ holds the client files for each).
 //   TRIMER_REWARD_TOKEN=s3cret trimer serve-reward --host 0.0.0.0 --port 5000
 import { parseFlags, numberFlag } from "./command.js";
 import { UsageError } from "../util/errors.js";
@@ -9,7 +10,9 @@ const usage = `usage: trimer serve-reward [options]
 
 Serves POST /get_reward in OpenRLHF's remote reward-model protocol:
   {"query": [prompt+response], "prompts": [prompt], "labels": [gold]} → {"rewards", "scores", "extra_logs"}
-OpenRLHF: --remote_rm_url http://HOST:PORT/get_reward --label_key <answer field>
+OpenRLHF: --reward.remote_url "http://HOST:PORT/get_reward?token=TOKEN" --data.label_key <answer field>
+          (OpenRLHF sends no headers, so the token rides in the URL; older OpenRLHF: --remote_rm_url, --label_key)
+verl, TRL: integrations/trimer_verl_reward.py, integrations/trimer_trl_reward.py (see integrations/README.md)
 
 options:
   --host ADDR            interface to bind (default 127.0.0.1; 0.0.0.0 for other machines — set a token)

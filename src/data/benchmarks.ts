@@ -164,6 +164,14 @@ export function benchmarkNames(): string[] {
   return Object.keys(BENCHMARKS).sort();
 }
 
+/** The split a bundled benchmark holds ("test" or "train", from its file name) and its one-line description. */
+export function benchmarkInfo(name: string): { split: string; describe: string } {
+  const spec = BENCHMARKS[name];
+  if (!spec) throw new UsageError(`unknown benchmark "${name}" (known: ${benchmarkNames().join(", ")})`);
+  const base = spec.file.split("/").pop()!.replace(/\.jsonl$/, "");
+  return { split: base, describe: spec.describe };
+}
+
 export function benchmarkPath(name: string, dataDir = defaultDataDir()): string {
   const spec = BENCHMARKS[name];
   if (!spec) throw new UsageError(`unknown benchmark "${name}" (known: ${benchmarkNames().join(", ")})`);

@@ -26,6 +26,9 @@ export function promptMessages(p: Problem, opts: PromptOptions = {}): ChatMessag
   return [...(opts.systemPrompt ? [{ role: "system" as const, content: opts.systemPrompt }] : []), { role: "user", content: user }];
 }
 
+/** Prefix of the default verl data_source: see VerlOptions.dataSource. */
+export const VERL_SOURCE_PREFIX = "trimer/";
+
 export interface VerlRow {
   data_source: string;
   prompt: ChatMessage[];
@@ -39,13 +42,18 @@ export interface VerlOptions extends PromptOptions {
   split?: string;
   /** `ability` (default "math"). */
   ability?: string;
-  /** Overrides data_source (default: the problem's source). verl routes its default reward by data_source. */
+  /**
+   * Overrides data_source (default: "trimer/<the problem's source>"). verl routes its built-in scorers by
+   * data_source ("openai/gsm8k" → a "####" rule, "aime*" → math_dapo …); the "trimer/" prefix matches none of them,
+   * so rows reach trimer's reward (integrations/trimer_verl_reward.py) or verl stops with NotImplementedError —
+   * never a silent grading by another rule.
+   */
   dataSource?: string;
 }
 
 export function toVerlRows(problems: readonly Problem[], opts: VerlOptions = {}): VerlRow[] {
   return problems.map((p, i) => ({
-    data_source: opts.dataSource ?? p.source,
+    data_source: opts.dataSource ?? `${VERL_SOURCE_PREFIX}${p.source}`,
     prompt: promptMessages(p, opts),
     ability: opts.ability ?? "math",
     reward_model: { style: "rule", ground_truth: p.answer },

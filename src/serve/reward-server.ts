@@ -3,9 +3,9 @@
 //   POST /get_reward   {"query": [prompt+response, …], "prompts": [prompt, …], "labels": [gold answer, …]}
 //   →                  {"rewards": [r, …], "scores": [s, …], "extra_logs": {"correct": [...], "formatted": [...], …}}
 //
-// OpenRLHF (--remote_rm_url http://host:port/get_reward --label_key answer) sends each micro-batch's decoded
+// OpenRLHF (--reward.remote_url http://host:port/get_reward --data.label_key answer) sends each micro-batch's decoded
 // sequences as `query` — the prompt followed by the response, special tokens included — with the prompts and the
-// labels (the dataset field named by --label_key). The response is the query minus its prompt. `rewards` feed the
+// labels (the dataset field named by --data.label_key). The response is the query minus its prompt. `rewards` feed the
 // advantage; `scores` are OpenRLHF's 0–1 values for dynamic filtering (here: correctness); every `extra_logs` entry
 // is one number per sample, which OpenRLHF splits per sample like the rewards and logs to wandb.
 // verl reaches the same endpoint from a custom reward function (see the README), sending the response alone.
@@ -76,7 +76,7 @@ export function parseRewardRequest(body: unknown, maxBatch: number): RewardReque
   const query = stringArray(b.query, "query");
   if (query.length > maxBatch) throw new BadRequest(`batch of ${query.length} exceeds the limit of ${maxBatch}`, 413);
   if (b.labels === undefined || b.labels === null) {
-    throw new BadRequest('"labels" is missing: the gold answers are needed (start OpenRLHF with --label_key <field>)');
+    throw new BadRequest('"labels" is missing: the gold answers are needed (start OpenRLHF with --data.label_key <field>; older releases: --label_key)');
   }
   if (!Array.isArray(b.labels)) throw new BadRequest('"labels" must be an array');
   const labels = b.labels.map((v: unknown, i: number) => {
@@ -185,7 +185,7 @@ export function createRewardServer(opts: RewardServerOptions): http.Server {
       const auth = req.headers.authorization ?? "";
       const m = /^Bearer\s+(.+)$/i.exec(auth);
       // OpenRLHF's HTTP client sends no headers of its own (only the URL is configurable), so the token may also
-      // come as ?token=… in --remote_rm_url. Weaker (URLs end up in logs); the header is preferred when possible.
+      // come as ?token=… in --reward.remote_url. Weaker (URLs end up in logs); the header is preferred when possible.
       const given = m ? m[1]!.trim() : new URLSearchParams(query ?? "").get("token");
       if (given === null || !sameToken(given, opts.token)) {
         req.resume();

@@ -35,7 +35,7 @@ test("verl parquet: nested columns with verl's schema, read back by a Parquet re
   const rows = (await parquetReadObjects({ file })) as Record<string, unknown>[];
   assert.equal(rows.length, 2);
   assert.deepEqual(rows[1], {
-    data_source: "math500",
+    data_source: "trimer/math500",
     prompt: [
       { role: "system", content: "You are a mathematician." },
       { role: "user", content: `Solve $x^2 = \\frac{1}{4}$, x>0.\n\n${DEFAULT_INSTRUCTION}` },
@@ -72,5 +72,5 @@ test("trimer export writes the real aime24 benchmark for verl", async () => {
     assert.equal(r.extra_info.split, "test");
   });
   await assert.rejects(exportMain(["--format", "csv", "--benchmark", "aime24", "--out", out]), /--format must be verl or openrlhf/);
-  await assert.rejects(exportMain(["--format", "verl", "--out", out]), /exactly one of --in or --benchmark/);
+  await assert.rejects(exportMain(["--format", "verl", "--out", out]), /exactly one of --in or --bench/);
 });
