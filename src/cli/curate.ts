@@ -2,6 +2,7 @@
 //   trimer curate near-dedupe --in data.jsonl --out dedup.jsonl --threshold 0.8
 //   trimer curate pipeline --config steps.json --in raw.jsonl --out curated.jsonl
 import type { ParseArgsConfig } from "node:util";
+import { readFileSync } from "node:fs";
 import { extraBodyOf, parseFlags, numberFlag, type CommandModule } from "./command.js";
 import { UsageError } from "../util/errors.js";
 import { progress } from "../util/progress.js";
@@ -9,6 +10,8 @@ import type { Sampler } from "../engine/types.js";
 import { STEP_SCHEMAS, validateSpec, type StepSpec } from "../data/curate/steps.js";
 import { readPipelineConfig, runPipeline, runStep } from "../data/curate/pipeline.js";
 import { writeFileAtomic } from "../util/atomic.js";
+import { dropWarnings, totalFailure, DEFAULT_MAX_DROP_SHARE } from "../data/curate/health.js";
+import type { StepResult } from "../data/curate/pipeline.js";
 
 export const summary = "curate problem data: normalise, dedupe, near-dedupe, decontaminate, filter, label, mix, pass-rate, judge";
 
@@ -19,7 +22,10 @@ const MODEL_FLAGS = `model (pass-rate, judge, domain --method llm):
       --model NAME         model name (or $TRIMER_MODEL); --api-key KEY (or $TRIMER_API_KEY / $OPENAI_API_KEY)
       --extra-body JSON    fields added to every request body (e.g. '{"top_k": 20}')
       --checkpoint DIR     a trimer checkpoint, run in-process instead of a server
-      --concurrency N      requests in flight (default 16); --cache-dir DIR response cache; --reasoning-effort low|medium|high`;
+      --concurrency N      requests in flight (default 16); --cache-dir DIR response cache; --reasoning-effort low|medium|high
+
+A step that drops more than --max-drop-share of its input (default ${DEFAULT_MAX_DROP_SHARE}) prints a WARNING with the reasons;
+a model step whose every problem got no completion exits 1 with the first error.`;
 
 function usage(): string {
   const steps = Object.entries(STEP_SCHEMAS).map(([name, s]) => {
@@ -54,14 +60,36 @@ const COMMON = {
   concurrency: { type: "string" },
   "cache-dir": { type: "string" },
   "reasoning-effort": { type: "string" },
+  "max-drop-share": { type: "string" },
   quiet: { type: "boolean" },
 } as const;
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-function samplerFactory(v: Values): (() => Promise<Sampler>) {
+/** The sampler's first refused request, for the message when a whole step got nothing. */
+function firstFailure(s: Sampler | undefined): string | undefined {
+  const f = (s as { failures?: { message: string }[] } | undefined)?.failures?.[0];
+  return f?.message;
+}
+
+/** Prints the loud warnings; returns the exit code (1 when a model step failed for every problem). */
+function checkHealth(results: readonly StepResult[], v: Values, sampler: Sampler | undefined): number {
+  const share = numberFlag(v["max-drop-share"] as string | undefined, "max-drop-share", DEFAULT_MAX_DROP_SHARE);
+  if (share < 0 || share > 1) throw new UsageError(`--max-drop-share must be between 0 and 1, got ${share}`);
+  for (const w of dropWarnings(results, share)) process.stderr.write(`trimer curate: ${w}\n`);
+  for (const r of results) {
+    const why = totalFailure(r, firstFailure(sampler));
+    if (why) {
+      process.stderr.write(`trimer curate: ${why} — check the server (--base-url with /v1, --model, --api-key) or --checkpoint; the output kept the records unrated\n`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler } {
   let made: Promise<Sampler> | null = null;
-  return () => {
+  const make = (): Promise<Sampler> => {
     made ??= (async () => {
       if (typeof v.checkpoint === "string") {
         const { LocalEngine } = await import("../engine/local.js");
@@ -86,8 +114,11 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) {
         onPromptError: "empty",
       });
     })();
+    void made.then((s) => { factory.made = s; }, () => undefined);
     return made;
   };
+  const factory = make as typeof make & { made?: Sampler };
+  return factory;
 }
 
 function requireIo(v: Values): { inputs: string[]; out: string } {
@@ -130,15 +161,24 @@ export async function main(argv: string[]): Promise<number> {
     const { inputs, out } = requireIo(v);
     if (typeof v.config !== "string") throw new UsageError(`--config steps.json is required\n\n${usage()}`);
     const specs = readPipelineConfig(v.config);
+    const sampler = samplerFactory(v);
     const report = await runPipeline({
       specs, inputs, output: out, ...(typeof v["work-dir"] === "string" ? { workDir: v["work-dir"] } : {}),
-      ctx: { sampler: samplerFactory(v) }, log: log(v.quiet === true),
+      ctx: { sampler }, log: log(v.quiet === true),
     });
     const reportPath = typeof v.report === "string" ? v.report : `${out}.report.json`;
     await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     const first = report.steps[0], last = report.steps[report.steps.length - 1];
     console.log(`curate pipeline: ${first?.recordsIn ?? 0} → ${last?.recordsOut ?? 0} records in ${report.steps.length} steps; ${out}, report ${reportPath}`);
-    return 0;
+    // Each step's full report (with its reasons) sits beside its output.
+    const full = report.steps.map((st) => {
+      try {
+        return JSON.parse(readFileSync(`${st.output}.report.json`, "utf8")) as StepResult;
+      } catch {
+        return { ...st, report: {} };
+      }
+    });
+    return checkHealth(full.map((f, i) => ({ ...f, skipped: report.steps[i]!.skipped })), v, sampler.made);
   }
 
   const schema = STEP_SCHEMAS[step];
@@ -152,13 +192,14 @@ export async function main(argv: string[]): Promise<number> {
   const spec = specFromFlags(step, v);
   const quiet = v.quiet === true;
   const bar = quiet ? null : progress(`curate ${step}`, 0);
+  const sampler = samplerFactory(v);
   const result = await runStep(spec, inputs, out, typeof v.report === "string" ? v.report : undefined, {
-    sampler: samplerFactory(v),
+    sampler,
     onRecord: bar ? (n) => { if (n % 1000 === 0) bar.update(n); } : undefined,
   });
   bar?.done();
   console.log(`curate ${step}: ${result.recordsIn} → ${result.recordsOut} records in ${result.seconds.toFixed(1)} s; ${out}, report ${typeof v.report === "string" ? v.report : `${out}.report.json`}`);
-  return 0;
+  return checkHealth([result], v, sampler.made);
 }
 
 const mod: CommandModule = { summary, main };

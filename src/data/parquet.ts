@@ -63,6 +63,21 @@ export async function writeParquet(path: string, rows: readonly object[], column
 }
 
 /**
+ * INT64 columns arrive as BigInt, at any depth (verl's extra_info.index sits inside a struct) — and JSON.stringify
+ * throws on a BigInt. Safe integers become numbers; larger ones become decimal strings rather than lose digits.
+ */
+export function plainInts(v: unknown): unknown {
+  if (typeof v === "bigint") return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(plainInts);
+  if (v !== null && typeof v === "object" && !(v instanceof Date) && !(v instanceof Uint8Array)) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = plainInts(x);
+    return o;
+  }
+  return v;
+}
+
+/**
  * Reads a Parquet file's rows, parses the JSON text columns named in `columns`, and validates each row (row numbers
  * are 1-based and appear where JSONL messages show line numbers).
  */
@@ -94,7 +109,7 @@ export async function readParquet<T>(
     const where = { file: path, line: i + 1 };
     try {
       const o: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(row)) o[k] = typeof v === "bigint" ? Number(v) : v;
+      for (const [k, v] of Object.entries(row)) o[k] = plainInts(v);
       for (const name of jsonCols) {
         if (typeof o[name] === "string") {
           try {

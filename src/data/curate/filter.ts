@@ -3,6 +3,7 @@
 // counted under the first reason that removed it, with a few examples per reason.
 import { parseAnswer } from "../../verify/index.js";
 import { ruleDomain } from "./domain.js";
+import { gsm8kGold } from "../benchmarks.js";
 import { excerpt, metaField, recordId, textField, type CurateRecord, type StepRun } from "./record.js";
 
 export type ProblemType = "proof" | "multiple-choice";
@@ -57,10 +58,18 @@ export interface FilterReport {
   examples: Partial<Record<FilterReason, { id: string; text: string }[]>>;
 }
 
+/**
+ * The final answer inside an answer field: a whole GSM8K-style solution ending in "#### 72" gives "72" (raw GSM8K
+ * files keep the worked solution in "answer"; read as a whole it is words, and every record would be dropped).
+ */
+export function finalAnswerText(a: string): string {
+  return /\n\s*####/.test(a) || a.trimStart().startsWith("####") ? (gsm8kGold(a) ?? a) : a;
+}
+
 /** Why a record is removed, or null to keep it. */
 export function filterReason(rec: CurateRecord, opts: FilterOptions): FilterReason | null {
   const q = textField(rec, opts.questionField ?? "question");
-  const a = textField(rec, opts.answerField ?? "answer");
+  const a = finalAnswerText(textField(rec, opts.answerField ?? "answer"));
   const types = opts.dropTypes ?? [];
   if (types.includes("proof") && isProofProblem(q, a)) return "proof";
   if (types.includes("multiple-choice") && isMultipleChoice(q, a)) return "multiple-choice";
