@@ -7,9 +7,9 @@ import { parseFlags, numberFlag, type CommandModule } from "./command.js";
 import { UsageError } from "../util/errors.js";
 import { progress } from "../util/progress.js";
 import { BENCHMARKS, benchmarkNames, loadBenchmark } from "../data/benchmarks.js";
-import { readJsonl, JsonlWriter, type BadLine } from "../data/jsonl.js";
-import { readParquet, writeParquet, PROBLEM_WITH_SOLUTIONS_COLUMNS } from "../data/parquet.js";
-import { validateProblemWithSolutions } from "../data/validate.js";
+import { JsonlWriter, type BadLine } from "../data/jsonl.js";
+import { writeParquet, PROBLEM_WITH_SOLUTIONS_COLUMNS } from "../data/parquet.js";
+import { readProblems, type ProblemFieldOptions } from "../data/problems-file.js";
 import { isSolutionMode, SOLUTION_MODES, type Problem, type ProblemWithSolutions, type SolutionMode } from "../data/records.js";
 import { DOMAINS, generateWorked, withSolutions, isDomain, parseDifficultyRange, type DomainName, type SynthOptions } from "../data/synth/index.js";
 import { overlapReport, splitOf } from "../data/synth/split.js";
@@ -19,7 +19,8 @@ export const summary = "math data: benchmark/file stats, synthetic curriculum ge
 const USAGE = `usage: trimer data <stats|synth|overlap> [options]
 
   trimer data stats [NAME|FILE ...]      counts per source, domain and difficulty
-      NAME: ${benchmarkNames().join(", ")} (default: all); FILE: .jsonl or .parquet of Problem records
+      NAME: ${benchmarkNames().join(", ")} (default: all); FILE: .jsonl, .jsonl.gz or .parquet: trimer
+      records, plain {question, answer} lines, raw GSM8K, verl rows (--question-field / --answer-field name others)
       --data-dir DIR       benchmark folder (default $TRIMER_DATA_DIR or ../shared/data)
       --on-bad fail|skip   bad lines stop the run (default) or are skipped and counted
       --json               print the counts as JSON
@@ -36,25 +37,26 @@ const USAGE = `usage: trimer data <stats|synth|overlap> [options]
       --resume             continue an interrupted JSONL run from FILE.partial
       --quiet              no progress output
 
-  trimer data overlap TRAIN HOLDOUT [--n 13]   exact and n-gram overlap of question texts`;
+  trimer data overlap TRAIN HOLDOUT [--n 13]   exact and n-gram overlap of question texts (names or files as for stats)`;
 
-async function* problemsOf(input: string, opts: { dataDir?: string; onBad: "fail" | "skip"; skipped: BadLine[] }): AsyncGenerator<Problem> {
+async function* problemsOf(input: string, opts: { dataDir?: string; onBad: "fail" | "skip"; skipped: BadLine[]; fields?: ProblemFieldOptions }): AsyncGenerator<Problem> {
   if (BENCHMARKS[input]) {
     yield* loadBenchmark(input, { dataDir: opts.dataDir, onBad: opts.onBad, skipped: opts.skipped });
     return;
   }
-  const ext = extname(input).toLowerCase();
-  if (ext === ".parquet") {
-    const r = await readParquet(input, validateProblemWithSolutions, PROBLEM_WITH_SOLUTIONS_COLUMNS, { onBad: opts.onBad });
-    opts.skipped.push(...r.skipped);
-    yield* r.records;
+  const ext = extname(input.replace(/\.gz$/i, "")).toLowerCase();
+  if (ext === ".parquet" || ext === ".jsonl" || ext === ".json" || ext === ".ndjson") {
+    // Any problem file: trimer records, plain {question, answer}, raw GSM8K, verl rows (data/problems-file.ts).
+    yield* readProblems(input, { onBad: opts.onBad, skipped: opts.skipped, ...opts.fields });
     return;
   }
-  if (ext === ".jsonl" || ext === ".json" || ext === ".ndjson") {
-    yield* readJsonl(input, validateProblemWithSolutions, { onBad: opts.onBad, skipped: opts.skipped });
-    return;
-  }
-  throw new UsageError(`"${input}" is neither a benchmark (${benchmarkNames().join(", ")}) nor a .jsonl/.parquet file`);
+  throw new UsageError(`"${input}" is neither a benchmark (${benchmarkNames().join(", ")}) nor a .jsonl/.jsonl.gz/.parquet file`);
+}
+
+const FIELD_FLAGS = { "question-field": { type: "string" }, "answer-field": { type: "string" } } as const;
+
+function fieldOptions(v: { "question-field"?: string; "answer-field"?: string }): ProblemFieldOptions {
+  return { ...(v["question-field"] ? { questionField: v["question-field"] } : {}), ...(v["answer-field"] ? { answerField: v["answer-field"] } : {}) };
 }
 
 function onBadFlag(v: string | undefined): "fail" | "skip" {
@@ -69,7 +71,7 @@ function table(title: string, counts: Map<string, number>, total: number): strin
 }
 
 async function stats(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { "data-dir": { type: "string" }, "on-bad": { type: "string" }, json: { type: "boolean" } }, USAGE, true);
+  const f = parseFlags(argv, { "data-dir": { type: "string" }, "on-bad": { type: "string" }, json: { type: "boolean" }, ...FIELD_FLAGS }, USAGE, true);
   if (!f) return 0;
   const onBad = onBadFlag(f.values["on-bad"]);
   const inputs = f.positionals.length ? f.positionals : benchmarkNames();
@@ -80,7 +82,7 @@ async function stats(argv: string[]): Promise<number> {
     const byMode = new Map<string, number>();
     let total = 0;
     const inc = (m: Map<string, number>, k: string): void => { m.set(k, (m.get(k) ?? 0) + 1); };
-    for await (const p of problemsOf(input, { dataDir: f.values["data-dir"], onBad, skipped })) {
+    for await (const p of problemsOf(input, { dataDir: f.values["data-dir"], onBad, skipped, fields: fieldOptions(f.values) })) {
       total++;
       inc(bySource, p.source); inc(byDomain, p.domain); inc(byDifficulty, String(p.difficulty));
       for (const s of (p as Partial<ProblemWithSolutions>).solutions ?? []) inc(byMode, s.mode);
@@ -195,14 +197,14 @@ async function synth(argv: string[]): Promise<number> {
 }
 
 async function overlap(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { n: { type: "string" }, "on-bad": { type: "string" } }, USAGE, true);
+  const f = parseFlags(argv, { n: { type: "string" }, "on-bad": { type: "string" }, ...FIELD_FLAGS }, USAGE, true);
   if (!f) return 0;
   if (f.positionals.length !== 2) throw new UsageError(`overlap needs TRAIN and HOLDOUT\n\n${USAGE}`);
   const onBad = onBadFlag(f.values["on-bad"]);
   const gram = numberFlag(f.values.n, "n", 13, true);
   const load = async (input: string): Promise<Problem[]> => {
     const out: Problem[] = [];
-    for await (const p of problemsOf(input, { onBad, skipped: [] })) out.push(p);
+    for await (const p of problemsOf(input, { onBad, skipped: [], fields: fieldOptions(f.values) })) out.push(p);
     return out;
   };
   const r = overlapReport(await load(f.positionals[0]!), await load(f.positionals[1]!), gram);

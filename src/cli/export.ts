@@ -4,9 +4,7 @@
 import { parseFlags } from "./command.js";
 import { UsageError } from "../util/errors.js";
 import { writeOpenRLHFJsonl, writeVerlParquet, DEFAULT_INSTRUCTION } from "../data/export.js";
-import { readJsonlFile } from "../data/jsonl.js";
-import { readParquet, PROBLEM_COLUMNS } from "../data/parquet.js";
-import { validateProblem } from "../data/validate.js";
+import { readProblemsAll, type ProblemFieldOptions } from "../data/problems-file.js";
 import { loadBenchmarkAll, benchmarkInfo } from "../data/benchmarks.js";
 import type { Problem } from "../data/records.js";
 
@@ -19,7 +17,10 @@ Writes problems as an RL dataset:
             --input_key prompt --label_key label --apply_chat_template
 
 options:
-  --in FILE            Problem records (.jsonl or .parquet)
+  --in FILE            problems (.jsonl, .jsonl.gz or .parquet): trimer records, plain {question, answer} lines,
+                       raw GSM8K, verl rows
+  --question-field F   the field holding the question (default question)
+  --answer-field F     the field holding the final answer (default answer)
   --bench NAME         a bundled benchmark instead (gsm8k and math500 … are TEST splits, for evaluation; gsm8k-train
                        is GSM8K's training split); --data-dir to locate it (--benchmark is the same flag)
   --data-dir DIR       where benchmark files live (default: TRIMER_DATA_DIR or ../shared/data)
@@ -31,12 +32,10 @@ options:
   --system TEXT        a system message before the question
   --plain              openrlhf: prompt as plain text instead of messages`;
 
-async function loadProblems(inPath: string | undefined, benchmark: string | undefined, dataDir: string | undefined): Promise<Problem[]> {
+async function loadProblems(inPath: string | undefined, benchmark: string | undefined, dataDir: string | undefined, fields: ProblemFieldOptions): Promise<Problem[]> {
   if ((inPath === undefined) === (benchmark === undefined)) throw new UsageError(`give exactly one of --in or --bench\n\n${usage}`);
   if (benchmark !== undefined) return loadBenchmarkAll(benchmark, dataDir !== undefined ? { dataDir } : {});
-  const path = inPath!;
-  if (path.endsWith(".parquet")) return (await readParquet(path, validateProblem, PROBLEM_COLUMNS)).records;
-  return (await readJsonlFile(path, validateProblem)).records;
+  return readProblemsAll(inPath!, fields);
 }
 
 export const summary = "export problems as a verl (Parquet) or OpenRLHF (JSONL) RL dataset";
@@ -54,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
     instruction: { type: "string" },
     system: { type: "string" },
     plain: { type: "boolean" },
+    "question-field": { type: "string" },
+    "answer-field": { type: "string" },
   }, usage);
   if (!f) return 0;
   const v = f.values;
@@ -61,7 +62,8 @@ export async function main(argv: string[]): Promise<number> {
   if (!v.out) throw new UsageError(`--out is required\n\n${usage}`);
   if (v.bench !== undefined && v.benchmark !== undefined && v.bench !== v.benchmark) throw new UsageError("give --bench once (--benchmark is the same flag)");
   const bench = v.bench ?? v.benchmark;
-  const problems = await loadProblems(v.in, bench, v["data-dir"]);
+  const fields = { ...(v["question-field"] ? { questionField: v["question-field"] } : {}), ...(v["answer-field"] ? { answerField: v["answer-field"] } : {}) };
+  const problems = await loadProblems(v.in, bench, v["data-dir"], fields);
   const info = bench !== undefined ? benchmarkInfo(bench) : undefined;
   const split = v.split ?? info?.split;
   const prompt = { ...(v.instruction !== undefined ? { instruction: v.instruction } : {}), ...(v.system ? { systemPrompt: v.system } : {}) };

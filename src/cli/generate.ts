@@ -17,7 +17,8 @@ import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./comma
 const USAGE = `usage: trimer generate (--in FILE.jsonl | --bench NAME | --synth N) (--url URL --model M | --checkpoint DIR) --out FILE.jsonl [options]
 
 problems:
-  --in FILE.jsonl       Problem records (id, source, domain, difficulty, question, answer)
+  --in FILE             problems (.jsonl, .jsonl.gz, .parquet): trimer records, plain {question, answer}, raw GSM8K
+  --question-field F    the field holding the question (default question); --answer-field F likewise (answer)
   --bench NAME          a benchmark from the shared data folder (gsm8k, math500, aime24, amc23); --data-dir DIR
   --synth N             N synthetic problems (--synth-seed S, default 1)
   --limit N             first N problems only
@@ -51,6 +52,8 @@ job:
 
 const OPTIONS = {
   in: { type: "string" },
+  "question-field": { type: "string" },
+  "answer-field": { type: "string" },
   bench: { type: "string" },
   "data-dir": { type: "string" },
   synth: { type: "string" },
@@ -90,14 +93,13 @@ const OPTIONS = {
   quiet: { type: "boolean" },
 } as const;
 
-async function loadProblems(v: { in?: string; bench?: string; synth?: string; "synth-seed"?: string; "data-dir"?: string; limit?: string }): Promise<Problem[]> {
+async function loadProblems(v: { in?: string; "question-field"?: string; "answer-field"?: string; bench?: string; synth?: string; "synth-seed"?: string; "data-dir"?: string; limit?: string }): Promise<Problem[]> {
   const sources = [v.in, v.bench, v.synth].filter((x) => x !== undefined);
   if (sources.length !== 1) throw new UsageError(`give exactly one of --in, --bench, --synth\n\n${USAGE}`);
   let problems: Problem[];
   if (v.in !== undefined) {
-    const { readJsonlFile } = await import("../data/jsonl.js");
-    const { validateProblem } = await import("../data/validate.js");
-    problems = (await readJsonlFile(v.in, validateProblem)).records;
+    const { readProblemsAll } = await import("../data/problems-file.js");
+    problems = await readProblemsAll(v.in, { ...(v["question-field"] ? { questionField: v["question-field"] } : {}), ...(v["answer-field"] ? { answerField: v["answer-field"] } : {}) });
   } else if (v.bench !== undefined) {
     const { loadBenchmarkAll } = await import("../data/benchmarks.js");
     problems = await loadBenchmarkAll(v.bench, v["data-dir"] ? { dataDir: v["data-dir"] } : {});

@@ -4,6 +4,8 @@
 // to `<file>.partial`, which a later run can resume from its last complete line.
 import { createReadStream, openSync, writeSync, fsyncSync, closeSync, renameSync, existsSync, rmSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { createGunzip } from "node:zlib";
+import type { Readable } from "node:stream";
 import { InputError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { cutAfterLastLine } from "../util/journal.js";
@@ -27,14 +29,33 @@ export interface BadLine {
 
 /** Splits a byte stream into lines without ever holding more than `maxLineBytes` of one line. */
 async function* rawLines(path: string, maxLineBytes: number): AsyncGenerator<{ line: number; text: string | null }> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  // .gz files are decompressed on the fly; errors of the file stream (ENOENT …) are forwarded through gunzip.
+  let stream: Readable = file;
+  if (/\.gz$/i.test(path)) {
+    const gz = createGunzip();
+    file.on("error", (e) => gz.destroy(e));
+    stream = file.pipe(gz);
+  }
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  let badUtf8 = 0;
   let parts: Buffer[] = [];
   let partBytes = 0;
   let tooLong = false;
   let line = 0;
   const finish = (): { line: number; text: string | null } => {
     line++;
-    const text = tooLong ? null : (parts.length === 1 ? parts[0]!.toString("utf8") : Buffer.concat(parts, partBytes).toString("utf8"));
+    let text: string | null = null;
+    if (!tooLong) {
+      const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partBytes);
+      try {
+        text = utf8.decode(bytes);
+      } catch {
+        // Not UTF-8: decoded with U+FFFD in place of the bad bytes, as before, but never silently.
+        text = bytes.toString("utf8");
+        if (badUtf8++ === 0) process.stderr.write(`trimer: warning: ${path}:${line}: not valid UTF-8; the bad bytes are read as U+FFFD (re-encode the file as UTF-8)\n`);
+      }
+    }
     parts = []; partBytes = 0; tooLong = false;
     return { line, text };
   };
@@ -58,9 +79,11 @@ async function* rawLines(path: string, maxLineBytes: number): AsyncGenerator<{ l
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ENOENT") throw new InputError(`${path}: no such file`);
     if (err.code === "EISDIR") throw new InputError(`${path}: is a directory, expected a JSONL file`);
+    if (err.code?.startsWith("Z_")) throw new InputError(`${path}: not a readable gzip file (${err.message})`);
     throw e;
   }
   if (partBytes > 0 || tooLong) yield finish();
+  if (badUtf8 > 1) process.stderr.write(`trimer: warning: ${path}: ${badUtf8} lines in all were not valid UTF-8\n`);
 }
 
 /**
