@@ -89,7 +89,7 @@ export interface BucketUsage {
   toolCalls: number;
   toolErrors: number;
   sandboxMs: number;
-  /** Correct traces dropped to balance the modes. */
+  /** Traces dropped to balance the modes: correct ones beyond the cap, and the incorrect ones of such a bucket. */
   droppedForBalance: number;
   /** Traces written. */
   kept: number;
@@ -215,20 +215,38 @@ async function sampleSlot(sampler: Sampler, problem: Problem, mode: ReasoningMod
 }
 
 /**
- * Per-problem balance: within each tir variant, every mode keeps min over modes of its correct count. Returns the
- * kept records (order: slot order, attempts ascending) and counts the dropped ones in `usage`.
+ * Per-problem balance: within each tir variant, every mode keeps as many correct traces as the least successful
+ * mode *that solved the problem at all*. Departure from a plain minimum over modes: a mode with no correct trace
+ * would set the cap to 0 and delete every correct trace of the problem (once: the only correct trace dropped,
+ * 57 incorrect kept) — balance must never cost a problem its successes. Likewise a bucket that lost correct traces
+ * to balance keeps none of its incorrect ones, so an incorrect trace never stands where a correct one was dropped.
+ * Returns the kept records (order: slot order, attempts ascending) and counts the dropped ones in `usage`.
  */
 export function balanceModes(records: TraceRecord[], modes: readonly ReasoningMode[], usage: Usage, keepIncorrect: boolean): TraceRecord[] {
   const cap = new Map<boolean, number>();
   for (const tir of [false, true]) {
-    const counts = modes.map((m) => records.filter((r) => r.tir === tir && r.mode === m && r.correct).length);
-    if (records.some((r) => r.tir === tir)) cap.set(tir, Math.min(...counts));
+    const counts = modes.map((m) => records.filter((r) => r.tir === tir && r.mode === m && r.correct).length).filter((n) => n > 0);
+    if (counts.length) cap.set(tir, Math.min(...counts));
   }
   const seen = new Map<string, number>();
+  const overCap = new Set<string>();
+  for (const r of records) {
+    if (!r.correct) continue;
+    const key = bucketKey(r.mode, r.tir);
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    if (n > (cap.get(r.tir) ?? Infinity)) overCap.add(key);
+  }
+  seen.clear();
   const kept: TraceRecord[] = [];
   for (const r of records) {
-    if (!r.correct) { if (keepIncorrect) kept.push(r); continue; }
     const key = bucketKey(r.mode, r.tir);
+    if (!r.correct) {
+      if (!keepIncorrect) continue;
+      if (overCap.has(key)) { (usage[key] ??= emptyBucket()).droppedForBalance++; continue; }
+      kept.push(r);
+      continue;
+    }
     const n = seen.get(key) ?? 0;
     if (n >= (cap.get(r.tir) ?? Infinity)) { (usage[key] ??= emptyBucket()).droppedForBalance++; continue; }
     seen.set(key, n + 1);

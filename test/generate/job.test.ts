@@ -85,9 +85,31 @@ test("balanceModes treats the tool and no-tool variants separately", () => {
   });
   const usage: Usage = {};
   const kept = balanceModes([rec("high", false, true), rec("high", false, true), rec("low", false, true), rec("high", true, true), rec("low", true, false)], ["high", "low"], usage, true);
-  assert.deepEqual(kept.map((r) => [r.mode, r.tir, r.correct]), [["high", false, true], ["low", false, true], ["low", true, false]]);
+  // With tools only high solved it: low+tir's failure does not cost high+tir its correct trace.
+  assert.deepEqual(kept.map((r) => [r.mode, r.tir, r.correct]), [["high", false, true], ["low", false, true], ["high", true, true], ["low", true, false]]);
   assert.equal(usage.high!.droppedForBalance, 1);
-  assert.equal(usage["high+tir"]!.droppedForBalance, 1);
+  assert.equal(usage["high+tir"]?.droppedForBalance ?? 0, 0);
+});
+
+test("balance never drops a correct trace in favour of incorrect ones", () => {
+  const rec = (mode: "high" | "medium" | "low", correct: boolean): TraceRecord => ({
+    problemId: "p", mode, tir: false, text: "", answer: "1", finalAnswer: "", extracted: null, correct, tokens: 0, promptTokens: 0, toolCalls: 0, calls: 1, attempt: 0, finishReason: "stop",
+  });
+  // The reported case: one correct trace (high), every other attempt wrong.
+  const usage: Usage = {};
+  const only = [rec("high", true), ...Array.from({ length: 57 }, (_, i) => rec((["high", "medium", "low"] as const)[i % 3]!, false))];
+  const kept = balanceModes(only, ["high", "medium", "low"], usage, true);
+  assert.equal(kept.filter((r) => r.correct).length, 1);
+  assert.equal(kept.length, 58);
+  // A bucket that lost correct traces to the cap keeps none of its incorrect ones.
+  const u2: Usage = {};
+  const k2 = balanceModes([rec("high", true), rec("high", true), rec("high", false), rec("low", true), rec("low", false), rec("medium", false)], ["high", "medium", "low"], u2, true);
+  assert.deepEqual(k2.map((r) => [r.mode, r.correct]), [["high", true], ["low", true], ["low", false], ["medium", false]]);
+  assert.equal(u2.high!.droppedForBalance, 2);
+  for (const mode of ["high", "medium", "low"]) {
+    const droppedCorrect = u2[mode]?.droppedForBalance ?? 0;
+    if (droppedCorrect > 0) assert.equal(k2.filter((r) => r.mode === mode && !r.correct).length, 0, mode);
+  }
 });
 
 test("prompts differ per mode and add the tool instruction for TIR", () => {
