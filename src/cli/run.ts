@@ -4,6 +4,7 @@ import { numberFlag, parseFlags } from "./command.js";
 import { preset } from "../pipeline/presets.js";
 import { runPipeline, STAGES } from "../pipeline/run.js";
 import { renderMarkdown } from "../pipeline/report.js";
+import { publishLayout } from "../pipeline/layout.js";
 import { probeBeta } from "../pipeline/beta.js";
 import { UsageError } from "../util/errors.js";
 
@@ -16,7 +17,15 @@ and DIR/report.json. After an interruption (even kill -9), --resume continues wi
 --traces teacher: the SFT'd teacher writes the distillation traces itself (rejection-sampled, as \`trimer generate\`
 does) instead of the curriculum's synthetic thinking traces.
 
-stages: ${STAGES.join(", ")}`;
+stages: ${STAGES.join(", ")}
+
+Folder layout (DIR):
+  models/base, models/teacher, models/distilled, models/grpo (the final policy), models/reward-model
+                          links to each stage's final checkpoint (<stage>/<phase>/final)
+  data/holdout.jsonl      the held-out set of the ablation table; data/dev.jsonl the dev set presets were tuned on
+                          (evaluate another model on them: trimer eval --bench DIR/data/holdout.jsonl …)
+  report.md, report.json  the ablation table and the rest of the report; config.json the resolved config
+  <stage>/                DONE.json, metrics.jsonl per phase, <phase>/final (checkpoint), <phase>/ckpt (in progress)`;
 
 export const summary = "the whole pipeline in miniature: pre-train, distil, GRPO, reward model, multi-agent (presets tiny|mini)";
 
@@ -53,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
   const stopAfter = v["stop-after"];
   if (stopAfter && !(STAGES as readonly string[]).includes(stopAfter)) throw new UsageError(`--stop-after must be one of ${STAGES.join(", ")}`);
   const report = await runPipeline(cfg, { out, resume: v.resume!, quiet: v.quiet, ...(stopAfter ? { stopAfter } : {}) });
+  const linked = await publishLayout(out, cfg);
+  console.error(`models: ${linked.length ? linked.map((n) => `${out}/models/${n}`).join(", ") : "none finished yet"}; evaluation sets: ${out}/data/holdout.jsonl, ${out}/data/dev.jsonl`);
   if (report) {
     console.log(renderMarkdown(report));
     console.log(`written: ${out}/report.md, ${out}/report.json`);

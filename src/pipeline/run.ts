@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { Artifacts } from "./artifacts.js";
 import type { PipelineConfig } from "./config.js";
-import { problemSet, STREAMS } from "./corpus.js";
+import { evalSets } from "./layout.js";
 import { loadEngine, newTokenizer } from "./engines.js";
 import { cached, evalSampler, multiAgentEval, tokenLimitSweep, type Row, type MultiAgentResult } from "./evaluate.js";
 import { compareBeta, type BetaProbe } from "./beta.js";
@@ -83,10 +83,10 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
   if (stopHere("reward-model")) return null;
 
   const report = (await stage("evaluate", async () => {
-    const holdout = problemSet(cfg.seed, STREAMS.holdout, cfg.data.holdoutSize, "holdout", cfg.data.evalDifficulties, ["low"]);
+    // The same sets are written to OUT/data/{holdout,dev}.jsonl (layout.ts) for evaluating other models on them.
+    const { holdout, dev: devSet } = evalSets(cfg);
     const ev = cfg.eval;
     const engines: Record<string, string> = { base: model("student-base", "context-extension"), distilled: distilledDir, grpo: grpoDir };
-    const devSet = problemSet(cfg.seed, STREAMS.dev, cfg.data.devSize, "dev", cfg.data.evalDifficulties, ["low"]);
     const rows: Row[] = [];
     const greedy: Row[] = [];
     const dev: Row[] = [];
