@@ -104,6 +104,7 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler 
       } catch (e) {
         throw new UsageError(`this step needs a model: ${(e as Error).message}; or pass --checkpoint DIR`);
       }
+      await (await import("./preflight.js")).preflight(cfg);
       return createOpenAISampler({
         ...cfg,
         concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true),

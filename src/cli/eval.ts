@@ -9,6 +9,7 @@ import { basename, join } from "node:path";
 import { createOpenAISampler, resolveOpenAIConfig } from "../engine/openai.js";
 import { openSampler } from "../engine/open.js";
 import { openRewardModel } from "../train/reward-model/score.js";
+import { preflight } from "./preflight.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
 import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../infer/prompts.js";
@@ -231,6 +232,7 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    await preflight(cfg);
     sampler = createOpenAISampler({ ...cfg, concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true), ...extraBodyOf(v["extra-body"] as string | undefined) });
     modelLabel = `${cfg.baseUrl} ${cfg.model}`;
   }

@@ -198,6 +198,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`${(e as Error).message} (or pass --checkpoint DIR)`);
     }
+    await (await import("./preflight.js")).preflight(cfg);
     const cacheDir = v.cache === "none" ? undefined : v.cache ?? `${out}.cache`;
     const extra = extraBodyOf(v["extra-body"]).extraBody ?? {};
     const make = (mode: ReasoningMode | undefined, continuation: boolean): OpenAISampler => {

@@ -2,6 +2,8 @@
 // The `trimer` command: one file per subcommand under src/cli/, loaded lazily so that `trimer verify` does not pay
 // for the model engine. Each module exports `summary` (one line for the help) and `main(argv)` → exit code.
 import type { CommandModule } from "./command.js";
+import { describeError } from "./errors.js";
+import { diagnose, serverFlags } from "./preflight.js";
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   // Keep sorted. Each helper adds its own line.
@@ -52,17 +54,26 @@ async function run(argv: string[]): Promise<number> {
   return mod.main(rest);
 }
 
-run(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => {
-    // Errors meant for the user (bad flags, bad files) are UsageError/InputError: print the message only.
-    // A server that refused a request for good (OpenAIRequestError) is not a bug here either.
-    if (err instanceof Error && (err.name === "UsageError" || err.name === "InputError" || err.name === "OpenAIRequestError")) {
-      console.error(`trimer: ${err.message}`);
-      process.exitCode = 2;
-    } else {
-      console.error(err);
-      process.exitCode = 1;
+const argv = process.argv.slice(2);
+const command = argv[0] && !argv[0].startsWith("-") ? argv[0] : undefined;
+
+run(argv).then(
+  (code) => {
+    // A failing command exits now: a worker thread or server it started must not keep the process alive.
+    if (code !== 0) process.exit(code);
+    process.exitCode = code;
+  },
+  async (err: unknown) => {
+    // One line, `trimer <command>: <what is wrong> — <what to do>`; TRIMER_DEBUG=1 adds the stack trace. Exit at
+    // once: after a failed listen or a failed job, workers and sockets would otherwise hang the process.
+    if (err instanceof Error && err.name === "OpenAIRequestError") {
+      // A refused request: ask the server what it serves, to name the fix (a missing /v1, a wrong model name).
+      const flags = serverFlags(argv);
+      if (flags) err = await diagnose(flags).then(() => err, (better: unknown) => better);
     }
+    const { message, code } = describeError(err);
+    console.error(`trimer${command && commands[command] ? ` ${command}` : ""}: ${message}`);
+    if (process.env.TRIMER_DEBUG) console.error(err);
+    process.exit(code);
   },
 );

@@ -122,6 +122,10 @@ export async function main(argv: string[]): Promise<number> {
   if ((select === "reward" || select === "weighted") && !v["reward-model"]) throw new UsageError(`--select ${select} needs --reward-model DIR`);
   const seed = numberFlag(v.seed, "seed", 0, true);
 
+  if (v.url !== undefined) {
+    const apiKey = v["api-key"] ?? process.env.TRIMER_API_KEY ?? process.env.OPENAI_API_KEY;
+    await (await import("./preflight.js")).preflight({ baseUrl: v.url, model: v["api-model"]!, ...(apiKey ? { apiKey } : {}) });
+  }
   const rewardModel = v["reward-model"] ? await openRewardModel(v["reward-model"]) : undefined;
   const opened = await openSampler({
     ...(v.model !== undefined ? { checkpoint: v.model } : { url: v.url, model: v["api-model"] }),

@@ -64,6 +64,6 @@ test("non-UTF-8 input warns with the line number; a corrupt .gz is one line", as
   writeFileSync(gz, Buffer.from("this is not gzip at all"));
   const b = await runCli(["data", "stats", gz]);
   assert.equal(b.code, 2);
-  assert.match(b.stderr, /^trimer: .*broken\.jsonl\.gz: not a readable gzip file/);
+  assert.match(b.stderr, /^trimer data: .*broken\.jsonl\.gz: not a readable gzip file/);
   assert.equal(b.stderr.trim().split("\n").length, 1, b.stderr);
 });
