@@ -33,6 +33,7 @@ const USAGE = `usage: trimer data <stats|synth|overlap> [options]
       --style S            verbose | compact (compact = the digit-level arithmetic notation; arithmetic only)
       --split S            all | train | holdout (default all); split by a hash of the question text
       --holdout-fraction F fraction of the question space held out (default 0.1)
+      --allow-repeats      let a question come back (default: N distinct questions, or an error saying how many exist)
       --check              verify every solution's final answer against the exact value (slower)
       --resume             continue an interrupted JSONL run from FILE.partial
       --quiet              no progress output
@@ -115,7 +116,7 @@ function listFlag<T extends string>(v: string | undefined, name: string, ok: (s:
 async function synth(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     n: { type: "string" }, seed: { type: "string" }, modes: { type: "string" }, difficulty: { type: "string" },
-    domains: { type: "string" }, style: { type: "string" }, split: { type: "string" }, "holdout-fraction": { type: "string" },
+    domains: { type: "string" }, style: { type: "string" }, split: { type: "string" }, "holdout-fraction": { type: "string" }, "allow-repeats": { type: "boolean" },
     out: { type: "string" }, check: { type: "boolean" }, resume: { type: "boolean" }, quiet: { type: "boolean" },
   }, USAGE);
   if (!f) return 0;
@@ -150,14 +151,26 @@ async function synth(argv: string[]): Promise<number> {
   const onSig = (): void => { stop = true; };
   process.once("SIGINT", onSig);
   let failures = 0, made = 0, index = 0, kept = 0;
+  // Distinct questions: the generator draws from a finite space (small at low difficulty, and a tenth of it in the
+  // holdout split), so the same question comes back; --n 300 means 300 different problems. When the space runs
+  // out (no new question in `patience` draws), the run says how many exist rather than returning fewer silently.
+  const seen = new Set<string>();
+  const patience = Math.max(20_000, 50 * n);
+  let lastNew = 0, exhausted = false;
   const t0 = performance.now();
   try {
     bar.update(start);
     while (kept < n && !stop) {
       const i = index++;
+      if (!v["allow-repeats"] && i - lastNew > patience) { exhausted = true; break; }
       const w = generateWorked(seed, i, opts);
       const side = splitOf(w.question, frac);
       if (split !== "all" && side !== split) continue;
+      if (!v["allow-repeats"]) {
+        if (seen.has(w.question)) continue;
+        seen.add(w.question);
+        lastNew = i;
+      }
       kept++;
       if (kept <= start) continue; // already in the resumed file (generation is deterministic)
       const p = withSolutions(w, seed, i, opts);
@@ -191,6 +204,10 @@ async function synth(argv: string[]): Promise<number> {
   else await writeParquet(v.out, rows, PROBLEM_WITH_SOLUTIONS_COLUMNS);
   const secs = (performance.now() - t0) / 1000;
   bar.done();
+  if (exhausted) {
+    console.error(`trimer data: only ${kept} distinct ${split === "all" ? "" : `${split} `}questions exist at these settings (asked for ${n}); wrote those ${kept} to ${v.out} — widen --difficulty / --domains / --modes${split === "holdout" ? " or raise --holdout-fraction" : ""}, lower --n, or pass --allow-repeats`);
+    return 1;
+  }
   console.error(`wrote ${n} problems to ${v.out} (${made} new, ${start} resumed) in ${secs.toFixed(2)} s` +
     (verifyFn ? `; check: ${failures} of ${made * (modes?.length ?? SOLUTION_MODES.length)} solutions failed` : ""));
   return failures ? 1 : 0;

@@ -1,7 +1,9 @@
 // `trimer grade FILE.jsonl --gold-field G --pred-field P [--out FILE]`: grades every line of a JSONL file.
-// Streams the input line by line (bad lines are reported with their line number and skipped), shows progress,
+// Streams the input line by line, shows progress,
 // writes one result per line (the input fields + `correct`, `extracted`, `rule`, `status`) atomically, and prints a
-// summary: counts, accuracy, and accuracy by extraction rule.
+// summary: counts, accuracy, and accuracy by extraction rule. Bad lines follow the rule of every trimer command
+// that reads records: the first one stops the run naming file:line (default), or with --on-bad skip they are
+// skipped, reported by number and counted in a closing WARNING. A run that graded nothing never touches --out.
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseFlags, numberFlag, type CommandModule } from "./command.js";
@@ -21,7 +23,9 @@ options:
   --gold-field G         field with the gold answer (a string or a number)
   --pred-field P         field with the model output (free text), or a list of them
   --gold-extract         the gold field is a worked solution: extract its final answer first (e.g. GSM8K "#### N")
-  --out FILE             write the graded lines here (atomically: the file appears complete or not at all)
+  --out FILE             write the graded lines here (atomically: the file appears complete or not at all;
+                         left untouched when nothing could be graded)
+  --on-bad fail|skip     a bad line (not JSON, a missing field) stops the run (default), or is skipped and counted
   --quiet                no progress output
   --threads N            verify on N worker threads (default 1: in this thread)
   --all-boxes, --no-last-number, --timeout-ms N, --rel-tol X, --interval-for-inequality   as in trimer verify`;
@@ -52,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
       out: { type: "string" },
       quiet: { type: "boolean" },
       threads: { type: "string" },
+      "on-bad": { type: "string" },
       ...VERIFY_FLAGS,
     },
     USAGE,
@@ -73,10 +78,17 @@ export async function main(argv: string[]): Promise<number> {
   const opts = optionsFromFlags(v);
   const threads = numberFlag(v.threads, "threads", 1, true);
   if (threads < 1) throw new UsageError("--threads must be at least 1");
-  const { summary: s, output } = await gradeFile(file, size, { goldField, predField, goldExtract: v["gold-extract"] ?? false, opts, quiet: v.quiet ?? false, keepOutput: v.out !== undefined, threads });
+  const onBad = v["on-bad"] ?? "fail";
+  if (onBad !== "fail" && onBad !== "skip") throw new UsageError(`--on-bad must be fail or skip, got "${onBad}"`);
+  const { summary: s, output, firstBad } = await gradeFile(file, size, { goldField, predField, goldExtract: v["gold-extract"] ?? false, opts, quiet: v.quiet ?? false, keepOutput: v.out !== undefined, threads, onBad });
+  if (s.graded === 0 && s.badLines > 0) {
+    // Every line failed (binary input, a wrong --gold-field): the previous --out stays as it was.
+    throw new InputError(`no line of ${file} could be graded (${s.badLines} bad; first: ${firstBad}) — check --gold-field / --pred-field${v.out !== undefined ? `; ${v.out} was left as it was` : ""}`);
+  }
   if (v.out !== undefined) await writeFileAtomic(v.out, output);
   console.log(formatSummary(s, v.out));
-  return s.graded === 0 && s.badLines > 0 ? 1 : 0;
+  if (s.badLines > 0) process.stderr.write(`trimer grade: WARNING: ${s.badLines} of ${s.lines} lines were bad and skipped (first: ${firstBad})\n`);
+  return 0;
 }
 
 interface GradeSettings {
@@ -87,6 +99,7 @@ interface GradeSettings {
   quiet: boolean;
   keepOutput: boolean;
   threads: number;
+  onBad: "fail" | "skip";
 }
 
 /** One parsed input line, waiting for its verdicts. */
@@ -100,12 +113,15 @@ interface Pending {
 /** Lines graded together: one batch of work for the worker pool (and the unit of progress output). */
 const CHUNK_LINES = 256;
 
-async function gradeFile(file: string, size: number, g: GradeSettings): Promise<{ summary: GradeSummary; output: Buffer[] }> {
+async function gradeFile(file: string, size: number, g: GradeSettings): Promise<{ summary: GradeSummary; output: Buffer[]; firstBad: string | undefined }> {
   const s: GradeSummary = { lines: 0, badLines: 0, graded: 0, correct: 0, byRule: {}, byStatus: {} };
   const output: Buffer[] = [];
   const bar = progress(`grade ${file}`, size, { silent: g.quiet });
   const pool = g.threads > 1 ? new VerifierPool({ threads: g.threads }) : null;
+  let firstBad: string | undefined;
   const bad = (lineNo: number, why: string): void => {
+    if (g.onBad === "fail") throw new InputError(`${file}:${lineNo}: ${why} — fix the line, or pass --on-bad skip to skip and count bad lines`);
+    firstBad ??= `${file}:${lineNo}: ${why}`;
     s.badLines++;
     if (s.badLines <= MAX_REPORTED_BAD) process.stderr.write(`${file}:${lineNo}: ${why} (line skipped)\n`);
     else if (s.badLines === MAX_REPORTED_BAD + 1) process.stderr.write(`${file}: more bad lines; counting them silently\n`);
@@ -144,7 +160,7 @@ async function gradeFile(file: string, size: number, g: GradeSettings): Promise<
     await pool?.close();
   }
   bar.done(`${s.graded} graded`);
-  return { summary: s, output };
+  return { summary: s, output, firstBad };
 }
 
 /** A line → its gold answer and predictions, or null (reported as bad), or "blank". */

@@ -40,3 +40,28 @@ export function validateConfig(c: ModelConfig, where = "config"): void {
   if (!(c.rope_theta > 0)) throw new Error(`${where}: rope_theta must be > 0`);
   if (typeof c.tie_word_embeddings !== "boolean") throw new Error(`${where}: tie_word_embeddings must be a boolean`);
 }
+
+/** Parameters of a model of this shape (embeddings, per-layer attention + SwiGLU + norms, final norm, lm head). */
+export function parameterCount(c: ModelConfig): number {
+  const d = c.hidden_size, kv = c.num_key_value_heads * headDim(c);
+  const perLayer = d * d * 2 + d * kv * 2 + 3 * d * c.intermediate_size + 2 * d;
+  return c.vocab_size * d * (c.tie_word_embeddings ? 1 : 2) + c.num_hidden_layers * perLayer + d + (c.score_head ? d + 1 : 0);
+}
+
+/**
+ * Refuses, before a single byte is allocated, a model whose float32 weights alone would not fit in `bytesAvailable`
+ * (default: the machine's total memory): an absurd config (a million layers, an intermediate size of 1e10) must
+ * be one clear line, not an allocation loop until the machine runs out of memory.
+ */
+export function checkFitsInMemory(c: ModelConfig, bytesAvailable: number, where = "config"): void {
+  const bytes = parameterCount(c) * 4;
+  if (!Number.isFinite(bytes) || bytes > bytesAvailable) {
+    const gib = (b: number): string => (b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1);
+    throw new ModelTooLargeError(`${where}: ${parameterCount(c).toExponential(2)} parameters need ${gib(bytes)} GiB as float32, more than the ${gib(bytesAvailable)} GiB of memory here — reduce num_hidden_layers / hidden_size / intermediate_size / vocab_size`);
+  }
+}
+
+/** A model too large for this machine (a user's config mistake, reported as one line). */
+export class ModelTooLargeError extends Error {
+  override name = "InputError";
+}

@@ -3,7 +3,8 @@
 // the distribution does not).
 
 import type { ModelConfig } from "./config.js";
-import { validateConfig } from "./config.js";
+import { totalmem } from "node:os";
+import { checkFitsInMemory, validateConfig } from "./config.js";
 import { zerosLike, type TensorMap } from "./tensors.js";
 import { createRng } from "../util/rng.js";
 
@@ -11,6 +12,7 @@ export const INIT_STD = 0.02;
 
 export function initParameters(config: ModelConfig, seed: number): TensorMap {
   validateConfig(config);
+  checkFitsInMemory(config, totalmem());
   const rng = createRng(seed);
   const params = zerosLike(config);
   for (const [, t] of params) {

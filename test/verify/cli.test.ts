@@ -51,7 +51,7 @@ test("trimer grade streams JSONL, reports bad lines by number, writes results at
         JSON.stringify({ id: 4, gold: "x+1", pred: ["\\boxed{1+x}", "\\boxed{x}"] }),
       ].join("\n") + "\n",
     );
-    const r = await capture(() => gradeCmd.main([input, "--gold-field", "gold", "--pred-field", "pred", "--out", out, "--quiet"]));
+    const r = await capture(() => gradeCmd.main([input, "--gold-field", "gold", "--pred-field", "pred", "--out", out, "--quiet", "--on-bad", "skip"]));
     assert.equal(r.code, 0);
     assert.match(r.err, /in\.jsonl:2: not valid JSON/);
     assert.match(r.err, /in\.jsonl:4: field "gold" is missing/);
@@ -67,7 +67,7 @@ test("trimer grade streams JSONL, reports bad lines by number, writes results at
     assert.equal(rows[0]!.gold, "\\frac{1}{2}"); // input fields are kept
     // The same file on 2 worker threads writes the same bytes.
     const out2 = join(dir, "out2.jsonl");
-    const r2 = await capture(() => gradeCmd.main([input, "--gold-field", "gold", "--pred-field", "pred", "--out", out2, "--quiet", "--threads", "2"]));
+    const r2 = await capture(() => gradeCmd.main([input, "--gold-field", "gold", "--pred-field", "pred", "--out", out2, "--quiet", "--threads", "2", "--on-bad", "skip"]));
     assert.equal(r2.out.replace(out2, out), r.out);
     assert.equal(readFileSync(out2, "utf8"), readFileSync(out, "utf8"));
   } finally {
