@@ -12,6 +12,14 @@ import { readPipelineConfig, runPipeline, runStep } from "../data/curate/pipelin
 import { writeFileAtomic } from "../util/atomic.js";
 import { dropWarnings, totalFailure, DEFAULT_MAX_DROP_SHARE } from "../data/curate/health.js";
 import type { StepResult } from "../data/curate/pipeline.js";
+import { noteOutput } from "../util/manifest.js";
+
+/** The seeds a step's options carry (near-dedupe's hash seed, mix's sampling seed …), for the manifest. */
+function seedsOf(spec: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(spec)) if (/seed/i.test(k) && typeof x === "number") out[k] = x;
+  return out;
+}
 
 export const summary = "curate problem data: normalise, dedupe, near-dedupe, decontaminate, filter, label, mix, pass-rate, judge";
 
@@ -163,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof v.config !== "string") throw new UsageError(`--config steps.json is required\n\n${usage()}`);
     const specs = readPipelineConfig(v.config);
     const sampler = samplerFactory(v);
+    noteOutput({ output: out, kind: "file", options: { ...v, steps: specs }, inputs: [...inputs, v.config] });
     const report = await runPipeline({
       specs, inputs, output: out, ...(typeof v["work-dir"] === "string" ? { workDir: v["work-dir"] } : {}),
       ctx: { sampler }, log: log(v.quiet === true),
@@ -194,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
   const quiet = v.quiet === true;
   const bar = quiet ? null : progress(`curate ${step}`, 0);
   const sampler = samplerFactory(v);
+  noteOutput({ output: out, kind: "file", options: { ...v, step: spec }, seeds: seedsOf(spec), inputs });
   const result = await runStep(spec, inputs, out, typeof v.report === "string" ? v.report : undefined, {
     sampler,
     onRecord: bar ? (n) => { if (n % 1000 === 0) bar.update(n); } : undefined,

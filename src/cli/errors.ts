@@ -20,6 +20,10 @@ export function describeError(err: unknown): { message: string; code: number } {
       : e.status === undefined ? " — is the server running at --url?" : "";
     return { message: `the model server failed: ${err.message}${hint}`, code: 2 };
   }
+  const ctx = /prompt (\d+) has (\d+) tokens; the context is (\d+)/.exec(err.message);
+  if (ctx) {
+    return { message: `a prompt is longer than the model's context (${ctx[2]} tokens, context ${ctx[3]}) — use a model with a longer context, shorter prompts (--limit/--in a filtered file), or a server`, code: 2 };
+  }
   if (err instanceof RangeError && /Array buffer allocation|Invalid typed array length|Invalid array length/i.test(err.message)) {
     return { message: `out of memory: ${err.message} — the model or batch is too large for this machine`, code: 1 };
   }

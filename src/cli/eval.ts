@@ -10,8 +10,10 @@ import { createOpenAISampler, resolveOpenAIConfig } from "../engine/openai.js";
 import { openSampler } from "../engine/open.js";
 import { openRewardModel } from "../train/reward-model/score.js";
 import { preflight } from "./preflight.js";
+import { noteOutput } from "../util/manifest.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
+import { benchmarkPath } from "../data/benchmarks.js";
 import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../infer/prompts.js";
 import { renderReport, type ReportTable } from "../eval/report-html.js";
 import { QWEN_FIELDS, readScoreFile, scoreProblems, type ScoreSummary } from "../eval/score-file.js";
@@ -195,6 +197,15 @@ function scoreNotes(s: ScoreSummary): string[] {
   return notes;
 }
 
+/** The file behind a --bench name (hashed into the manifest), or the argument itself when it is a file. */
+function benchFile(bench: string, dataDir: string | undefined): string {
+  try {
+    return benchmarkPath(bench, dataDir);
+  } catch {
+    return bench;
+  }
+}
+
 async function benchMode(v: Record<string, unknown>): Promise<number> {
   const bench = v.bench as string;
   const fields = {
@@ -242,6 +253,16 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
   const out = (v.out as string | undefined) ?? join("runs", `eval-${basename(bench).replace(/\.jsonl$/, "")}`);
   const ks = intList(v.ks as string | undefined, "ks");
   const tokenLimits = intList(v["token-limits"] as string | undefined, "token-limits");
+  const sampling = {
+    k,
+    temperature: numberFlag(v.temperature as string | undefined, "temperature", 0.6),
+    topP: numberFlag(v["top-p"] as string | undefined, "top-p", 0.95),
+    maxTokens,
+    seed: numberFlag(v.seed as string | undefined, "seed", 0, true),
+    ...(Array.isArray(v.stop) ? { stop: v.stop as string[] } : {}),
+  };
+  noteOutput({ output: out, kind: "dir", options: { ...v, bench, model: modelLabel, problems: problems.length, sampling, prompt }, seeds: { sampling: sampling.seed },
+    inputs: [benchFile(bench, v["data-dir"] as string | undefined), ...(typeof v.checkpoint === "string" ? [join(v.checkpoint, "model.safetensors"), join(v.checkpoint, "config.json")] : [])] });
   const result = await runEval({
     bench,
     model: modelLabel,
@@ -250,14 +271,7 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     ...(rewardModel ? { rewardModel } : {}),
     grader: verifierGrader(),
     prompt,
-    sampling: {
-      k,
-      temperature: numberFlag(v.temperature as string | undefined, "temperature", 0.6),
-      topP: numberFlag(v["top-p"] as string | undefined, "top-p", 0.95),
-      maxTokens,
-      seed: numberFlag(v.seed as string | undefined, "seed", 0, true),
-      ...(Array.isArray(v.stop) ? { stop: v.stop as string[] } : {}),
-    },
+    sampling,
     outDir: out,
     batchProblems: numberFlag(v.batch as string | undefined, "batch", 16, true),
     summary: { ...(ks ? { ks } : {}), ...(tokenLimits ? { tokenLimits } : {}), bootstrap: { iterations: numberFlag(v.bootstrap as string | undefined, "bootstrap", 1000, true) } },

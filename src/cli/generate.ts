@@ -179,6 +179,16 @@ export async function main(argv: string[]): Promise<number> {
   const priceOut = numberFlag(v["price-out"], "price-out", 0);
 
   const problems = await loadProblems(v);
+  const { noteOutput } = await import("../util/manifest.js");
+  let benchFile: string | undefined;
+  if (v.bench !== undefined) { try { benchFile = (await import("../data/benchmarks.js")).benchmarkPath(v.bench, v["data-dir"]); } catch { /* reported by loadProblems */ } }
+  noteOutput({
+    output: out, kind: "file",
+    options: { ...v, modes, tir: tirs, format, balance, k, maxAttempts, maxTokens, concurrency, requests, problems: problems.length,
+      temperature: numberFlag(v.temperature, "temperature", 0.7), seed: numberFlag(v.seed, "seed", 0, true) },
+    seeds: { sampling: numberFlag(v.seed, "seed", 0, true), ...(v.synth !== undefined ? { synth: numberFlag(v["synth-seed"], "synth-seed", 1, true) } : {}) },
+    inputs: [v.in, benchFile, v.checkpoint ? `${v.checkpoint}/model.safetensors` : undefined].filter((x): x is string => typeof x === "string"),
+  });
 
   // The teacher.
   let sampler: Sampler;

@@ -4,6 +4,7 @@
 import type { CommandModule } from "./command.js";
 import { describeError } from "./errors.js";
 import { diagnose, serverFlags } from "./preflight.js";
+import { writeManifests } from "../util/manifest.js";
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   // Keep sorted. Each helper adds its own line.
@@ -58,22 +59,32 @@ const argv = process.argv.slice(2);
 const command = argv[0] && !argv[0].startsWith("-") ? argv[0] : undefined;
 
 run(argv).then(
-  (code) => {
-    // A failing command exits now: a worker thread or server it started must not keep the process alive.
-    if (code !== 0) process.exit(code);
+  async (code) => {
+    await writeManifests(code === 0 ? "ok" : "failed", code === 0 ? undefined : `exit code ${code}`);
     process.exitCode = code;
+    if (code !== 0) exitSoon(code);
   },
   async (err: unknown) => {
-    // One line, `trimer <command>: <what is wrong> — <what to do>`; TRIMER_DEBUG=1 adds the stack trace. Exit at
-    // once: after a failed listen or a failed job, workers and sockets would otherwise hang the process.
+    // One line, `trimer <command>: <what is wrong> — <what to do>`; TRIMER_DEBUG=1 adds the stack trace.
     if (err instanceof Error && err.name === "OpenAIRequestError") {
       // A refused request: ask the server what it serves, to name the fix (a missing /v1, a wrong model name).
       const flags = serverFlags(argv);
       if (flags) err = await diagnose(flags).then(() => err, (better: unknown) => better);
     }
     const { message, code } = describeError(err);
+    await writeManifests("failed", message);
     console.error(`trimer${command && commands[command] ? ` ${command}` : ""}: ${message}`);
     if (process.env.TRIMER_DEBUG) console.error(err);
-    process.exit(code);
+    process.exitCode = code;
+    exitSoon(code);
   },
 );
+
+/**
+ * A failed command ends even when something it started would keep the process alive (a worker thread after a
+ * failed listen, a server socket): the event loop gets a moment to drain — work in flight on the native thread
+ * pool must finish, or exiting under it can deadlock — then the process exits regardless.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 1500).unref();
+}

@@ -5,6 +5,7 @@ import { preset } from "../pipeline/presets.js";
 import { runPipeline, STAGES } from "../pipeline/run.js";
 import { renderMarkdown } from "../pipeline/report.js";
 import { publishLayout } from "../pipeline/layout.js";
+import { noteOutput } from "../util/manifest.js";
 import { probeBeta } from "../pipeline/beta.js";
 import { UsageError } from "../util/errors.js";
 
@@ -61,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const stopAfter = v["stop-after"];
   if (stopAfter && !(STAGES as readonly string[]).includes(stopAfter)) throw new UsageError(`--stop-after must be one of ${STAGES.join(", ")}`);
+  noteOutput({ output: out, kind: "dir", options: { preset: v.preset, resume: v.resume, stopAfter: stopAfter ?? null, config: cfg }, seeds: { seed: cfg.seed } });
   const report = await runPipeline(cfg, { out, resume: v.resume!, quiet: v.quiet, ...(stopAfter ? { stopAfter } : {}) });
   const linked = await publishLayout(out, cfg);
   console.error(`models: ${linked.length ? linked.map((n) => `${out}/models/${n}`).join(", ") : "none finished yet"}; evaluation sets: ${out}/data/holdout.jsonl, ${out}/data/dev.jsonl`);

@@ -24,6 +24,10 @@ test("trimer run writes models/<name> links and data/{holdout,dev}.jsonl matchin
     }
     assert.deepEqual(ids(join(out, "data", "holdout.jsonl"), "id"), ids(join(out, "evaluate", "samples-grpo.jsonl"), "problemId"));
     assert.deepEqual(ids(join(out, "data", "dev.jsonl"), "id"), ids(join(out, "evaluate", "samples-grpo-dev.jsonl"), "problemId"));
+    const m = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { status: string; seeds: { seed: number }; options: { preset: string; config: { seed: number } } };
+    assert.equal(m.status, "ok");
+    assert.equal(m.options.preset, "tiny");
+    assert.equal(m.seeds.seed, m.options.config.seed);
     const e = await runCli(["eval", "--checkpoint", join(out, "models", "grpo"), "--bench", join(out, "data", "holdout.jsonl"), "--k", "1", "--max-tokens", "16", "--out", join(dir, "eval")], { timeoutMs: 120_000 });
     assert.equal(e.code, 0, e.stderr);
     assert.deepEqual(ids(join(dir, "eval", "samples.jsonl"), "problemId"), ids(join(out, "data", "holdout.jsonl"), "id"));
