@@ -10,6 +10,7 @@ import { createOpenAISampler, resolveOpenAIConfig } from "../engine/openai.js";
 import { openSampler } from "../engine/open.js";
 import { openRewardModel } from "../train/reward-model/score.js";
 import { preflight } from "./preflight.js";
+import { ReplicaSampler } from "../engine/replicas.js";
 import { noteOutput } from "../util/manifest.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
@@ -35,7 +36,8 @@ benchmark:
   --data-dir DIR        folder of the shared benchmark files (default ../shared/data or $TRIMER_DATA_DIR)
   --limit N             first N problems only
 model (OpenAI-compatible server; flags win over TRIMER_BASE_URL / OPENAI_BASE_URL, TRIMER_API_KEY, TRIMER_MODEL):
-  --url URL             e.g. http://localhost:8000/v1   (--base-url is the same)
+  --url URL             e.g. http://localhost:8000/v1   (--base-url is the same); several replicas of one model:
+                        --url http://a:8000/v1,http://b:8000/v1 (spread, a failed replica is rested, its requests retried)
   --model M  --api-key K  --concurrency N (default 16)
   --extra-body JSON     fields added to every request body (e.g. '{"min_p": 0.05}', vLLM's chat_template_kwargs)
   --checkpoint DIR      a trimer checkpoint instead (embedded engine; default prompt: the raw question, as trained)
@@ -243,9 +245,23 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    await preflight(cfg);
-    sampler = createOpenAISampler({ ...cfg, concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true), ...extraBodyOf(v["extra-body"] as string | undefined) });
-    modelLabel = `${cfg.baseUrl} ${cfg.model}`;
+    const concurrency = numberFlag(v.concurrency as string | undefined, "concurrency", 16, true);
+    const urls = cfg.baseUrl.split(",").map((u) => u.trim()).filter(Boolean);
+    if (urls.length > 1) {
+      // A fleet of replicas: requests spread across them; a failed one is rested and its prompts go elsewhere.
+      const up: string[] = [];
+      for (const u of urls) {
+        try { await preflight({ ...cfg, baseUrl: u }); up.push(u); } catch (e) { process.stderr.write(`trimer eval: replica ${u} left out: ${(e as Error).message}\n`); }
+      }
+      if (!up.length) throw new UsageError(`none of the ${urls.length} --url replicas can be reached — start the servers or fix --url`);
+      sampler = new ReplicaSampler(up.map((u) => ({ name: u, sampler: createOpenAISampler({ ...cfg, baseUrl: u, concurrency, maxRetries: 1, backoff: { baseMs: 200, maxMs: 1000 }, ...extraBodyOf(v["extra-body"] as string | undefined) }) })), {
+        onRest: (name, reason) => process.stderr.write(`trimer eval: replica ${name} failed (${reason.slice(0, 160)}); resting it, its requests go to the others\n`),
+      });
+    } else {
+      await preflight(cfg);
+      sampler = createOpenAISampler({ ...cfg, concurrency, ...extraBodyOf(v["extra-body"] as string | undefined) });
+    }
+    modelLabel = `${urls.length > 1 ? "replicas" : cfg.baseUrl} ${cfg.model}`;
   }
   const rewardModel = typeof v["reward-model"] === "string" ? await openRewardModel(v["reward-model"]) : undefined;
   const k = numberFlag(v.k as string | undefined, "k", 8, true);
