@@ -46,7 +46,8 @@ sampling:
   --k N (default 8)  --temperature T (default 0.6)  --top-p P (default 0.95)  --max-tokens N (default 4096)
   --seed S (default 0)  --stop STR (repeatable)  --batch N problems per sampler call (default 16)
 prompt:
-  --format chat|completion (default chat)  --system TEXT  --template TEXT (with {question}, optional {instruction})
+  --format chat|completion (default chat)  --system TEXT  --template TEXT (with {question}; the instruction goes
+                        where {instruction} stands, and is left out of a template without it unless --instruction is given)
   --instruction TEXT (default: the boxed-answer instruction; "" for none)
   --few-shot FILE.jsonl (fields question, solution)
 report:
@@ -229,7 +230,12 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
   // The embedded pipeline trains on the bare question (no template, no instruction): evaluate it the same way.
   if (local && format === "completion") Object.assign(prompt, { template: "{question}", instruction: "" });
   if (typeof v.system === "string") prompt.system = v.system;
-  if (typeof v.template === "string") prompt.template = v.template.replace(/\\n/g, "\n");
+  if (typeof v.template === "string") {
+    prompt.template = v.template.replace(/\\n/g, "\n");
+    // A template is the user's whole text: without an {instruction} slot (and no --instruction) nothing is added
+    // to it — `--template '{question}'` sends the bare question, as --help promises.
+    if (!prompt.template.includes("{instruction}") && typeof v.instruction !== "string") prompt.instruction = "";
+  }
   if (typeof v.instruction === "string") prompt.instruction = v.instruction;
   if (typeof v["few-shot"] === "string") prompt.fewShot = readFewShot(v["few-shot"]);
 
