@@ -105,23 +105,28 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler 
         const quiet = v.quiet === true;
         return new TolerantSampler((await LocalEngine.load(v.checkpoint)).sampler(), (m) => { if (!quiet) process.stderr.write(`curate: a prompt got no completions: ${m}\n`); });
       }
-      const { createOpenAISampler, resolveOpenAIConfig } = await import("../engine/openai.js");
+      const { resolveOpenAIConfig } = await import("../engine/openai.js");
       let cfg: { baseUrl: string; apiKey?: string; model: string };
       try {
         cfg = resolveOpenAIConfig({ baseUrl: v["base-url"] as string | undefined, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
       } catch (e) {
         throw new UsageError(`this step needs a model: ${(e as Error).message}; or pass --checkpoint DIR`);
       }
-      await (await import("./preflight.js")).preflight(cfg);
-      return createOpenAISampler({
+      const { serverSampler, replicaUrls } = await import("./replicas.js");
+      const base = {
         ...cfg,
         concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true),
         ...(typeof v["cache-dir"] === "string" ? { cacheDir: v["cache-dir"] } : {}),
         ...(typeof v["reasoning-effort"] === "string" ? { reasoningEffort: v["reasoning-effort"] } : {}),
         ...extraBodyOf(v["extra-body"] as string | undefined),
-        // one prompt the server always refuses must not sink a long curation job: it gets no completions
-        onPromptError: "empty",
-      });
+      };
+      if (replicaUrls(cfg.baseUrl).length > 1) {
+        // Several replicas: a prompt every replica refuses gets no completions (counted), as with one server.
+        const { TolerantSampler } = await import("../data/curate/tolerant.js");
+        return new TolerantSampler(await serverSampler(base, "curate"));
+      }
+      // one prompt the server always refuses must not sink a long curation job: it gets no completions
+      return serverSampler({ ...base, onPromptError: "empty" }, "curate");
     })();
     void made.then((s) => { factory.made = s; }, () => undefined);
     return made;

@@ -6,11 +6,10 @@
 //   trimer eval --score ../shared/data/qwen_rm_maj_example/math_cot_100.jsonl --out runs/score-qwen
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { createOpenAISampler, resolveOpenAIConfig } from "../engine/openai.js";
+import { resolveOpenAIConfig } from "../engine/openai.js";
 import { openSampler } from "../engine/open.js";
 import { openRewardModel } from "../train/reward-model/score.js";
-import { preflight } from "./preflight.js";
-import { ReplicaSampler } from "../engine/replicas.js";
+import { replicaUrls, serverSampler } from "./replicas.js";
 import { noteOutput } from "../util/manifest.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
@@ -252,21 +251,8 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
       throw new UsageError((e as Error).message);
     }
     const concurrency = numberFlag(v.concurrency as string | undefined, "concurrency", 16, true);
-    const urls = cfg.baseUrl.split(",").map((u) => u.trim()).filter(Boolean);
-    if (urls.length > 1) {
-      // A fleet of replicas: requests spread across them; a failed one is rested and its prompts go elsewhere.
-      const up: string[] = [];
-      for (const u of urls) {
-        try { await preflight({ ...cfg, baseUrl: u }); up.push(u); } catch (e) { process.stderr.write(`trimer eval: replica ${u} left out: ${(e as Error).message}\n`); }
-      }
-      if (!up.length) throw new UsageError(`none of the ${urls.length} --url replicas can be reached — start the servers or fix --url`);
-      sampler = new ReplicaSampler(up.map((u) => ({ name: u, sampler: createOpenAISampler({ ...cfg, baseUrl: u, concurrency, maxRetries: 1, backoff: { baseMs: 200, maxMs: 1000 }, ...extraBodyOf(v["extra-body"] as string | undefined) }) })), {
-        onRest: (name, reason) => process.stderr.write(`trimer eval: replica ${name} failed (${reason.slice(0, 160)}); resting it, its requests go to the others\n`),
-      });
-    } else {
-      await preflight(cfg);
-      sampler = createOpenAISampler({ ...cfg, concurrency, ...extraBodyOf(v["extra-body"] as string | undefined) });
-    }
+    const urls = replicaUrls(cfg.baseUrl);
+    sampler = await serverSampler({ ...cfg, concurrency, ...extraBodyOf(v["extra-body"] as string | undefined) }, "eval");
     modelLabel = `${urls.length > 1 ? "replicas" : cfg.baseUrl} ${cfg.model}`;
   }
   const rewardModel = typeof v["reward-model"] === "string" ? await openRewardModel(v["reward-model"]) : undefined;

@@ -66,3 +66,25 @@ test("eval over three replicas, one killed mid-run, equals a single-server run",
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("curate pass-rate over replicas: an unreachable replica is left out with a notice, the job runs on the rest", { timeout: 120_000 }, async () => {
+  const ckpt = await savedCheckpoint(tinyEngine(11, { max_position_embeddings: 512 }));
+  const dir = mkdtempSync(join(tmpdir(), "trimer-replicas-"));
+  const live = await startServe(ckpt.dir);
+  try {
+    const input = join(dir, "in.jsonl");
+    writeFileSync(input, Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `${i}+1=`, answer: String(i + 1) })).join("\n") + "\n");
+    const dead = "http://127.0.0.1:9/v1";
+    const out = join(dir, "rated.jsonl");
+    const r = await runCli(["curate", "pass-rate", "--in", input, "--out", out, "--base-url", `${live.url},${dead}`, "--model", "mini", "--k", "2", "--max-tokens", "8", "--quiet"], { timeoutMs: 100_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /trimer curate: replica http:\/\/127\.0\.0\.1:9\/v1 left out: nothing is listening/);
+    const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { meta: { passRate: number | null } });
+    assert.equal(rows.length, 6);
+    assert.ok(rows.every((x) => typeof x.meta.passRate === "number"));
+  } finally {
+    live.child.kill("SIGTERM");
+    ckpt.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
