@@ -50,6 +50,7 @@ export function valueToString(v: MathValue, b: Budget): string {
       case "equation": return `${exprString(v.lhs, b)}=${exprString(v.rhs, b)}`;
       case "relation": return v.terms.map((t, i) => (i ? v.ops[i - 1] : "") + exprString(t, b)).join("");
       case "choice": return `(${v.letter})`;
+      case "member": return `${v.v} in ${valueToString(v.set, b)}`;
       case "text": return v.text;
     }
   });

@@ -3,12 +3,14 @@
 // with variables: evaluated at the same deterministic pseudo-random rational points. Sets are order-insensitive,
 // tuples ordered. A gold inequality accepts a predicted interval; the reverse only when allowed (a policy that
 // answers "x > 2" for the interval (2, ∞) is not rewarded by default, as in Math-Verify).
-import { createRng, mixSeed } from "../util/rng.js";
+import { randomBytes } from "node:crypto";
+import { createRng } from "../util/rng.js";
 import type { Budget } from "./limits.js";
 import * as Q from "./rational.js";
 import { collectVars, containsInfinity, evaluate, infinitySign, isExact, toComplex, type Num } from "./expr.js";
 import type { Expr, MathValue, RelOp } from "./value.js";
 import { exprToString } from "./canonical.js";
+import { isLabel } from "./parse.js";
 
 export interface CompareSettings {
   relTol: number;
@@ -18,25 +20,25 @@ export interface CompareSettings {
 /** Tri-state: true, false, or null when it cannot be decided (nothing evaluates). */
 type Tri = boolean | null;
 
-/** Points evaluated for expressions with variables; the check needs MIN_POINTS that are defined on both sides. */
-const TRIES = 10;
-const MIN_POINTS = 3;
 /** Absolute slack for float results near zero (sin π ≈ 1e-16). Exact rationals never use it. */
 const ABS_TOL = 1e-12;
-const SEED = mixSeed(0x7e21, 0x5eed);
+/** Relative slack of two float evaluations of exact expressions (√2·√3 vs √6): rounding error only. */
+const FLOAT_TOL = 1e-9;
+/** An exact number and a float agree only to the float's own rounding error (√2·√2 = 2, but 99/70 ≠ √2). */
+const EXACT_FLOAT_TOL = 1e-13;
+/** A float that lands on an exact rational is trusted only for a simple rational of moderate size. */
+const MAX_TRUSTED_DEN = 1_000_000n;
+const MAX_TRUSTED_ABS = 2 ** 40;
 
+/**
+ * Per process, from the operating system's cryptographic source: the points where expressions are compared cannot
+ * be known in advance, so a wrong answer built to agree with the gold at fixed points is refused.
+ */
+const SEED = randomBytes(4).readUInt32LE(0);
+
+/** Floats: |x − y| ≤ relTol·max(|x|, |y|) + ABS_TOL. Exact rationals: equal (the tolerance is not for them). */
 export function numEqual(x: Num, y: Num, relTol: number): boolean {
-  if (isExact(x) && isExact(y)) {
-    if (Q.eq(x.q, y.q)) return true;
-    if (relTol <= 0) return false;
-    // |x − y| / max(|x|, |y|) ≤ relTol, on exact values (only the final ratio becomes a double).
-    const diffN = x.q.n * y.q.d - y.q.n * x.q.d;
-    const ax = x.q.n < 0n ? -x.q.n * y.q.d : x.q.n * y.q.d;
-    const ay = y.q.n < 0n ? -y.q.n * x.q.d : y.q.n * x.q.d;
-    const scale = ax > ay ? ax : ay;
-    if (scale === 0n) return false;
-    return Q.toNumber({ n: diffN < 0n ? -diffN : diffN, d: scale }) <= relTol;
-  }
+  if (isExact(x) && isExact(y)) return Q.eq(x.q, y.q);
   const a = toComplex(x);
   const c = toComplex(y);
   const diff = Math.hypot(a.re - c.re, a.im - c.im);
@@ -44,17 +46,112 @@ export function numEqual(x: Num, y: Num, relTol: number): boolean {
   return diff <= relTol * scale + ABS_TOL;
 }
 
+/** Fractional digits of an expression that is one decimal literal (0.447, -2.5); undefined for anything else. */
+function decimalDigits(e: Expr): number | undefined {
+  if (e.t === "neg") return decimalDigits(e.x);
+  return e.t === "num" && e.approx ? (e.digits ?? 0) : undefined;
+}
+
 /**
- * A random rational point. Even tries spread over [−97, 97] (a wide range makes a false polynomial identity
- * improbable); odd tries stay inside (−1, 1), the domain of arcsin/arccos, so such expressions still get points.
+ * An approximate decimal `l` written with k fractional digits against a value `m` (exact, float, or a decimal with
+ * more digits): equal when `l` is `m` rounded at k digits. When the approximation is the prediction it must also
+ * be precise enough: half a unit of its last digit at most relTol·max(1, |m|) (0.33 is not an answer for 1/3 at
+ * the default 1e-6, 0.3333333 is). An integer is never matched this way (its rounding has no fractional digits).
  */
-function randomPoint(vars: string[], rng: ReturnType<typeof createRng>, k: number): Map<string, Q.Rational> {
+function roundedEqual(l: Num, k: number, m: Num, lIsPred: boolean, relTol: number): boolean {
+  if (relTol <= 0) return false;
+  const half = 0.5 * 10 ** -k;
+  const mc = toComplex(m);
+  if (Math.abs(mc.im) > ABS_TOL) return false;
+  if (lIsPred && half > relTol * Math.max(1, Math.abs(mc.re))) return false;
+  if (isExact(l) && isExact(m)) {
+    // 2·10^k·|m − l| ≤ 1, exactly.
+    const diffN = m.q.n * l.q.d - l.q.n * m.q.d;
+    const den = m.q.d * l.q.d;
+    const lhs = 2n * 10n ** BigInt(k) * (diffN < 0n ? -diffN : diffN);
+    return lhs <= den;
+  }
+  const lc = toComplex(l);
+  return Math.abs(mc.re - lc.re) <= half * (1 + 1e-12) + 1e-15 * Math.abs(mc.re);
+}
+
+/** Comparison of two expressions without variables. */
+function constEqual(a: Expr, c: Expr, st: CompareSettings, b: Budget): Tri {
+  b.lossy = false;
+  const x = evaluate(a, new Map(), b);
+  const y = evaluate(c, new Map(), b);
+  const lossy = b.lossy;
+  if (!x || !y) return null;
+  if (isExact(x) && isExact(y) && Q.eq(x.q, y.q)) return true;
+  const da = decimalDigits(a);
+  const dc = decimalDigits(c);
+  if (da !== undefined || dc !== undefined) {
+    // The side with fewer written digits is the approximation of the other.
+    const aIsL = da !== undefined && (dc === undefined || da <= dc);
+    return aIsL ? roundedEqual(x, da!, y, false, st.relTol) : roundedEqual(y, dc!, x, true, st.relTol);
+  }
+  const approx = hasApprox(a, b) || hasApprox(c, b);
+  if (isExact(x) && isExact(y)) {
+    // Decimals inside a larger expression (2.5 \cdot 10^{-2}): a relative tolerance, never for an integer.
+    if (!approx || x.q.d === 1n || y.q.d === 1n) return false;
+    return numEqual({ c: toComplex(x) }, { c: toComplex(y) }, st.relTol);
+  }
+  if (isExact(x) || isExact(y)) {
+    // An exact number against a float (π, √2, e^{…}): only rounding error is forgiven. A fraction is never an
+    // irrational (22/7 ≠ π); a float that lands on a simple exact value within its rounding error is that value
+    // (√2·√2 = 2) unless a large exact number was rounded on the way (√(10^40+1) vs 10^20: undecidable here).
+    const e = (isExact(x) ? x : y) as { q: Q.Rational };
+    const f = toComplex(isExact(x) ? y : x);
+    if (approx) return numEqual(x, y, st.relTol);
+    const ev = Q.toNumber(e.q);
+    const close = Math.abs(f.im) <= ABS_TOL && Math.abs(f.re - ev) <= EXACT_FLOAT_TOL * Math.max(Math.abs(ev), Number.MIN_VALUE);
+    if (!close) return false;
+    return lossy || e.q.d > MAX_TRUSTED_DEN || Math.abs(ev) > MAX_TRUSTED_ABS ? null : true;
+  }
+  if (numEqual(x, y, approx ? st.relTol : FLOAT_TOL)) return lossy ? null : true;
+  return false;
+}
+
+/** Polynomials and rational functions: numbers, variables, + − × ÷ and integer powers. Decided exactly. */
+function isRationalFunction(e: Expr, b: Budget): boolean {
+  return b.nest((): boolean => {
+    switch (e.t) {
+      case "num": case "var": return true;
+      case "add": return e.terms.every((x) => isRationalFunction(x, b));
+      case "mul": return e.factors.every((x) => isRationalFunction(x, b));
+      case "neg": return isRationalFunction(e.x, b);
+      case "div": return isRationalFunction(e.num, b) && isRationalFunction(e.den, b);
+      case "pow": {
+        const k = e.exp.t === "neg" ? e.exp.x : e.exp;
+        return isRationalFunction(e.base, b) && k.t === "num" && k.v.d === 1n && k.v.n <= 64n;
+      }
+      default: return false;
+    }
+  });
+}
+
+type Rng = ReturnType<typeof createRng>;
+
+/**
+ * A random point. Rational functions: numerators up to 2^20 over denominators in [2^10, 2^20] — a nonzero rational
+ * function of degree d vanishes at such a point with probability about d/2^40 (Schwartz–Zippel), and exact
+ * arithmetic makes each evaluation exact. Other expressions: denominators in [97, 4093] (a periodic term that
+ * vanishes at every rational with a small denominator does not vanish here), alternating wide points in (−10, 10)
+ * with points in (−1, 1), the domain of arcsin/arccos.
+ */
+function randomPoint(vars: string[], rng: Rng, k: number, rational: boolean): Map<string, Q.Rational> {
   const env = new Map<string, Q.Rational>();
   for (const v of vars) {
-    const q = rng.int(2, 13);
-    const lim = k % 2 === 0 ? 97 : q - 1;
     let p = 0;
-    while (p === 0) p = rng.int(-lim, lim);
+    let q: number;
+    if (rational) {
+      q = rng.int(1 << 10, 1 << 20);
+      while (p === 0) p = rng.int(-(1 << 20), 1 << 20);
+    } else {
+      q = rng.int(97, 4093);
+      const lim = k % 2 === 0 ? 10 * q : q - 1;
+      while (p === 0) p = rng.int(-lim, lim);
+    }
     env.set(v, Q.rat(BigInt(p), BigInt(q)));
   }
   return env;
@@ -74,28 +171,26 @@ export function exprEqual(a: Expr, c: Expr, st: CompareSettings, b: Budget): Tri
     // ∞ inside a larger expression has no numeric value: identical structure is equal, anything else undecided.
     return exprToString(a, b) === exprToString(c, b) ? true : null;
   }
-  // The tolerance is for approximations: a decimal with a fractional part, or a float result (π, √2). Two exact
-  // values (integers, fractions) must be exactly equal — 6290001 is not 6290000 at any tolerance.
-  const tol = hasApprox(a, b) || hasApprox(c, b) ? st.relTol : 0;
   const vars = varsOf([a, c], b);
-  if (vars.length === 0) {
-    const x = evaluate(a, new Map(), b);
-    const y = evaluate(c, new Map(), b);
-    if (!x || !y) return null;
-    return isExact(x) && isExact(y) ? numEqual(x, y, tol) : numEqual(x, y, st.relTol);
-  }
+  if (vars.length === 0) return constEqual(a, c, st, b);
+  const rational = isRationalFunction(a, b) && isRationalFunction(c, b);
+  const approx = hasApprox(a, b) || hasApprox(c, b);
+  // Rational functions: 3 exact points decide. Others: 8 points defined on both sides, out of at most 24.
+  const need = rational ? 3 : 8;
+  const tries = rational ? 12 : 24;
   const rng = createRng(SEED);
   let ok = 0;
-  for (let k = 0; k < TRIES && ok < MIN_POINTS; k++) {
+  for (let k = 0; k < tries && ok < need; k++) {
     b.tick();
-    const env = randomPoint(vars, rng, k);
+    const env = randomPoint(vars, rng, k, rational);
     const x = evaluate(a, env, b);
     const y = evaluate(c, env, b);
     if (!x || !y) continue;
-    if (!numEqual(x, y, isExact(x) && isExact(y) ? tol : st.relTol)) return false;
+    const same = isExact(x) && isExact(y) ? Q.eq(x.q, y.q) || (approx && numEqual({ c: toComplex(x) }, { c: toComplex(y) }, st.relTol)) : numEqual(x, y, approx ? st.relTol : FLOAT_TOL);
+    if (!same) return false;
     ok++;
   }
-  return ok >= 2 ? true : null;
+  return ok >= need ? true : null;
 }
 
 function hasApprox(e: Expr, b: Budget): boolean {
@@ -114,14 +209,12 @@ function hasApprox(e: Expr, b: Budget): boolean {
   });
 }
 
-const div100 = (e: Expr): Expr => ({ t: "div", num: e, den: { t: "num", v: Q.ratInt(100) } });
-
 function exprValuesEqual(g: MathValue & { kind: "expr" }, p: MathValue & { kind: "expr" }, st: CompareSettings, b: Budget): Tri {
-  const r = exprEqual(g.expr, p.expr, st, b);
-  if (r === true || Boolean(g.percent) === Boolean(p.percent)) return r;
-  // One side written with %: 25% and 0.25 are the same answer.
-  const r2 = g.percent ? exprEqual(div100(g.expr), p.expr, st, b) : exprEqual(g.expr, div100(p.expr), st, b);
-  return r2 === true ? true : r === false || r2 === false ? false : null;
+  // Two single words ("on", "no") are words, not products of letters.
+  if (g.word !== undefined && p.word !== undefined) return g.word === p.word;
+  // A percent sign is read one way only, as a unit: "25\%" answers a gold 25 (and a gold "25\%" accepts 25), but
+  // never 0.25 — a reading both ways would let one answer match two different golds.
+  return exprEqual(g.expr, p.expr, st, b);
 }
 
 function allTrue(results: Iterable<() => Tri>): Tri {
@@ -141,6 +234,16 @@ function orderedEqual(a: readonly MathValue[], c: readonly MathValue[], st: Comp
 
 /** Every element of each side equals some element of the other (sets: duplicates and order do not matter). */
 function unorderedEqual(a: readonly MathValue[], c: readonly MathValue[], st: CompareSettings, b: Budget): Tri {
+  // Large sets of plain numbers (a set of 3,000 elements against its reversal): exact keys, n log n instead of n².
+  if (a.length * c.length > 256) {
+    const ka = exactKeys(a, b);
+    const kc = ka && exactKeys(c, b);
+    if (ka && kc) {
+      if (ka.size !== kc.size) return false;
+      for (const k of ka) if (!kc.has(k)) return false;
+      return true;
+    }
+  }
   const covers = (xs: readonly MathValue[], ys: readonly MathValue[]): Tri => {
     let unknown = false;
     for (const x of xs) {
@@ -162,6 +265,18 @@ function unorderedEqual(a: readonly MathValue[], c: readonly MathValue[], st: Co
   return covers(c, a);
 }
 
+/** "p/q" of every item when every item is an exact number without variables; null otherwise. */
+function exactKeys(items: readonly MathValue[], b: Budget): Set<string> | null {
+  const out = new Set<string>();
+  for (const it of items) {
+    if (it.kind !== "expr" || hasApprox(it.expr, b) || varsOf([it.expr], b).length > 0 || containsInfinity(it.expr, b)) return null;
+    const v = evaluate(it.expr, new Map(), b);
+    if (!v || !isExact(v)) return null;
+    out.add(Q.toString(v.q));
+  }
+  return out;
+}
+
 function intervalEqual(a: MathValue & { kind: "interval" }, c: MathValue & { kind: "interval" }, st: CompareSettings, b: Budget): Tri {
   // The closedness of an infinite end is meaningless ([−∞, 3) is a common slip for (−∞, 3)).
   const loInf = infinitySign(a.lo) !== 0 || infinitySign(c.lo) !== 0;
@@ -178,35 +293,116 @@ function flip(op: RelOp): RelOp {
   return op === "<" ? ">" : op === ">" ? "<" : op === "<=" ? ">=" : op === ">=" ? "<=" : op;
 }
 
-/** x < 3 → (−∞, 3); 1 < x ≤ 2 → (1, 2]; x ≠ 3 → (−∞, 3) ∪ (3, ∞). Null when not one variable against constants. */
+/** The one variable a relation is about, or null. */
+export function relationVar(r: MathValue & { kind: "relation" }, b: Budget): string | null {
+  const vs = varsOf([...r.terms], b);
+  return vs.length === 1 ? vs[0]! : null;
+}
+
+const numE = (q: Q.Rational): Expr => ({ t: "num", v: q });
+
+/**
+ * e = a·x + c with exact a ≠ 0 and c, or null. Decided at x = 0 and x = 1 and confirmed at two random points
+ * (an expression that is only linear at fixed points, x(x−1)(x−2)… + x, is not taken for x).
+ */
+function linearIn(e: Expr, x: string, b: Budget): { a: Q.Rational; c: Q.Rational } | null {
+  if (!isRationalFunction(e, b)) return null;
+  const at = (q: Q.Rational): Q.Rational | null => {
+    const r = evaluate(e, new Map([[x, q]]), b);
+    return r && isExact(r) ? r.q : null;
+  };
+  const f0 = at(Q.ZERO);
+  const f1 = at(Q.ONE);
+  if (!f0 || !f1) return null;
+  const a = Q.sub(f1, f0, b);
+  if (Q.isZero(a)) return null;
+  const rng = createRng(SEED ^ 0x5a5a);
+  for (let k = 0; k < 2; k++) {
+    const pt = randomPoint([x], rng, k, true).get(x)!;
+    const f = at(pt);
+    if (!f || !Q.eq(f, Q.add(f0, Q.mul(a, pt, b), b))) return null;
+  }
+  return { a, c: f0 };
+}
+
+const up = (o: RelOp) => o === "<" || o === "<=";
+const down = (o: RelOp) => o === ">" || o === ">=";
+
+/** (t − c)/a as an expression (t a constant expression). */
+function solveFor(t: Expr, lin: { a: Q.Rational; c: Q.Rational }): Expr {
+  return { t: "div", num: { t: "add", terms: [t, numE(Q.neg(lin.c))] }, den: numE(lin.a) };
+}
+
+/**
+ * x < 3 → (−∞, 3); −x > −3 → (−∞, 3); 1 < x ≤ 2 → (1, 2]; x ≠ 3 → (−∞, 3) ∪ (3, ∞); |x| ≤ 2 → [−2, 2];
+ * 1 ≤ |z| ≤ 2 → [−2, −1] ∪ [1, 2]; 0 < g(x) < 1 (a named quantity in the middle) → (0, 1). Null when the relation
+ * is not one variable (linear, or under |…|) against constants.
+ */
 export function relationToSet(r: MathValue & { kind: "relation" }, b: Budget): MathValue | null {
-  const isVar = (e: Expr) => e.t === "var";
   const isConst = (e: Expr) => varsOf([e], b).length === 0;
-  const iv = (lo: Expr, hi: Expr, loClosed: boolean, hiClosed: boolean): MathValue => ({ kind: "interval", lo, hi, loClosed, hiClosed });
+  const iv = (lo: Expr, hi: Expr, loClosed: boolean, hiClosed: boolean): MathValue & { kind: "interval" } => ({ kind: "interval", lo, hi, loClosed, hiClosed });
+  const x = relationVar(r, b);
+  if (x === null) {
+    // Only "lo < (a named quantity such as g(x)) < hi" has no single variable and still states a set.
+    const [lo, m, hi] = r.terms as [Expr, Expr, Expr | undefined];
+    const [o1, o2] = r.ops;
+    if (hi === undefined || !isConst(lo) || !isConst(hi) || !isLabel(m) || !o1 || !o2 || !up(o1) || !up(o2)) return null;
+    return iv(lo, hi, o1 === "<=", o2 === "<=");
+  }
+  const absOf = (e: Expr) => e.t === "fn" && e.name === "abs" && e.args[0]!.t === "var";
   if (r.terms.length === 2) {
     let [l, rr] = r.terms as [Expr, Expr];
     let op = r.ops[0]!;
-    if (!isVar(l) && isVar(rr)) {
+    if (isConst(l)) {
       [l, rr] = [rr, l];
       op = flip(op);
     }
-    if (!isVar(l) || !isConst(rr)) return null;
+    if (!isConst(rr)) return null;
+    if (absOf(l)) {
+      // |x| op r, for a constant r ≥ 0.
+      const rv = endpoint(rr, b);
+      if (rv === null || rv < 0) return null;
+      const neg: Expr = { t: "neg", x: rr };
+      if (op === "<" || op === "<=") return iv(neg, rr, op === "<=", op === "<=");
+      if (op === ">" || op === ">=") return { kind: "union", items: [iv(NEG_INF, neg, false, op === ">="), iv(rr, INF, op === ">=", false)] };
+      return null;
+    }
+    const lin = linearIn(l, x, b);
+    if (!lin) return null;
+    const bound = solveFor(rr, lin);
+    if (lin.a.n < 0n) op = flip(op);
     switch (op) {
-      case "<": return iv(NEG_INF, rr, false, false);
-      case "<=": return iv(NEG_INF, rr, false, true);
-      case ">": return iv(rr, INF, false, false);
-      case ">=": return iv(rr, INF, true, false);
-      case "!=": return { kind: "union", items: [iv(NEG_INF, rr, false, false), iv(rr, INF, false, false)] };
+      case "<": return iv(NEG_INF, bound, false, false);
+      case "<=": return iv(NEG_INF, bound, false, true);
+      case ">": return iv(bound, INF, false, false);
+      case ">=": return iv(bound, INF, true, false);
+      case "!=": return { kind: "union", items: [iv(NEG_INF, bound, false, false), iv(bound, INF, false, false)] };
     }
   }
   if (r.terms.length === 3) {
-    const [lo, x, hi] = r.terms as [Expr, Expr, Expr];
-    if (!isVar(x) || !isConst(lo) || !isConst(hi)) return null;
-    const [o1, o2] = r.ops as [RelOp, RelOp];
-    const up = (o: RelOp) => o === "<" || o === "<=";
-    const down = (o: RelOp) => o === ">" || o === ">=";
-    if (up(o1) && up(o2)) return iv(lo, hi, o1 === "<=", o2 === "<=");
-    if (down(o1) && down(o2)) return iv(hi, lo, o2 === ">=", o1 === ">=");
+    let [lo, m, hi] = r.terms as [Expr, Expr, Expr];
+    let [o1, o2] = r.ops as [RelOp, RelOp];
+    if (!isConst(lo) || !isConst(hi) || isConst(m)) return null;
+    if (down(o1) && down(o2)) {
+      [lo, hi] = [hi, lo];
+      [o1, o2] = [flip(o2), flip(o1)];
+    }
+    if (!up(o1) || !up(o2)) return null;
+    const c1 = o1 === "<=";
+    const c2 = o2 === "<=";
+    if (absOf(m)) {
+      const lv = endpoint(lo, b);
+      if (lv === null || lv < 0) return null;
+      return { kind: "union", items: [iv({ t: "neg", x: hi }, { t: "neg", x: lo }, c2, c1), iv(lo, hi, c1, c2)] };
+    }
+    const lin = linearIn(m, x, b);
+    if (lin) {
+      const a = solveFor(lo, lin);
+      const z = solveFor(hi, lin);
+      return lin.a.n > 0n ? iv(a, z, c1, c2) : iv(z, a, c2, c1);
+    }
+    // A named quantity between two constants ("0 < g(x) < 1", "0 < xy < 1") states its range.
+    if (isLabel(m)) return iv(lo, hi, c1, c2);
   }
   return null;
 }
@@ -229,13 +425,14 @@ function equationEqual(g: MathValue & { kind: "equation" }, p: MathValue & { kin
   const d1: Expr = { t: "add", terms: [g.lhs, { t: "neg", x: g.rhs }] };
   const d2: Expr = { t: "add", terms: [p.lhs, { t: "neg", x: p.rhs }] };
   const vars = varsOf([d1, d2], b);
+  const rational = isRationalFunction(d1, b) && isRationalFunction(d2, b);
   const rng = createRng(SEED);
   let ratio: Num | null = null;
   let ok = 0;
   const zero = (x: Num) => numEqual(x, { q: Q.ZERO }, st.relTol);
-  for (let k = 0; k < TRIES && ok < MIN_POINTS; k++) {
+  for (let k = 0; k < 24 && ok < (rational ? 3 : 8); k++) {
     b.tick();
-    const env = randomPoint(vars, rng, k);
+    const env = randomPoint(vars, rng, k, rational);
     const x = evaluate(d1, env, b);
     const y = evaluate(d2, env, b);
     if (!x || !y) continue;
@@ -250,7 +447,7 @@ function equationEqual(g: MathValue & { kind: "equation" }, p: MathValue & { kin
     ok++;
     if (vars.length === 0) break;
   }
-  return ok >= 1 ? true : null;
+  return ok >= (vars.length === 0 ? 1 : rational ? 3 : 8) ? true : null;
 }
 
 function divC(x: Num, y: Num): Num {
@@ -287,9 +484,27 @@ export function compareValues(g: MathValue, p: MathValue, st: CompareSettings, b
       return false;
     }
     if (g.kind === "choice" || p.kind === "choice") return g.kind === "choice" && p.kind === "choice" && g.letter === p.letter;
+    // "x \\in S": against another membership or an inequality in the same variable, the sets; else S itself.
+    if (g.kind === "member" || p.kind === "member") {
+      if (g.kind === "member" && p.kind === "member" && g.v !== p.v) return false;
+      const gv = g.kind === "member" ? g.v : g.kind === "relation" ? relationVar(g, b) : null;
+      const pv = p.kind === "member" ? p.v : p.kind === "relation" ? relationVar(p, b) : null;
+      const gs = g.kind === "member" ? g.set : g.kind === "relation" && gv !== null && gv === pv ? relationToSet(g, b) : g;
+      const ps = p.kind === "member" ? p.set : p.kind === "relation" && pv !== null && gv === pv ? relationToSet(p, b) : p;
+      if (gs === null || ps === null) return false;
+      return compareValues(gs, ps, st, b);
+    }
+    // "2,5" against a single number: the decimal comma reading.
+    if (p.kind === "set" && p.decimal && g.kind === "expr") return exprEqual(g.expr, p.decimal, st, b);
+    if (g.kind === "set" && g.decimal && p.kind === "expr") return exprEqual(g.decimal, p.expr, st, b);
     // A one-element set and its element are the same answer ("{5}" vs "5"; a single boxed root for "find all").
     if (g.kind === "set" && p.kind !== "set" && g.items.length === 1) return compareValues(g.items[0]!, p, st, b);
     if (p.kind === "set" && g.kind !== "set" && p.items.length === 1) return compareValues(g, p.items[0]!, st, b);
+    // Several spellings of one answer ("\\boxed{15\\frac{39}{40}} or \\boxed{\\frac{639}{40}}") answer a
+    // single-part gold only when every one of them equals it: two different candidates are never credited.
+    if (p.kind === "set" && !p.decimal && g.kind !== "set" && g.kind !== "tuple" && g.kind !== "member" && p.items.length > 1) {
+      return allTrue(p.items.map((x) => () => compareValues(g, x, st, b)));
+    }
     switch (g.kind) {
       case "expr":
         if (p.kind === "expr") return exprValuesEqual(g, p, st, b);
@@ -368,8 +583,11 @@ function matrixVsTuple(m: MathValue & { kind: "matrix" }, t: MathValue & { kind:
 
 /** "x = 5" and "5": the equation's value when one side is a lone variable. */
 function equationVsExpr(eq: MathValue & { kind: "equation" }, v: MathValue & { kind: "expr" }, st: CompareSettings, b: Budget): Tri {
-  if (eq.lhs.t === "var") return exprEqual(eq.rhs, v.expr, st, b);
-  if (eq.rhs.t === "var") return exprEqual(eq.lhs, v.expr, st, b);
+  // A label on the left names the value on the right: x = 3, XY = 3, |PQ| = 2, V_1:V_2 = 3:8, f(x) = 2x + 1.
+  if (isLabel(eq.lhs)) return exprEqual(eq.rhs, v.expr, st, b);
+  if (isLabel(eq.rhs) && eq.rhs.t === "var") return exprEqual(eq.lhs, v.expr, st, b);
+  // A worked chain of numbers (5 + 5 + 1 = 11): its last side is the answer.
+  if (varsOf([eq.lhs, eq.rhs], b).length === 0) return exprEqual(eq.rhs, v.expr, st, b);
   return false;
 }
 
@@ -409,7 +627,8 @@ export function mergeIntervals(items: readonly MathValue[], st: CompareSettings,
   for (const sp of spans) {
     b.tick();
     const last = out[out.length - 1];
-    const touching = last !== undefined && numEqual({ c: { re: last.hi, im: 0 } }, { c: { re: sp.lo, im: 0 } }, st.relTol);
+    // Touching means the same endpoint exactly: (0,1) ∪ [1.000001, 2) is not (0, 2) at any tolerance.
+    const touching = last !== undefined && last.hi === sp.lo && exprEqual(last.v.hi, sp.v.lo, { ...st, relTol: 0 }, b) === true;
     if (last && (sp.lo < last.hi || (touching && (last.v.hiClosed || sp.v.loClosed)))) {
       if (sp.hi > last.hi || (sp.hi === last.hi && sp.v.hiClosed)) {
         last.hi = sp.hi;

@@ -27,6 +27,16 @@ export function toComplex(x: Num): Complex {
 
 const C = (re: number, im = 0): Num => ({ c: { re, im } });
 
+/** Bits above which an exact number turned into a double may have lost what distinguishes it (10^40 + 1). */
+const LOSSLESS_BITS = 26;
+
+/** toComplex during an evaluation: records on the budget when a large exact number was rounded to a double. */
+function toC(b: Budget, x: Num): Complex {
+  if (isExact(x) && (Q.bitLength(x.q.n) > LOSSLESS_BITS || x.q.d > 1n << BigInt(LOSSLESS_BITS))) b.lossy = true;
+  return toComplex(x);
+}
+
+
 function cAdd(a: Complex, b: Complex): Complex {
   return { re: a.re + b.re, im: a.im + b.im };
 }
@@ -97,7 +107,7 @@ function evalInner(e: Expr, env: Env, b: Budget): Num | null {
         const x = evaluate(t, env, b);
         if (!x) return null;
         const a: Num = acc;
-        acc = isExact(a) && isExact(x) ? safeExact(() => Q.add(a.q, x.q, b), a, x, cAdd) : { c: cAdd(toComplex(a), toComplex(x)) };
+        acc = isExact(a) && isExact(x) ? safeExact(() => Q.add(a.q, x.q, b), a, x, cAdd) : { c: cAdd(toC(b, a), toC(b, x)) };
       }
       return acc;
     }
@@ -107,7 +117,7 @@ function evalInner(e: Expr, env: Env, b: Budget): Num | null {
         const x = evaluate(t, env, b);
         if (!x) return null;
         const a: Num = acc;
-        acc = isExact(a) && isExact(x) ? safeExact(() => Q.mul(a.q, x.q, b), a, x, cMul) : { c: cMul(toComplex(a), toComplex(x)) };
+        acc = isExact(a) && isExact(x) ? safeExact(() => Q.mul(a.q, x.q, b), a, x, cMul) : { c: cMul(toC(b, a), toC(b, x)) };
       }
       return acc;
     }
@@ -117,13 +127,9 @@ function evalInner(e: Expr, env: Env, b: Budget): Num | null {
       if (!n || !d) return null;
       if (isExact(n) && isExact(d)) {
         if (Q.isZero(d.q)) return null;
-        try {
-          return { q: Q.div(n.q, d.q, b)! };
-        } catch (err) {
-          if (!(err instanceof VerifyLimit)) throw err;
-        }
+        return { q: Q.div(n.q, d.q, b)! }; // past the size budget: VerifyLimit, "unknown" (never a float)
       }
-      const r = cDiv(toComplex(n), toComplex(d));
+      const r = cDiv(toC(b, n), toC(b, d));
       return r && { c: r };
     }
     case "pow":
@@ -136,13 +142,10 @@ function evalInner(e: Expr, env: Env, b: Budget): Num | null {
 }
 
 /** Exact arithmetic that falls back to doubles when a result would exceed the size cap. */
-function safeExact(f: () => Rational, a: Num, x: Num, cf: (p: Complex, q: Complex) => Complex): Num {
-  try {
-    return { q: f() };
-  } catch (err) {
-    if (!(err instanceof VerifyLimit)) throw err;
-    return { c: cf(toComplex(a), toComplex(x)) };
-  }
+function safeExact(f: () => Rational, _a: Num, _x: Num, _cf: (p: Complex, q: Complex) => Complex): Num {
+  // Exact arithmetic past its size budget is *not* continued in floats: (1+10^{-7})^{10^7} would become e. The
+  // VerifyLimit propagates and the verdict is "unknown".
+  return { q: f() };
 }
 
 function power(baseE: Expr, expE: Expr, env: Env, b: Budget): Num | null {
@@ -151,22 +154,18 @@ function power(baseE: Expr, expE: Expr, env: Env, b: Budget): Num | null {
   if (!base || !exp) return null;
   if (isExact(base) && isExact(exp)) {
     const { n: p, d: q } = exp.q;
-    try {
-      if (q === 1n) {
-        const r = Q.powInt(base.q, p, b);
+    // Past the size budget powInt throws VerifyLimit: the verdict is "unknown", never a float stand-in.
+    if (q === 1n) {
+      const r = Q.powInt(base.q, p, b);
+      return r ? { q: r } : null;
+    }
+    // Rational exponent p/q: exact when base is a perfect q-th power (small q).
+    if (q <= 64n) {
+      const root = Q.rootExact(base.q, Number(q), b);
+      if (root) {
+        const r = Q.powInt(root, p, b);
         return r ? { q: r } : null;
       }
-      // Rational exponent p/q: exact when base is a perfect q-th power (small q).
-      if (q <= 64n) {
-        const root = Q.rootExact(base.q, Number(q), b);
-        if (root) {
-          const r = Q.powInt(root, p, b);
-          return r ? { q: r } : null;
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof VerifyLimit)) throw err;
-      // Too large to hold exactly: the double below overflows to ∞ and the caller gets null (unknown).
     }
     // Real odd roots of negative numbers: (-8)^(1/3) = -2, as people mean it.
     if (base.q.n < 0n && q % 2n === 1n) {
@@ -174,12 +173,12 @@ function power(baseE: Expr, expE: Expr, env: Env, b: Budget): Num | null {
       return C(p % 2n === 0n ? mag : -mag);
     }
   }
-  const r = cPow(toComplex(base), toComplex(exp));
+  const r = cPow(toC(b, base), toC(b, exp));
   return r && { c: r };
 }
 
-function realArg(x: Num): number | null {
-  const c = toComplex(x);
+function realArg(x: Num, b: Budget): number | null {
+  const c = toC(b, x);
   return c.im === 0 ? c.re : null;
 }
 
@@ -201,7 +200,7 @@ function func(name: string, args: readonly Expr[], env: Env, b: Budget): Num | n
           if (r2) return C(0, Q.toNumber(r2));
         }
       }
-      return { c: cSqrt(toComplex(x)) };
+      return { c: cSqrt(toC(b, x)) };
     }
     case "root": {
       const k = vals[0]!;
@@ -212,10 +211,10 @@ function func(name: string, args: readonly Expr[], env: Env, b: Budget): Num | n
           const r = Q.rootExact(y.q, n, b);
           if (r) return { q: r };
         }
-        const yr = realArg(y);
+        const yr = realArg(y, b);
         if (yr !== null && (yr >= 0 || n % 2 === 1)) return C(Math.sign(yr) * Math.pow(Math.abs(yr), 1 / n));
       }
-      const r = cPow(toComplex(y), cDiv({ re: 1, im: 0 }, toComplex(k)) ?? { re: NaN, im: 0 });
+      const r = cPow(toC(b, y), cDiv({ re: 1, im: 0 }, toC(b, k)) ?? { re: NaN, im: 0 });
       return r && { c: r };
     }
     case "abs": {
@@ -250,30 +249,30 @@ function func(name: string, args: readonly Expr[], env: Env, b: Budget): Num | n
         const fl = x.q.n >= 0n ? x.q.n / x.q.d : -((-x.q.n + x.q.d - 1n) / x.q.d);
         return { q: Q.ratInt(name === "floor" || x.q.d === 1n ? fl : fl + 1n) };
       }
-      const r = realArg(x);
+      const r = realArg(x, b);
       return r === null ? null : C(name === "floor" ? Math.floor(r) : Math.ceil(r));
     }
     case "exp":
-      return { c: cExp(toComplex(x)) };
+      return { c: cExp(toC(b, x)) };
     case "ln": {
-      const l = cLog(toComplex(x));
+      const l = cLog(toC(b, x));
       return l && { c: l };
     }
     case "log": {
       // log without a base: natural log in most of mathematics; "log 100 = 2" readers differ, but both sides of a
       // comparison use the same reading, so only a mixed ln/log pair is affected.
-      const l = cLog(toComplex(x));
+      const l = cLog(toC(b, x));
       return l && { c: l };
     }
     case "logb": {
-      const base = cLog(toComplex(vals[0]!));
-      const l = cLog(toComplex(vals[1]!));
+      const base = cLog(toC(b, vals[0]!));
+      const l = cLog(toC(b, vals[1]!));
       if (!base || !l) return null;
       const r = cDiv(l, base);
       return r && { c: r };
     }
   }
-  const r = realArg(x);
+  const r = realArg(x, b);
   if (r === null) return null;
   switch (name) {
     case "sin": return C(Math.sin(r));

@@ -1,43 +1,80 @@
-// Finding the final answer in free model output. Rules, in priority order (the first that matches wins):
-// boxed (\boxed{} / \fbox{}, the last one, or all of them joined for multi-part answers), gsm8k (#### N),
-// final_answer ("final answer is X" / "Final Answer: X"), answer_is ("the answer is X"), display_math (\[…\], $$…$$),
-// inline_math ($…$, \(…\)), bold (**…**), last_number. Only plain string scans (indexOf, explicit loops): no
-// backtracking regex over the long text, so megabytes of output cost milliseconds.
+// Finding the final answer in free model output. Strong rules — boxed (\boxed{} / \fbox{}), gsm8k (#### N),
+// final_answer ("final answer is X", "Final Answer: X"), answer_is ("the answer is X", "Answer:", and the same in
+// Chinese, French, Spanish, German, Russian) — compete by position: the one that ends the text wins, so a
+// "The final answer is 10455" after intermediate \boxed{} results is the answer (as Math-Verify decides), and a box
+// after "the answer is" wins over the phrase. Weak rules run only when no strong rule matched: display_math
+// (\[…\], $$…$$), inline_math ($…$, \(…\)), bold (**…**), and, only when asked, last_number. Only plain string
+// scans (indexOf, explicit loops): no backtracking regex over the long text, so megabytes cost milliseconds.
 import type { Budget } from "./limits.js";
 import type { ExtractOptions, Extraction } from "./index.js";
 
 const DEFAULT_MAX_CHARS = 100_000;
 /** Longest answer taken from a phrase rule ("the answer is …") or a math span: longer is not a final answer. */
 const MAX_SPAN = 2_000;
+/** Boxes separated by no more than this much connecting text ("$, $", " and ", "\quad") form one answer group. */
+const MAX_CONNECTOR = 24;
+
+interface Candidate {
+  answer: string;
+  rule: Extraction["rule"];
+  /** Where the candidate sits in the text: the latest strong candidate wins. */
+  at: number;
+}
 
 export function extract(text: string, opts: ExtractOptions, budget: Budget): Extraction | null {
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
   const s = text.length > maxChars ? text.slice(text.length - maxChars) : text;
-  const boxed = opts.allBoxes ? allBoxed(s, budget) : lastBoxed(s, budget);
-  if (boxed !== null && boxed.trim() !== "") return { answer: boxed.trim(), rule: "boxed" };
+  const strong: Candidate[] = [];
+  const boxed = boxedAnswer(s, opts, budget);
+  if (boxed !== null) strong.push(boxed);
   const gsm = gsm8k(s);
-  if (gsm !== null) return { answer: gsm, rule: "gsm8k" };
-  const lower = s.toLowerCase();
-  const fin = afterPhrase(s, lower, ["final answer"], budget);
-  if (fin !== null) return { answer: fin, rule: "final_answer" };
-  const ans = afterPhrase(s, lower, ["answer is", "answer:"], budget);
-  if (ans !== null) return { answer: ans, rule: "answer_is" };
+  if (gsm !== null) strong.push(gsm);
+  const lower = lowerSameLength(s);
+  const fin = afterPhrase(s, lower, FINAL_PHRASES, budget);
+  if (fin !== null) strong.push({ ...fin, rule: "final_answer" });
+  const ans = afterPhrase(s, lower, ANSWER_PHRASES, budget);
+  if (ans !== null) strong.push({ ...ans, rule: "answer_is" });
+  if (strong.length) {
+    // The latest wins; on a tie (a phrase whose answer is the box itself) the box.
+    let best = strong[0]!;
+    for (const c of strong) if (c.at > best.at) best = c;
+    // "Final Answer: The final answer is 5": the answer phrase inside the final-answer line names the same rule.
+    if (best.rule === "answer_is" && fin !== null && best.at - fin.at <= 40) return { answer: best.answer, rule: "final_answer" };
+    return { answer: best.answer, rule: best.rule };
+  }
   const disp = lastDelimited(s, [["\\[", "\\]"], ["$$", "$$"]], budget);
   if (disp !== null) return { answer: disp, rule: "display_math" };
   const inl = lastInlineMath(s, budget);
   if (inl !== null) return { answer: inl, rule: "inline_math" };
   const bold = lastDelimited(s, [["**", "**"]], budget);
-  if (bold !== null) return { answer: bold, rule: "bold" };
-  if (opts.lastNumberFallback ?? true) {
+  if (bold !== null && !bold.includes("\n")) return { answer: bold, rule: "bold" };
+  if (opts.lastNumberFallback ?? false) {
+    if (unclosedBoxAt(text, budget) >= 0) return null; // truncated inside its final answer: no guessing
     const num = lastNumber(s, budget);
     if (num !== null) return { answer: num, rule: "last_number" };
   }
   return null;
 }
 
+/**
+ * Whether the text was cut off inside its final answer: a \boxed{ that never closes (looked for in the whole text,
+ * not just the searched window, so a box opened 100K characters back still counts). -1 when not.
+ */
+export function unclosedBoxAt(text: string, budget: Budget): number {
+  let best = -1;
+  for (const cmd of BOX_COMMANDS) best = Math.max(best, text.lastIndexOf(cmd));
+  if (best < 0) return -1;
+  const open = text.indexOf("{", best);
+  if (open < 0 || text.slice(best, open).replace(/^\\[a-z]+/, "").trim() !== "") return -1;
+  return braced(text, open, budget) === null ? best : -1;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Boxes
+
 const BOX_COMMANDS = ["\\boxed", "\\fbox"];
 
-/** Start indices of every \boxed / \fbox command (not \boxedfoo). */
+/** Start indices of every \boxed / \fbox command (not \boxedfoo): the index just after the command name. */
 function boxStarts(s: string, budget: Budget): number[] {
   const out: number[] = [];
   for (const cmd of BOX_COMMANDS) {
@@ -52,18 +89,21 @@ function boxStarts(s: string, budget: Budget): number[] {
   return out.sort((a, b) => a - b);
 }
 
-/** The argument of a box command starting at `at` (just after the command name), or null if unterminated. */
-function boxArgument(s: string, at: number, budget: Budget): string | null {
+/** The argument of a box command starting at `at` and where it ends, or null if unterminated. */
+function boxArgument(s: string, at: number, budget: Budget): { text: string; end: number } | null {
   let i = at;
   while (s.charAt(i) === " ") i++;
-  if (s.charAt(i) === "{") return braced(s, i, budget);
+  if (s.charAt(i) === "{") {
+    const inner = braced(s, i, budget);
+    return inner === null ? null : { text: inner, end: i + inner.length + 2 };
+  }
   // "\boxed 5" (TeX allows a single token argument): take up to whitespace or a math delimiter.
   let j = i;
   while (j < s.length && !/[\s$]/.test(s.charAt(j))) {
     budget.tick();
     j++;
   }
-  return j > i ? s.slice(i, j) : null;
+  return j > i ? { text: s.slice(i, j), end: j } : null;
 }
 
 /** Contents of the balanced group opening at s[open] === "{"; escaped braces (\{ \}) do not count. */
@@ -85,51 +125,97 @@ export function braced(s: string, open: number, budget: Budget): string | null {
   return null;
 }
 
-function lastBoxed(s: string, budget: Budget): string | null {
-  const starts = boxStarts(s, budget);
-  for (let k = starts.length - 1; k >= 0; k--) {
-    const a = boxArgument(s, starts[k]!, budget);
-    if (a !== null) return a;
-  }
-  return null;
+interface Box {
+  start: number;
+  end: number;
+  text: string;
 }
 
-function allBoxed(s: string, budget: Budget): string | null {
-  const parts: string[] = [];
+/** \boxed{\boxed{5}} is one answer: unwrapped. */
+function unwrapNested(part: string, budget: Budget): string {
+  for (let k = 0; k < 8; k++) {
+    const m = /^\\(?:boxed|fbox)\s*\{/.exec(part);
+    const inner = m ? braced(part, m[0].length - 1, budget) : null;
+    if (!m || inner === null || m[0].length + inner.length + 1 !== part.length) break;
+    part = inner.trim();
+  }
+  return part;
+}
+
+function allBoxes(s: string, budget: Budget): Box[] {
+  const out: Box[] = [];
   let end = -1;
   for (const st of boxStarts(s, budget)) {
     if (st < end) continue; // a box nested inside a previous box belongs to it
     const a = boxArgument(s, st, budget);
-    if (a === null || a.trim() === "") continue;
-    end = st + a.length;
-    let part = a.trim();
-    // \boxed{\boxed{5}}: one answer, unwrapped.
-    for (let k = 0; k < 8; k++) {
-      const m = /^\\(?:boxed|fbox)\s*\{/.exec(part);
-      const inner = m ? braced(part, m[0].length - 1, budget) : null;
-      if (!m || inner === null || m[0].length + inner.length + 1 !== part.length) break;
-      part = inner.trim();
-    }
-    parts.push(part);
+    if (a === null) continue;
+    const text = unwrapNested(a.text.trim(), budget);
+    if (text === "") continue;
+    end = a.end;
+    out.push({ start: st, end: a.end, text });
   }
-  return parts.length ? parts.join(", ") : null;
+  return out;
 }
 
-function gsm8k(s: string): string | null {
+/** Text between two boxes that only connects them ("$ and $", ", ", "\quad", "or"). */
+function isConnector(between: string): boolean {
+  if (between.length > MAX_CONNECTOR) return false;
+  const rest = between.replace(/\$|\\\(|\\\)|\\\[|\\\]|\\quad|\\qquad|\\text\s*\{[^{}]*\}|\\[,;!]|[\s,;&.]|\\\\|\band\b|\bor\b|\bund\b|\bet\b|\by\b/g, "");
+  return rest === "";
+}
+
+/**
+ * The boxed answer. Boxes next to each other form a group (one answer written over several boxes). The last group
+ * is the answer; joined, a group of different values is a list, which a single-part gold never equals (two
+ * candidate answers are not credited). For a gold with k parts, a final single box that is not itself a list is
+ * joined with the boxes before it, up to k (answers to parts (a), (b) … boxed one by one).
+ */
+function boxedAnswer(s: string, opts: ExtractOptions, budget: Budget): Candidate | null {
+  const boxes = allBoxes(s, budget);
+  if (boxes.length === 0) return null;
+  const last = boxes[boxes.length - 1]!;
+  if (opts.allBoxes) return { answer: boxes.map((b) => b.text).join(", "), rule: "boxed", at: last.start };
+  let first = boxes.length - 1;
+  while (first > 0 && isConnector(s.slice(boxes[first - 1]!.end, s.lastIndexOf("\\", boxes[first]!.start - 1)))) first--;
+  const parts = opts.goldParts ?? 1;
+  if (first === boxes.length - 1 && parts > 1 && !/,|;|\\\\|\band\b/.test(last.text)) first = Math.max(0, boxes.length - parts);
+  const group = boxes.slice(first);
+  const texts = [...new Set(group.map((b) => b.text))];
+  return { answer: texts.join(", "), rule: "boxed", at: group[0]!.start };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Phrases
+
+function gsm8k(s: string): Candidate | null {
   const i = s.lastIndexOf("####");
   if (i < 0) return null;
   let line = s.slice(i + 4);
   const nl = line.indexOf("\n");
   if (nl >= 0) line = line.slice(0, nl);
   line = line.trim().replace(/,/g, "").replace(/^\$/, "").replace(/\.$/, "").trim();
-  return line === "" ? null : line.slice(0, MAX_SPAN);
+  return line === "" ? null : { answer: line.slice(0, MAX_SPAN), rule: "gsm8k", at: i };
 }
 
+/** Lower case phrases (the text is lower-cased the same way). */
+const FINAL_PHRASES = ["final answer", "最终答案", "réponse finale", "respuesta final", "endgültige antwort", "окончательный ответ"];
+const ANSWER_PHRASES = ["answer is", "answer:", "answer :", "答案", "réponse", "respuesta", "antwort", "ответ"];
+
+/** Lower case with the same length (toLowerCase may change lengths outside ASCII, and indices must line up). */
+function lowerSameLength(s: string): string {
+  const l = s.toLowerCase();
+  return l.length === s.length ? l : s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** Connecting words after a phrase: "Final Answer: The final answer is", "答案是", "La réponse est", "lautet". */
+const CONNECTOR = /^(?:\s|\*\*|:|：|=|is\b|are\b|was\b|est\b|es\b|ist\b|lautet\b|final\b|finale\b|是|为|為|—|-(?!\d)|,)+/i;
+
 /** The answer written after the last occurrence of one of `phrases` (lower case) in the text. */
-function afterPhrase(s: string, lower: string, phrases: string[], budget: Budget): string | null {
+function afterPhrase(s: string, lower: string, phrases: string[], budget: Budget): { answer: string; at: number } | null {
   let best = -1;
   let len = 0;
   for (const p of phrases) {
+    budget.tick();
     const i = lower.lastIndexOf(p);
     if (i > best) {
       best = i;
@@ -138,18 +224,37 @@ function afterPhrase(s: string, lower: string, phrases: string[], budget: Budget
   }
   if (best < 0) return null;
   let rest = s.slice(best + len, best + len + MAX_SPAN);
-  // "Final Answer: The final answer is 5" was caught at the last phrase; strip connective words.
-  rest = rest.replace(/^\s*(?::|is\b|=|\s)*\s*/i, "");
-  rest = rest.replace(/^(?:that\s+)?/i, "");
-  return answerSpan(rest, budget);
+  for (let k = 0; k < 4; k++) {
+    const before = rest;
+    rest = rest.replace(CONNECTOR, "");
+    rest = rest.replace(/^(?:the final answer|the answer|that)\b/i, "");
+    if (rest === before) break;
+  }
+  const a = answerSpan(rest, budget);
+  return a === null ? null : { answer: a, at: best };
 }
 
-/** The leading answer of `rest`: a math span if it starts with one, else text up to the end of the sentence. */
+/** "The largest $n$ is 41" → "41": the value after the last "is" / "are" / "equals" of a sentence. */
+function valueOfSentence(line: string): string {
+  // Only outside math: "$x$ is $5$" splits, "$\{x | x is … \}$" does not matter in practice.
+  const m = /^(.*)\s(?:is|are|equals|is equal to|es|est|ist|是|为)\s+(.+)$/is.exec(line);
+  if (!m) return line;
+  const head = m[1]!;
+  // The head must read as words (a subject), not as part of the answer.
+  return /[a-zA-Z]{3,}/.test(head.replace(/\$[^$]*\$/g, "")) ? m[2]! : line;
+}
+
+/** The leading answer of `rest`: a math span if it starts with one, else the sentence up to its end. */
 function answerSpan(rest: string, budget: Budget): string | null {
   for (const [open, close] of [["$$", "$$"], ["$", "$"], ["\\[", "\\]"], ["\\(", "\\)"]] as const) {
     if (rest.startsWith(open)) {
       const j = rest.indexOf(close, open.length);
-      if (j > open.length) return rest.slice(open.length, j).trim();
+      if (j > open.length) {
+        const inner = rest.slice(open.length, j).trim();
+        // "$28$ %" / "$28$ percent": a percent sign after the span belongs to it.
+        const after = /^\s*(\\?%|percent\b|pct\b|percentage\b)/i.exec(rest.slice(j + close.length));
+        return after ? `${inner}\\%` : inner;
+      }
     }
   }
   budget.tick();
@@ -159,13 +264,37 @@ function answerSpan(rest: string, budget: Budget): string | null {
   // Minerva's "The final answer is 5 I hope it is correct" (sometimes without the period).
   const hope = line.search(/\s+I hope\b/);
   if (hope >= 0) line = line.slice(0, hope);
-  // End of sentence: ". " followed by a capital or the end ("I hope it is correct.").
-  const stop = line.search(/\.\s+(?=[A-Z])|\.\s*$/);
+  // End of sentence: ". " followed by a capital or the end ("I hope it is correct."), outside $…$.
+  const stop = sentenceEnd(line);
   if (stop >= 0) line = line.slice(0, stop);
   line = line.replace(/^\*\*|\*\*$/g, "").trim();
-  if (line.startsWith("$") && line.endsWith("$") && line.length > 1) line = line.replace(/^\$+|\$+$/g, "");
-  return line.trim() === "" ? null : line.trim();
+  line = valueOfSentence(line).trim();
+  // One math span in a sentence of words is the answer ("The largest $n$ is $41$." → 41).
+  const spans = line.match(/\$[^$]+\$|\\\([^]*?\\\)/g);
+  if (spans && spans.length >= 1 && /[a-zA-Z]{3,}/.test(line.replace(/\$[^$]*\$|\\\([^]*?\\\)/g, ""))) {
+    line = spans[spans.length - 1]!.replace(/^\$|\$$|^\\\(|\\\)$/g, "");
+  } else if (line.startsWith("$") && line.endsWith("$") && line.length > 1) line = line.replace(/^\$+|\$+$/g, "");
+  line = line.trim();
+  if (line === "" || /^(?:correct|incorrect|wrong|right|as follows|given by|below|the following)\b/i.test(line)) return null;
+  return line;
 }
+
+/** Index of the first sentence end (". " before a capital, or a final "."), skipping dots inside $…$ and numbers. */
+function sentenceEnd(line: string): number {
+  let inMath = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charAt(i);
+    if (c === "$") inMath = !inMath;
+    if (c !== "." || inMath) continue;
+    const next = line.charAt(i + 1);
+    if (next === "" || (/\s/.test(next) && /^\s*(?:[A-Z]|$)/.test(line.slice(i + 1, i + 8)))) return i;
+    if (/\s/.test(next) && !/\d/.test(line.charAt(i - 1))) return i;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Weak rules
 
 function lastDelimited(s: string, pairs: (readonly [string, string])[], budget: Budget): string | null {
   let bestAt = -1;
@@ -186,7 +315,10 @@ function lastDelimited(s: string, pairs: (readonly [string, string])[], budget: 
   return best;
 }
 
-/** The last $…$ (pairing dollars from the start, skipping \$ and $$) or \(…\), whichever ends later. */
+/**
+ * The last $…$ (pairing dollars from the start, skipping \$ and $$) or \(…\), whichever ends later. A span with a
+ * line break is not inline math (unpaired dollars across lines, as in "$5 and\n… 7$"): it is skipped.
+ */
 function lastInlineMath(s: string, budget: Budget): string | null {
   let last: { end: number; text: string } | null = null;
   let open = -1;
@@ -201,35 +333,53 @@ function lastInlineMath(s: string, budget: Budget): string | null {
     if (open < 0) open = i;
     else {
       const inner = s.slice(open + 1, i).trim();
-      if (inner !== "" && inner.length <= MAX_SPAN) last = { end: i, text: inner };
+      if (inner !== "" && inner.length <= MAX_SPAN && !inner.includes("\n")) last = { end: i, text: inner };
       open = -1;
     }
   }
   const paren = lastDelimited(s, [["\\(", "\\)"]], budget);
   const parenEnd = s.lastIndexOf("\\)");
-  if (paren !== null && (last === null || parenEnd > last.end)) return paren;
+  if (paren !== null && !paren.includes("\n") && (last === null || parenEnd > last.end)) return paren;
   return last ? last.text : null;
 }
 
-/** The last number in the text: digits with optional sign, thousands commas, decimals, or a fraction a/b. */
+/**
+ * The last number in the text: digits with optional sign, thousands commas, decimals, or a fraction a/b. A digit
+ * inside a word ("QXB7RT") is not a number, and a tail that lists many numbers (every integer up to the answer)
+ * gives no answer: the fallback guesses, and a guess must not be gameable by listing candidates.
+ */
 function lastNumber(s: string, budget: Budget): string | null {
+  const tail = s.slice(-300);
+  const nums = tail.match(/(?<![a-zA-Z\d])\d+(?![a-zA-Z\d])/g);
+  if (nums && new Set(nums).size > 6) return null;
   let j = s.length - 1;
-  while (j >= 0 && !isDigit(s.charCodeAt(j))) {
-    budget.tick();
-    j--;
+  for (;;) {
+    while (j >= 0 && !isDigit(s.charCodeAt(j))) {
+      budget.tick();
+      j--;
+    }
+    if (j < 0) return null;
+    let i = j;
+    while (i > 0) {
+      budget.tick();
+      const c = s.charCodeAt(i - 1);
+      if (isDigit(c) || c === 46 /* . */ || c === 47 /* / */) i--;
+      else if (c === 44 /* , */ && i >= 2 && isDigit(s.charCodeAt(i - 2)) && /^\d{3}(?!\d)/.test(s.slice(i, i + 4))) i--;
+      else break;
+    }
+    // Inside a word: skip the whole word and look further back.
+    if (/[a-zA-Z]/.test(s.charAt(i - 1)) || /[a-zA-Z]/.test(s.charAt(j + 1))) {
+      j = i - 1;
+      while (j >= 0 && /[a-zA-Z\d]/.test(s.charAt(j))) {
+        budget.tick();
+        j--;
+      }
+      continue;
+    }
+    if (i > 0 && s.charAt(i - 1) === "-") i--;
+    const num = s.slice(i, j + 1).replace(/,/g, "").replace(/^[./]+/, "").replace(/[./]+$/, "");
+    return num === "" ? null : num.slice(-MAX_SPAN);
   }
-  if (j < 0) return null;
-  let i = j;
-  while (i > 0) {
-    budget.tick();
-    const c = s.charCodeAt(i - 1);
-    if (isDigit(c) || c === 46 /* . */ || c === 47 /* / */) i--;
-    else if (c === 44 /* , */ && i >= 2 && isDigit(s.charCodeAt(i - 2)) && /^\d{3}(?!\d)/.test(s.slice(i, i + 4))) i--;
-    else break;
-  }
-  if (i > 0 && s.charAt(i - 1) === "-") i--;
-  const num = s.slice(i, j + 1).replace(/,/g, "").replace(/^[./]+/, "");
-  return num === "" ? null : num.slice(-MAX_SPAN);
 }
 
 function isDigit(c: number): boolean {

@@ -1,7 +1,7 @@
 // The math answer verifier: free model output → final answer → canonical value → equal?
 // Everything that judges an answer in trimer (GRPO reward, data filters, evaluation, voting) goes through here.
 // Pure functions: each call builds its own Budget (time + size limits), so the module is safe in worker threads.
-import { extract } from "./extract.js";
+import { extract, unclosedBoxAt } from "./extract.js";
 import { Budget, VerifyLimit, VerifyTimeout } from "./limits.js";
 import { parseValue } from "./parse.js";
 import { compareValues, type CompareSettings } from "./compare.js";
@@ -11,15 +11,20 @@ import type { MathValue } from "./value.js";
 export type { MathValue, Expr, RelOp } from "./value.js";
 export type { Rational } from "./rational.js";
 
-export type ExtractRule = "boxed" | "gsm8k" | "final_answer" | "answer_is" | "display_math" | "inline_math" | "bold" | "last_number";
+export type ExtractRule = "bare" | "boxed" | "gsm8k" | "final_answer" | "answer_is" | "display_math" | "inline_math" | "bold" | "last_number";
 
 export interface ExtractOptions {
-  /** Fall back to the last number in the text when no other rule matches (default true). */
+  /**
+   * Fall back to the last number in the text when no other rule matches (default false: a guess, and gameable —
+   * `eval` reports accuracy with and without it).
+   */
   lastNumberFallback?: boolean;
-  /** Multi-part answers: join all \boxed{} contents with ", " instead of taking the last one. */
+  /** Multi-part answers: join all \\boxed{} contents with ", " instead of taking the last group. */
   allBoxes?: boolean;
   /** Only the last `maxChars` characters of the text are searched (default 100,000): final answers are at the end. */
   maxChars?: number;
+  /** Parts of the gold answer (set by verify): a k-part gold may be answered over the last k boxes. */
+  goldParts?: number;
 }
 
 export interface Extraction {
@@ -40,7 +45,11 @@ export function extractAnswer(text: string, opts: ExtractOptions = {}): Extracti
 export interface VerifyOptions extends ExtractOptions {
   /** Hard wall-clock budget of one check in milliseconds (default 1000). */
   timeoutMs?: number;
-  /** Relative tolerance of numeric comparison (default 1e-6). Exact rationals are compared exactly first. */
+  /**
+   * Precision of approximate answers (default 1e-6): a decimal the answer writes with k fractional digits matches
+   * when it is the exact value rounded at k digits and half a unit of its last digit is at most relTol·max(1, |x|).
+   * Exact values (integers, fractions, radicals) never use it. 0: decimals must be exact.
+   */
   relTol?: number;
   /** Also let a gold interval accept a predicted inequality (by default only gold inequality → predicted interval). */
   allowIntervalForInequality?: boolean;
@@ -54,7 +63,10 @@ export interface Verdict {
   equal: boolean;
   status: VerifyStatus;
   extracted: string | null;
+  /** How the answer was found; "bare" when the whole prediction is itself an answer. */
   rule: ExtractRule | null;
+  /** Why there is no answer to compare: nothing found, or the output stops inside its \\boxed{ (truncated). */
+  missing?: "no_answer" | "truncated";
   reason?: string;
 }
 
@@ -66,38 +78,125 @@ function settingsFor(opts: VerifyOptions): CompareSettings {
   return { relTol: opts.relTol ?? 1e-6, allowIntervalForInequality: opts.allowIntervalForInequality ?? false };
 }
 
+/** Errors of untrusted input → a status; anything unexpected is still "unknown" (never a crash of an RL worker). */
+function failure(e: unknown): { status: VerifyStatus; reason: string } {
+  if (e instanceof VerifyTimeout) return { status: "timeout", reason: e.message };
+  if (e instanceof VerifyLimit) return { status: "unknown", reason: e.message };
+  return { status: "unknown", reason: `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` };
+}
+
 /** Compares within one budget; the status says whether the comparison itself could be done. */
-function compareAnswers(gold: string, pred: string, opts: VerifyOptions, budget: Budget): { status: VerifyStatus; reason?: string } {
+function compareParsed(g: MathValue | null, p: MathValue | null, opts: VerifyOptions, budget: Budget): { status: VerifyStatus; reason?: string } {
+  if (g === null || p === null) return { status: "unknown", reason: `could not parse ${g === null ? "gold" : "prediction"}` };
   try {
-    const g = parseValue(gold, budget);
-    const p = parseValue(pred, budget);
-    if (g === null || p === null) {
-      return { status: "unknown", reason: `could not parse ${g === null ? "gold" : "prediction"}` };
-    }
     const r = compareValues(g, p, settingsFor(opts), budget);
     if (r === null) return { status: "unknown", reason: "could not decide" };
     return { status: r ? "equal" : "not_equal" };
   } catch (e) {
-    if (e instanceof VerifyTimeout) return { status: "timeout", reason: e.message };
-    if (e instanceof VerifyLimit) return { status: "unknown", reason: e.message };
-    // Anything else (a stack overflow from input we failed to bound, a bug) is still untrusted input: the check
-    // says "unknown" with the reason instead of taking down an RL worker. The fuzz test keeps this path empty.
-    return { status: "unknown", reason: `internal error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` };
+    return failure(e);
+  }
+}
+
+function compareAnswers(gold: string, pred: string, opts: VerifyOptions, budget: Budget): { status: VerifyStatus; reason?: string } {
+  let g: MathValue | null;
+  let p: MathValue | null;
+  try {
+    g = parseValue(gold, budget);
+    p = parseValue(pred, budget);
+  } catch (e) {
+    return failure(e);
+  }
+  return compareParsed(g, p, opts, budget);
+}
+
+/** Longest string that can be a bare answer (a longer one is a solution, extracted from). */
+const MAX_BARE = 2_000;
+/** Signs that a string is text around an answer rather than the answer itself. */
+const MARKERS = /\\(?:boxed|fbox)(?![a-zA-Z])|####|answer|答案|réponse|respuesta|antwort|ответ|\n\s*\n/i;
+
+/**
+ * The value of a string that is itself a complete answer ("\\frac{14}{3}", "x^2+4x+4", ".5", "(C)", "Evelyn"),
+ * or null when it is text to extract an answer from. Decided per string, for the gold and the prediction alike:
+ * extraction on a bare answer would take a piece of it (the last-number rule turns \\frac{14}{3} into 3).
+ */
+function bareValue(s: string, budget: Budget): MathValue | null {
+  const t = s.trim();
+  if (t === "" || t.length > MAX_BARE || MARKERS.test(t)) return null;
+  // Several math spans inside prose ("Since $x=2$, we get $y=5$") are a text.
+  if ((t.match(/\$/g)?.length ?? 0) > 2 && /[a-zA-Z]{3,}[^$]*\$/.test(t.replace(/^\$+|\$+$/g, ""))) return null;
+  const v = parseValue(t, budget);
+  if (v === null) return null;
+  if (v.kind !== "text") return v;
+  // Short words are an answer ("Evelyn", "\\text{east}", "no"); a sentence or a digit among words is not.
+  const plain = t.replace(/\\text\s*\{([^{}]*)\}/g, "$1").replace(/^\$+|\$+$/g, "");
+  return /^[\p{L}'’ -]{1,40}$/u.test(plain) && plain.trim().split(/\s+/).length <= 3 ? v : null;
+}
+
+/** A gold answer parsed once, to compare many predictions against (GRPO groups, sampling, voting). */
+export interface PreparedGold {
+  /** The gold answer string actually compared (extracted when the gold was a sentence or a solution). */
+  answer: string;
+  value: MathValue | null;
+  /** Items of a multi-part gold (a list or tuple), else 1. */
+  parts: number;
+  reason?: string;
+}
+
+function partsOf(v: MathValue | null): number {
+  return v !== null && (v.kind === "set" || v.kind === "tuple") && v.items.length > 1 ? v.items.length : 1;
+}
+
+/**
+ * Parses a gold answer: a bare answer as it is; a sentence or a worked solution ("So the answer is
+ * \\boxed{4567}", a MATH solution, a GSM8K "#### 72") through the same extraction as predictions.
+ */
+export function prepareGold(gold: string, opts: VerifyOptions = {}): PreparedGold {
+  const budget = budgetFor(opts);
+  try {
+    const bare = bareValue(gold, budget);
+    if (bare !== null) return { answer: gold.trim(), value: bare, parts: partsOf(bare) };
+    const ex = extract(gold, { ...opts, lastNumberFallback: false }, budget);
+    const answer = ex ? ex.answer : gold.trim();
+    const value = parseValue(answer, budget);
+    return { answer, value, parts: partsOf(value) };
+  } catch (e) {
+    return { answer: gold.trim(), value: null, parts: 1, reason: failure(e).reason };
   }
 }
 
 export function verify(gold: string, predText: string, opts: VerifyOptions = {}): Verdict {
+  return verifyPrepared(prepareGold(gold, opts), predText, opts);
+}
+
+/** verify() against a gold prepared once with prepareGold. */
+export function verifyPrepared(gold: PreparedGold, predText: string, opts: VerifyOptions = {}): Verdict {
   const budget = budgetFor(opts);
-  let ex: Extraction | null;
+  let answer: string;
+  let rule: Verdict["rule"];
+  let p: MathValue | null;
   try {
-    ex = extract(predText, opts, budget);
+    const bare = bareValue(predText, budget);
+    if (bare !== null) {
+      answer = predText.trim();
+      rule = "bare";
+      p = bare;
+    } else {
+      const ex = extract(predText, { ...opts, goldParts: gold.parts }, budget);
+      if (ex === null) {
+        const missing = unclosedBoxAt(predText, budget) >= 0 ? "truncated" : "no_answer";
+        return { equal: false, status: "not_equal", extracted: null, rule: null, missing, reason: missing === "truncated" ? "output ends inside \\boxed{" : "no answer found" };
+      }
+      answer = ex.answer;
+      rule = ex.rule;
+      p = parseValue(answer, budget);
+    }
   } catch (e) {
-    if (e instanceof VerifyTimeout) return { equal: false, status: "timeout", extracted: null, rule: null, reason: e.message };
-    return { equal: false, status: "unknown", extracted: null, rule: null, reason: e instanceof Error ? e.message : String(e) };
+    const f = failure(e);
+    return { equal: false, status: f.status, extracted: null, rule: null, reason: f.reason };
   }
-  if (ex === null) return { equal: false, status: "not_equal", extracted: null, rule: null, reason: "no answer found" };
-  const r = compareAnswers(gold, ex.answer, opts, budget);
-  return { equal: r.status === "equal", status: r.status, extracted: ex.answer, rule: ex.rule, ...(r.reason ? { reason: r.reason } : {}) };
+  if (gold.value === null) return { equal: false, status: "unknown", extracted: answer, rule, reason: gold.reason ?? "could not parse gold" };
+  const r = compareParsed(gold.value, p, opts, budget);
+  return { equal: r.status === "equal", status: r.status, extracted: answer, rule, ...(r.reason ? { reason: r.reason } : {}) };
 }
 
 export function answersEqual(a: string, b: string, opts: VerifyOptions = {}): boolean {

@@ -8,6 +8,8 @@ import { type Budget, VerifyLimit, VerifySyntax } from "./limits.js";
 export interface Normalized {
   text: string;
   percent: boolean;
+  /** "x \\in [a, b]": the variable (the text keeps the set). */
+  member?: string;
 }
 
 /** Unit words stripped after a number ("5.4 \text{ cents}", "864 \mbox{ inches}^2", "15 cm"). */
@@ -18,7 +20,7 @@ const UNITS = new Set(
     "degree degrees deg radian radians rad cent cents dollar dollars euro euros pound pounds lb lbs ounce ounces oz " +
     "g gram grams kg kilogram kilograms mg liter liters litre litres l ml gallon gallons " +
     "second seconds sec s minute minutes min hour hours hr hrs h day days week weeks month months year years " +
-    "cup cups people person persons student students apple apples ways way times percent"
+    "cup cups people person persons student students apple apples ways way times"
   ).split(" "),
 );
 
@@ -43,7 +45,7 @@ function unwrapBox(s: string, budget: Budget): string {
 
 export function normalize(raw: string, budget: Budget): Normalized {
   if (raw.length > budget.limits.maxInputChars) throw new VerifyLimit(`answer longer than ${budget.limits.maxInputChars} characters`);
-  let s = raw.trim();
+  let s = halveEscapedBackslashes(raw.trim());
   budget.tick(s.length >> 4);
   // Unicode spellings models use.
   s = s
@@ -83,7 +85,7 @@ export function normalize(raw: string, budget: Budget): Normalized {
     .replace(/\\(?:quad|qquad)(?![a-zA-Z])/g, " ")
     .replace(/\\[,;:! ]/g, "")
     .replace(/~/g, " ")
-    .replace(/\{,\}/g, ",")
+    .replace(/\s*\{\s*,\s*\}\s*/g, ",")
     .replace(/\\(?:dfrac|tfrac|cfrac)(?![a-zA-Z])/g, "\\frac")
     .replace(/\\(?:dbinom|tbinom)(?![a-zA-Z])/g, "\\binom")
     .replace(/\\(?:lt)(?![a-zA-Z])/g, "<")
@@ -102,6 +104,8 @@ export function normalize(raw: string, budget: Budget): Normalized {
     if (s === before) break;
     budget.tick();
   }
+  // Percent words ("31 percent", "31 pct", "31 percentage") are the % sign spelled out.
+  s = s.replace(/(\d|\})\s*(?:percentage|percent|pct)(?![a-zA-Z])/gi, "$1%");
   let percent = false;
   s = s.replace(/\\?%/g, () => {
     percent = true;
@@ -111,13 +115,17 @@ export function normalize(raw: string, budget: Budget): Normalized {
   s = repeatingDecimals(s, budget);
   // "f(x) = 2x + 1" answers with the right side (a lone "y = …" stays an equation, compared as such).
   s = s.replace(/^\s*[a-zA-Z]\s*\(\s*[a-zA-Z]\s*\)\s*=(?![^=<>]*[=<>])/, "");
-  // "x \in [a, b]" answers the interval.
-  s = s.replace(/^\s*[a-zA-Z]\s*\\in(?![a-zA-Z])\s*/, "");
+  // "x \in [a, b]" answers the interval (the variable is kept: "-2 \le x \le 7" says the same).
+  let member: string | undefined;
+  s = s.replace(/^\s*([a-zA-Z])\s*\\in(?![a-zA-Z])\s*/, (_m, v: string) => {
+    member = v;
+    return "";
+  });
   // Trailing plain unit words after a number: "15 cm^2", "18 dollars", "5 square units".
   s = stripTrailingUnits(s);
   s = s.replace(/\s+/g, " ").trim();
   s = trimEndDots(s);
-  return { text: s, percent };
+  return member ? { text: s, percent, member } : { text: s, percent };
 }
 
 function stripTrailingUnits(s: string): string {
@@ -250,6 +258,27 @@ function trimEndDots(s: string): string {
   return s.slice(0, j);
 }
 
+/** Command names whose doubled backslash marks a JSON-escaped answer (\\frac, \\left, \\le …). */
+const ESCAPED_COMMAND = /\\\\(?:frac|dfrac|tfrac|sqrt|left|right|le|leq|ge|geq|ne|neq|lt|gt|cdot|times|pi|infty|text|mathrm|boxed|begin|end|pm|mp|cup|cap|in|div|circ|sin|cos|tan|log|ln|alpha|beta|theta|binom|dbinom|approx|quad|\$|%)(?![a-zA-Z])/;
+
+/**
+ * Outputs that went through one JSON encoding too many carry every backslash twice (\\frac{1}{2}). When the text
+ * has such a doubled command and no single-backslash command at all, every backslash pair is one backslash (a
+ * matrix row break, written \\\\ there, becomes \\ again).
+ */
+export function halveEscapedBackslashes(s: string): string {
+  if (!s.includes("\\\\") || !ESCAPED_COMMAND.test(s)) return s;
+  // A single backslash before a letter (not part of a pair) means the text is not uniformly escaped.
+  let i = s.indexOf("\\");
+  while (i >= 0) {
+    let j = i;
+    while (s.charAt(j) === "\\") j++;
+    if ((j - i) % 2 === 1) return s;
+    i = s.indexOf("\\", j);
+  }
+  return s.replace(/\\\\/g, "\\");
+}
+
 function trimDollars(s: string): string {
   let i = 0;
   let j = s.length;
@@ -260,7 +289,26 @@ function trimDollars(s: string): string {
 
 /** 0.1\overline{6} → \frac{1}{6}: a repeating decimal as its exact fraction (digit counts are capped). */
 function repeatingDecimals(s: string, budget: Budget): string {
-  return s.replace(/(\d*)\.(\d*)\\overline\s*\{(\d+)\}/g, (_m, whole: string, fixed: string, rep: string) => {
+  // The regex below starts a match at every digit, so on a long digit run it is quadratic: it only runs when the
+  // answer has an \overline at all, on the short window before each one.
+  if (!s.includes("\\overline")) return s;
+  let out = "";
+  let from = 0;
+  for (let at = s.indexOf("\\overline"); at >= 0; at = s.indexOf("\\overline", at + 1)) {
+    budget.tick();
+    let start = at;
+    while (start > from && at - start < 2 * budget.limits.maxDigits && /[\d.]/.test(s.charAt(start - 1))) start--;
+    const close = s.indexOf("}", at);
+    if (close < 0) break;
+    out += s.slice(from, start) + repeatingDecimal(s.slice(start, close + 1), budget);
+    from = close + 1;
+    at = close;
+  }
+  return out + s.slice(from);
+}
+
+function repeatingDecimal(s: string, budget: Budget): string {
+  return s.replace(/^(\d*)\.(\d*)\\overline\s*\{(\d+)\}$/, (_m, whole: string, fixed: string, rep: string) => {
     if (whole.length + fixed.length + rep.length > budget.limits.maxDigits) throw new VerifyLimit("repeating decimal too long");
     const all = BigInt((whole || "0") + fixed + rep);
     const head = BigInt((whole || "0") + fixed);

@@ -40,6 +40,8 @@ export class Budget {
   private readonly deadline: number;
   private steps = 0;
   private depth = 0;
+  /** Set when an evaluation rounded a large exact number to a double (compare.ts then cannot trust closeness). */
+  lossy = false;
 
   constructor(limits: Partial<LimitSettings> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(limits) };

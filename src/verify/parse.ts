@@ -19,7 +19,7 @@ const FUNCTIONS = new Set(["sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "
 const GREEK = new Set(
   "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega".split(" "),
 );
-const REL_CMDS: Record<string, string> = { le: "<=", ge: ">=", ne: "!=", approx: "=", equiv: "=" };
+const REL_CMDS: Record<string, string> = { le: "<=", ge: ">=", ne: "!=", approx: "~", equiv: "=", simeq: "~", sim: "~" };
 /** Words that may appear in a math answer without making it plain text. */
 const MATH_WORDS = new Set(["sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log", "exp", "infinity", "inf", "pmatrix", "bmatrix", "vmatrix", "matrix", "array", "cases", "smallmatrix", "Bmatrix", "Vmatrix"]);
 
@@ -69,9 +69,20 @@ class Parser {
   private list(): PNode {
     return this.b.nest(() => {
       const items = [this.union()];
+      // "p=3, q=5; p=5, q=3": semicolons separate groups of comma-separated items (each group one tuple).
+      const groups: PNode[][] = [items];
       while (this.isOp(",") || this.isOp(";")) {
+        if (this.isOp(";")) groups.push([]);
         this.pos++;
-        items.push(this.union());
+        const it = this.union();
+        items.push(it);
+        if (groups.length > 1) groups[groups.length - 1]!.push(it);
+      }
+      if (groups.length > 1) {
+        groups[0] = groups[0]!.slice(0, groups[0]!.length - groups.slice(1).reduce((n, g) => n + g.length, 0));
+        if (groups.every((g) => g.length >= 2)) {
+          return { t: "list", items: groups.map((g): PNode => ({ t: "group", open: "(", close: ")", items: g })) };
+        }
       }
       return items.length === 1 ? items[0]! : { t: "list", items };
     });
@@ -159,7 +170,8 @@ class Parser {
           const right = asExpr(this.unary());
           factors ??= [asExpr(left)];
           factors.push(right);
-        } else if ((t.k === "op" && t.s === "/") || (t.k === "cmd" && t.s === "div")) {
+        } else if ((t.k === "op" && (t.s === "/" || t.s === ":")) || (t.k === "cmd" && t.s === "div")) {
+          // "3:8" is the ratio 3/8 (and "V_1:V_2 = 3:8" a labelled ratio).
           this.pos++;
           const den = asExpr(this.unary());
           const numer: Expr = factors ? { t: "mul", factors } : asExpr(left);
@@ -309,8 +321,8 @@ class Parser {
       const t = this.next();
       if (t.k === "num") {
         const v = parseDecimal(t.s, this.b);
-        // 0.3333333 is an approximation (tolerance applies); 27.0 and 1500 are exact integers (compared exactly).
-        return { t: "e", e: v.d !== 1n ? { t: "num", v, approx: true } : num(v) };
+        // 0.3333333 is an approximation (its written digits give its precision); 27.0 and 1500 are exact integers.
+        return { t: "e", e: v.d !== 1n ? { t: "num", v, approx: true, digits: writtenDigits(t.s) } : num(v) };
       }
       if (t.k === "id") {
         if (t.s === "e") return { t: "e", e: { t: "const", name: "e" } };
@@ -458,6 +470,13 @@ class Parser {
   }
 }
 
+/** Fractional digits a decimal literal writes, less its exponent: "0.447" → 3, "1.5e-3" → 4. */
+function writtenDigits(lit: string): number {
+  const m = /^\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(lit);
+  if (!m) return 0;
+  return Math.max(0, (m[1] ?? "").length - Number(m[2] ?? 0));
+}
+
 function addE(a: Expr, b: Expr): Expr {
   return { t: "add", terms: [...(a.t === "add" ? a.terms : [a]), b] };
 }
@@ -520,6 +539,22 @@ function flattenItems(items: PNode[], b: Budget, percent: boolean): MathValue[] 
   return out;
 }
 
+/** A name rather than a value: x, a_1, XY, |PQ|, V_1:V_2, f(x), (a, b). */
+export function isLabel(e: Expr): boolean {
+  switch (e.t) {
+    case "var": return true;
+    case "mul": return e.factors.every(isLabel);
+    case "div": return isLabel(e.num) && isLabel(e.den);
+    case "fn": return e.name === "abs" && e.args.length === 1 && isLabel(e.args[0]!);
+    default: return false;
+  }
+}
+
+function isLabelNode(n: PNode): boolean {
+  if (n.t === "e") return isLabel(n.e);
+  return n.t === "group" && n.items.length >= 2 && n.items.every(isLabelNode);
+}
+
 function relOp(op: string): RelOp {
   if (op === "<" || op === "<=" || op === ">" || op === ">=" || op === "!=") return op;
   throw new VerifySyntax(`mixed relation ${op}`);
@@ -547,16 +582,32 @@ function toValue(n: PNode, b: Budget, percent: boolean): MathValue {
       case "matrix":
         return { kind: "matrix", rows: n.rows.map((r) => r.map(asExpr)) };
       case "rel": {
-        const terms = n.terms.map(asExpr);
-        if (n.ops.every((o) => o === "=")) {
+        let nodes = n.terms;
+        let ops = n.ops;
+        // "a = b ≈ c": the exact side before the first ≈ is the answer ("\\frac{\\sqrt5}{5} \\approx 0.447");
+        // "x ≈ 0.447" (nothing exact written) is the approximation, labelled.
+        const cut = ops.indexOf("~");
+        if (cut >= 0) {
+          const keep = cut === 0 && isLabelNode(nodes[0]!) ? 2 : cut + 1;
+          nodes = nodes.slice(0, keep);
+          ops = ops.slice(0, keep - 1).map((o) => (o === "~" ? "=" : o));
+          if (nodes.length === 1) return toValue(nodes[0]!, b, percent);
+        }
+        // "(a, b) = (5, 1)", "S = \\{1, 2\\}": a label naming a tuple, set or interval — the value is the answer.
+        if (ops.every((o) => o === "=") && nodes.length >= 2 && isLabelNode(nodes[0]!) && nodes.some((x) => x.t !== "e")) {
+          return toValue(nodes[nodes.length - 1]!, b, percent);
+        }
+        const terms = nodes.map(asExpr);
+        if (ops.length === 0) return { kind: "expr", expr: terms[0]! };
+        if (ops.every((o) => o === "=")) {
           const lhs = terms[0]!;
           const rhs = terms[terms.length - 1]!;
           // x = ±1 is the two equations x = 1 and x = −1.
           if (hasPm(rhs, b)) return { kind: "set", items: expandPm(rhs, b).map((e): MathValue => ({ kind: "equation", lhs, rhs: e })) };
           return { kind: "equation", lhs, rhs };
         }
-        if (n.ops.includes("=")) throw new VerifySyntax("a chain mixing = and inequalities");
-        return { kind: "relation", terms, ops: n.ops.map(relOp) };
+        if (ops.includes("=")) throw new VerifySyntax("a chain mixing = and inequalities");
+        return { kind: "relation", terms, ops: ops.map(relOp) };
       }
     }
   });
@@ -594,13 +645,21 @@ export function parseValue(answer: string, b: Budget): MathValue | null {
   // (B), B, or "(B) 12" (the letter followed by the option's text).
   const choice = /^\(([A-Ea-e])\)$|^([A-E])$|^\(([A-E])\)\s(?!.*(?:\([A-E]\)|\b[A-E]\b))/.exec(s);
   if (choice) return { kind: "choice", letter: (choice[1] ?? choice[2] ?? choice[3])!.toUpperCase() };
-  s = s.replace(/\s+(?:or|and)\s+/g, ", ");
+  // "1 or 2", "1or2", "x=1 \\text{ and } x=2": alternatives listed.
+  s = s.replace(/\s+(?:or|and)\s+|(?<=[\d)\]}])\s*(?:or|and)\s*(?=[\d(\[{+-])/g, ", ");
   if (isWords(s)) return textValue(s);
   try {
     const toks = tokenize(s, b);
     if (toks.length === 0) return textValue(s);
     const tree = new Parser(toks, b).top();
-    return toValue(tree, b, norm.percent);
+    let v = toValue(tree, b, norm.percent);
+    // One word of letters ("on", "no", "yes"): also kept as the word, so two different words are never one product.
+    if (/^[a-zA-Z]{2,}$/.test(s) && v.kind === "expr") v = { ...v, word: s.toLowerCase() };
+    // "2,5": a list, and also 2.5 written with a decimal comma (a 3-digit group is a thousands separator instead).
+    const dc = /^(-?)(\d+),(\d{1,2}|\d{4,})$/.exec(s);
+    if (dc && v.kind === "set") v = { ...v, decimal: { t: "num", v: parseDecimal(`${dc[2]}.${dc[3]}`, b), approx: true, digits: dc[3]!.length } };
+    if (dc && dc[1] && v.kind === "set" && v.decimal) v = { ...v, decimal: { t: "neg", x: v.decimal } };
+    return norm.member ? { kind: "member", v: norm.member, set: v } : v;
   } catch (e) {
     if (e instanceof VerifySyntax) return textValue(s);
     throw e;

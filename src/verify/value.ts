@@ -4,7 +4,8 @@ import type { Rational } from "./rational.js";
 /** A mathematical expression. Numbers are exact rationals; everything else is kept symbolic. */
 export type Expr =
   /** `approx`: written as a decimal with a fractional part (0.333), so a relative tolerance applies to it. */
-  | { readonly t: "num"; readonly v: Rational; readonly approx?: boolean }
+  /** `digits`: fractional digits written (0.447 → 3): the precision of an approximate answer. */
+  | { readonly t: "num"; readonly v: Rational; readonly approx?: boolean; readonly digits?: number }
   | { readonly t: "const"; readonly name: "pi" | "e" | "i" | "inf" }
   | { readonly t: "var"; readonly name: string }
   | { readonly t: "add"; readonly terms: readonly Expr[] }
@@ -21,11 +22,13 @@ export type RelOp = "<" | "<=" | ">" | ">=" | "!=";
 
 export type MathValue =
   /** A number or an expression; `percent` when it was written with %, `degrees` with °. */
-  | { readonly kind: "expr"; readonly expr: Expr; readonly percent?: boolean }
+  /** `word`: written as one word of letters ("on", "no"), compared as that word against another word. */
+  | { readonly kind: "expr"; readonly expr: Expr; readonly percent?: boolean; readonly word?: string }
   /** Ordered: (a, b, c), points, vectors. */
   | { readonly kind: "tuple"; readonly items: readonly MathValue[] }
   /** Unordered: {a, b}, "a, b", a ± b. */
-  | { readonly kind: "set"; readonly items: readonly MathValue[] }
+  /** `decimal`: "2,5" — also the decimal 2.5 written with a decimal comma, read so against a single number. */
+  | { readonly kind: "set"; readonly items: readonly MathValue[]; readonly decimal?: Expr }
   | { readonly kind: "interval"; readonly lo: Expr; readonly hi: Expr; readonly loClosed: boolean; readonly hiClosed: boolean }
   /** A ∪ B ∪ …: intervals or sets. */
   | { readonly kind: "union"; readonly items: readonly MathValue[] }
@@ -33,6 +36,8 @@ export type MathValue =
   | { readonly kind: "equation"; readonly lhs: Expr; readonly rhs: Expr }
   /** A chain a < b ≤ c … (inequality). */
   | { readonly kind: "relation"; readonly terms: readonly Expr[]; readonly ops: readonly RelOp[] }
+  /** x ∈ S: the set S, and the variable it is about (compared against an inequality in the same variable). */
+  | { readonly kind: "member"; readonly v: string; readonly set: MathValue }
   /** A multiple-choice letter, upper case. */
   | { readonly kind: "choice"; readonly letter: string }
   /** Plain text, lower-cased, whitespace removed. */

@@ -59,7 +59,10 @@ test("fractions in every spelling, mixed numbers", () => {
 
 test("percentages, degrees, currency, units", () => {
   eq("25\\%", "25");
-  eq("25\\%", "0.25");
+  // One reading only: the % sign is a unit, so 25% never answers 0.25 (read both ways, one answer would match two
+  // different golds).
+  ne("25\\%", "0.25");
+  ne("0.25", "25\\%");
   ne("25\\%", "0.3");
   eq("106^\\circ", "106");
   eq("30^{\\circ}", "30");

@@ -35,14 +35,16 @@ test("math spans, bold, and the last-number fallback", () => {
   assert.deepEqual(extractAnswer("costs \\$5 and $x=2$ so $x^2 = 4$"), { answer: "x^2 = 4", rule: "inline_math" });
   assert.deepEqual(extractAnswer("It is \\(\\pi\\) radians"), { answer: "\\pi", rule: "inline_math" });
   assert.deepEqual(extractAnswer("The result is **Paris**"), { answer: "Paris", rule: "bold" });
-  assert.deepEqual(extractAnswer("3 apples plus 4 makes 1,234 in total"), { answer: "1234", rule: "last_number" });
-  assert.deepEqual(extractAnswer("value -2.5 here"), { answer: "-2.5", rule: "last_number" });
-  assert.equal(extractAnswer("value 7 here", { lastNumberFallback: false }), null);
+  const fallback = { lastNumberFallback: true };
+  assert.deepEqual(extractAnswer("3 apples plus 4 makes 1,234 in total", fallback), { answer: "1234", rule: "last_number" });
+  assert.deepEqual(extractAnswer("value -2.5 here", fallback), { answer: "-2.5", rule: "last_number" });
+  // Off by default: a guess is not an answer.
+  assert.equal(extractAnswer("value 7 here"), null);
   assert.equal(extractAnswer("no digits at all"), null);
 });
 
 test("only the tail of very long text is searched", () => {
   const text = "\\boxed{1}" + " filler".repeat(50_000) + " then 9";
-  assert.deepEqual(extractAnswer(text, { maxChars: 1000 }), { answer: "9", rule: "last_number" });
+  assert.deepEqual(extractAnswer(text, { maxChars: 1000, lastNumberFallback: true }), { answer: "9", rule: "last_number" });
   assert.deepEqual(extractAnswer(text, { maxChars: 1_000_000 }), { answer: "1", rule: "boxed" });
 });
