@@ -502,8 +502,11 @@ export function compareValues(g: MathValue, p: MathValue, st: CompareSettings, b
     if (p.kind === "set" && g.kind !== "set" && p.items.length === 1) return compareValues(g, p.items[0]!, st, b);
     // Several spellings of one answer ("\\boxed{15\\frac{39}{40}} or \\boxed{\\frac{639}{40}}") answer a
     // single-part gold only when every one of them equals it: two different candidates are never credited.
-    if (p.kind === "set" && !p.decimal && g.kind !== "set" && g.kind !== "tuple" && g.kind !== "member" && p.items.length > 1) {
+    if (p.kind === "set" && !p.decimal && g.kind !== "set" && g.kind !== "tuple" && p.items.length > 1) {
       return allTrue(p.items.map((x) => () => compareValues(g, x, st, b)));
+    }
+    if (g.kind === "set" && !g.decimal && p.kind !== "set" && p.kind !== "tuple" && g.items.length > 1) {
+      return allTrue(g.items.map((x) => () => compareValues(x, p, st, b)));
     }
     switch (g.kind) {
       case "expr":

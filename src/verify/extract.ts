@@ -23,7 +23,9 @@ interface Candidate {
 
 export function extract(text: string, opts: ExtractOptions, budget: Budget): Extraction | null {
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
-  const s = text.length > maxChars ? text.slice(text.length - maxChars) : text;
+  let s = text.length > maxChars ? text.slice(text.length - maxChars) : text;
+  // Chat-template tokens a generation ran past ("… is 19. <|im_start|>user") are not part of any answer.
+  if (s.includes("<|") || s.includes("</s>")) s = s.replace(/<\|[a-z_]{1,30}\|>|<\/s>/g, "\n");
   const strong: Candidate[] = [];
   const boxed = boxedAnswer(s, opts, budget);
   if (boxed !== null) strong.push(boxed);
@@ -178,10 +180,23 @@ function boxedAnswer(s: string, opts: ExtractOptions, budget: Budget): Candidate
   let first = boxes.length - 1;
   while (first > 0 && isConnector(s.slice(boxes[first - 1]!.end, s.lastIndexOf("\\", boxes[first]!.start - 1)))) first--;
   const parts = opts.goldParts ?? 1;
-  if (first === boxes.length - 1 && parts > 1 && !/,|;|\\\\|\band\b/.test(last.text)) first = Math.max(0, boxes.length - parts);
+  if (first === boxes.length - 1 && parts > 1 && topLevelItems(last.text) < parts) first = Math.max(0, boxes.length - parts);
   const group = boxes.slice(first);
   const texts = [...new Set(group.map((b) => b.text))];
   return { answer: texts.join(", "), rule: "boxed", at: group[0]!.start };
+}
+
+/** Items of a comma / semicolon separated list, counting separators outside brackets only ("(1, 1)" is one). */
+function topLevelItems(t: string): number {
+  let depth = 0;
+  let n = 1;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charAt(i);
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    else if (depth === 0 && (c === "," || c === ";")) n++;
+  }
+  return /\band\b|\\\\/.test(t) ? Math.max(n, 2) : n;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -246,10 +261,14 @@ function valueOfSentence(line: string): string {
 
 /** The leading answer of `rest`: a math span if it starts with one, else the sentence up to its end. */
 function answerSpan(rest: string, budget: Budget): string | null {
+  rest = rest.replace(/^\\?["“]/, "");
   for (const [open, close] of [["$$", "$$"], ["$", "$"], ["\\[", "\\]"], ["\\(", "\\)"]] as const) {
     if (rest.startsWith(open)) {
       const j = rest.indexOf(close, open.length);
-      if (j > open.length) {
+      // "Answer $ \n 9 \n $": dollars paired across lines are not an inline formula.
+      // "$12$ and $13$": a list of spans goes through the sentence rule below.
+      const listed = /^\s*(?:,|and\b|or\b)\s*\$/i.test(rest.slice(j + close.length));
+      if (j > open.length && !listed && (open === "$$" || open === "\\[" || !rest.slice(0, j).includes("\n"))) {
         const inner = rest.slice(open.length, j).trim();
         // "$28$ %" / "$28$ percent": a percent sign after the span belongs to it.
         const after = /^\s*(\\?%|percent\b|pct\b|percentage\b)/i.exec(rest.slice(j + close.length));
@@ -269,11 +288,23 @@ function answerSpan(rest: string, budget: Budget): string | null {
   if (stop >= 0) line = line.slice(0, stop);
   line = line.replace(/^\*\*|\*\*$/g, "").trim();
   line = valueOfSentence(line).trim();
-  // One math span in a sentence of words is the answer ("The largest $n$ is $41$." → 41).
-  const spans = line.match(/\$[^$]+\$|\\\([^]*?\\\)/g);
-  if (spans && spans.length >= 1 && /[a-zA-Z]{3,}/.test(line.replace(/\$[^$]*\$|\\\([^]*?\\\)/g, ""))) {
+  line = line.replace(/^\\?["“]|\\?["”]$/g, "").trim();
+  // Math spans in a sentence: joined by "and" / "or" / commas only, they are a list ("$12$ and $13$"); among
+  // words, the last one is the answer ("The largest $n$ is $41$." → 41).
+  const SPAN = /\$[^$]+\$|\\\([^]*?\\\)/g;
+  const spans = line.match(SPAN);
+  const between = line.replace(SPAN, " ");
+  if (spans && spans.length > 1 && /^[\s,;]*(?:(?:and|or|,)[\s,;]*)*$/i.test(between)) {
+    line = spans.map((x) => x.replace(/^\$|\$$|^\\\(|\\\)$/g, "")).join(", ");
+  } else if (spans && spans.length >= 1 && /[a-zA-Z]{3,}/.test(between)) {
     line = spans[spans.length - 1]!.replace(/^\$|\$$|^\\\(|\\\)$/g, "");
   } else if (line.startsWith("$") && line.endsWith("$") && line.length > 1) line = line.replace(/^\$+|\$+$/g, "");
+  else if (!spans && /[a-zA-Z]{3,}/.test(line)) {
+    // A final-answer sentence of words with exactly one number in it ("Jane started 3 hours ago") answers that
+    // number; with several numbers it stays a sentence (compared as text, never a guess).
+    const nums = line.match(/(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])/g);
+    if (nums && nums.length === 1) line = nums[0]!;
+  }
   line = line.trim();
   if (line === "" || /^(?:correct|incorrect|wrong|right|as follows|given by|below|the following)\b/i.test(line)) return null;
   return line;
@@ -288,7 +319,7 @@ function sentenceEnd(line: string): number {
     if (c !== "." || inMath) continue;
     const next = line.charAt(i + 1);
     if (next === "" || (/\s/.test(next) && /^\s*(?:[A-Z]|$)/.test(line.slice(i + 1, i + 8)))) return i;
-    if (/\s/.test(next) && !/\d/.test(line.charAt(i - 1))) return i;
+    if (/\s/.test(next) && !/^\s*\d/.test(line.slice(i + 1, i + 4))) return i;
   }
   return -1;
 }
@@ -306,8 +337,10 @@ function lastDelimited(s: string, pairs: (readonly [string, string])[], budget: 
     const i = s.lastIndexOf(open, j - 1);
     if (i < 0 || i + open.length > j) continue;
     budget.tick();
-    const inner = s.slice(i + open.length, j).trim();
-    if (inner !== "" && inner.length <= MAX_SPAN && j > bestAt) {
+    const raw = s.slice(i + open.length, j);
+    const inner = raw.trim();
+    // An inline span with a line break is unpaired delimiters, not a formula (display math may span lines).
+    if (inner !== "" && inner.length <= MAX_SPAN && j > bestAt && (open === "\\[" || open === "$$" || !raw.includes("\n"))) {
       bestAt = j;
       best = inner;
     }
@@ -332,8 +365,9 @@ function lastInlineMath(s: string, budget: Budget): string | null {
     }
     if (open < 0) open = i;
     else {
-      const inner = s.slice(open + 1, i).trim();
-      if (inner !== "" && inner.length <= MAX_SPAN && !inner.includes("\n")) last = { end: i, text: inner };
+      const raw = s.slice(open + 1, i);
+      const inner = raw.trim();
+      if (inner !== "" && inner.length <= MAX_SPAN && !raw.includes("\n")) last = { end: i, text: inner };
       open = -1;
     }
   }

@@ -123,7 +123,8 @@ function bareValue(s: string, budget: Budget): MathValue | null {
   const t = s.trim();
   if (t === "" || t.length > MAX_BARE || MARKERS.test(t)) return null;
   // Several math spans inside prose ("Since $x=2$, we get $y=5$") are a text.
-  if ((t.match(/\$/g)?.length ?? 0) > 2 && /[a-zA-Z]{3,}[^$]*\$/.test(t.replace(/^\$+|\$+$/g, ""))) return null;
+  // ("$1$ and $2$ and $3$" is a list: only connecting words between its spans).
+  if ((t.match(/\$/g)?.length ?? 0) > 2 && /[a-zA-Z]{3,}/.test(t.replace(/\$[^$]*\$/g, " ").replace(/\b(?:and|or)\b/gi, " "))) return null;
   const v = parseValue(t, budget);
   if (v === null) return null;
   if (v.kind !== "text") return v;

@@ -82,7 +82,7 @@ export function normalize(raw: string, budget: Budget): Normalized {
     .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
     .replace(/\\(?:boxed|fbox)(?![a-zA-Z])/g, "")
     .replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])/g, "")
-    .replace(/\\(?:quad|qquad)(?![a-zA-Z])/g, " ")
+    .replace(/\\q?quad/g, " ")
     .replace(/\\[,;:! ]/g, "")
     .replace(/~/g, " ")
     .replace(/\s*\{\s*,\s*\}\s*/g, ",")

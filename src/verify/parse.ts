@@ -623,7 +623,8 @@ function textValue(s: string): MathValue {
 
 /** Whether the normalised answer reads as words ("Evelyn", "east", "even") rather than math. */
 function isWords(s: string): boolean {
-  const words = s.replace(/\\[a-zA-Z]+/g, " ").match(/[a-zA-Z]{3,}/g);
+  // Letters of a subscript name a thing (S_{MBCN}), they are not words.
+  const words = s.replace(/_\{[^{}]*\}/g, " ").replace(/\\[a-zA-Z]+/g, " ").match(/[a-zA-Z]{3,}/g);
   return words !== null && words.some((w) => !MATH_WORDS.has(w));
 }
 
@@ -646,7 +647,7 @@ export function parseValue(answer: string, b: Budget): MathValue | null {
   const choice = /^\(([A-Ea-e])\)$|^([A-E])$|^\(([A-E])\)\s(?!.*(?:\([A-E]\)|\b[A-E]\b))/.exec(s);
   if (choice) return { kind: "choice", letter: (choice[1] ?? choice[2] ?? choice[3])!.toUpperCase() };
   // "1 or 2", "1or2", "x=1 \\text{ and } x=2": alternatives listed.
-  s = s.replace(/\s+(?:or|and)\s+|(?<=[\d)\]}])\s*(?:or|and)\s*(?=[\d(\[{+-])/g, ", ");
+  s = s.replace(/\s+(?:or|and)\s+|(?<=[\d)\]}])\s*(?:or|and)\s*(?=[\d(\[{+-]|[A-Za-z](?![a-z]))/g, ", ");
   if (isWords(s)) return textValue(s);
   try {
     const toks = tokenize(s, b);
@@ -656,7 +657,7 @@ export function parseValue(answer: string, b: Budget): MathValue | null {
     // One word of letters ("on", "no", "yes"): also kept as the word, so two different words are never one product.
     if (/^[a-zA-Z]{2,}$/.test(s) && v.kind === "expr") v = { ...v, word: s.toLowerCase() };
     // "2,5": a list, and also 2.5 written with a decimal comma (a 3-digit group is a thousands separator instead).
-    const dc = /^(-?)(\d+),(\d{1,2}|\d{4,})$/.exec(s);
+    const dc = /^(-?)(\d+),(\d{1,2}|\d{4,})$/.exec(s) ?? /^(-?)(0),(\d+)$/.exec(s);
     if (dc && v.kind === "set") v = { ...v, decimal: { t: "num", v: parseDecimal(`${dc[2]}.${dc[3]}`, b), approx: true, digits: dc[3]!.length } };
     if (dc && dc[1] && v.kind === "set" && v.decimal) v = { ...v, decimal: { t: "neg", x: v.decimal } };
     return norm.member ? { kind: "member", v: norm.member, set: v } : v;

@@ -22,7 +22,8 @@ test("gsm8k #### answers drop commas and dollar signs", () => {
 
 test("final answer / the answer is phrases", () => {
   assert.deepEqual(extractAnswer("Final Answer: The final answer is $\\frac{3}{4}$. I hope it is correct."), { answer: "\\frac{3}{4}", rule: "final_answer" });
-  assert.deepEqual(extractAnswer("Thus the final answer: 12 apples"), { answer: "12 apples", rule: "final_answer" });
+  // A sentence of words with one number in it answers the number.
+  assert.deepEqual(extractAnswer("Thus the final answer: 12 apples"), { answer: "12", rule: "final_answer" });
   assert.deepEqual(extractAnswer("The final answer is 5 I hope it is correct."), { answer: "5", rule: "final_answer" });
   assert.deepEqual(extractAnswer("**Answer:** $5$"), { answer: "5", rule: "answer_is" });
   assert.deepEqual(extractAnswer("So the answer is 17. Next we check."), { answer: "17", rule: "answer_is" });
