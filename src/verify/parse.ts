@@ -121,6 +121,16 @@ class Parser {
   private sum(): PNode {
     return this.b.nest(() => {
       let left = this.term();
+      if (left.t === "matrix") {
+        // A sum of explicit matrices is the matrix of the sums (and A − B).
+        let m: PNode = left;
+        while (this.isOp("+") || this.isOp("-")) {
+          const minus = this.isOp("-");
+          this.pos++;
+          m = matAdd(m, this.term(), minus);
+        }
+        return m;
+      }
       // Terms collect in one array (appending to a copied array per term would be quadratic in long sums).
       let terms: Expr[] | null = null;
       for (;;) {
@@ -148,6 +158,15 @@ class Parser {
     return this.b.nest(() => {
       const start = this.pos;
       let left = this.unary();
+      if (left.t === "matrix" || this.isCmd("begin")) {
+        // Products with explicit matrices: A B, A \cdot B, 2 A.
+        let acc: PNode = left;
+        while (this.isCmd("begin") || this.isOp("*") || this.isCmd("cdot") || this.isCmd("times")) {
+          if (!this.isCmd("begin")) this.pos++;
+          acc = matMul(acc, this.unary(), this.b);
+        }
+        return acc;
+      }
       if (this.isMixedNumberStart(start)) {
         const save = this.pos;
         const frac = asExpr(this.primary());
@@ -468,6 +487,41 @@ class Parser {
     if (row.length) rows.push(row);
     return { t: "matrix", rows };
   }
+}
+
+type MatrixNode = PNode & { t: "matrix" };
+
+function matAdd(a: PNode, c: PNode, minus: boolean): PNode {
+  if (a.t !== "matrix" || c.t !== "matrix") throw new VerifySyntax("a matrix plus a non-matrix");
+  if (a.rows.length !== c.rows.length || a.rows.some((r, i) => r.length !== c.rows[i]!.length)) throw new VerifySyntax("matrices of different shapes added");
+  return {
+    t: "matrix",
+    rows: a.rows.map((r, i) => r.map((x, j): PNode => {
+      const y = asExpr(c.rows[i]![j]!);
+      return { t: "e", e: { t: "add", terms: [asExpr(x), minus ? { t: "neg", x: y } : y] } };
+    })),
+  };
+}
+
+function matMul(a: PNode, c: PNode, b: Budget): PNode {
+  if (a.t === "matrix" && c.t === "matrix") {
+    const n = a.rows[0]?.length ?? 0;
+    if (a.rows.some((r) => r.length !== n) || c.rows.length !== n) throw new VerifySyntax("matrix shapes do not multiply");
+    const cols = c.rows[0]?.length ?? 0;
+    const rows: PNode[][] = a.rows.map((r) => {
+      const out: PNode[] = [];
+      for (let j = 0; j < cols; j++) {
+        b.tick(n);
+        out.push({ t: "e", e: { t: "add", terms: r.map((x, k) => ({ t: "mul", factors: [asExpr(x), asExpr(c.rows[k]![j]!)] }) as Expr) } });
+      }
+      return out;
+    });
+    return { t: "matrix", rows };
+  }
+  const [m, k] = a.t === "matrix" ? [a as MatrixNode, c] : c.t === "matrix" ? [c as MatrixNode, a] : [null, null];
+  if (m === null || k === null) throw new VerifySyntax("a product without a matrix");
+  const f = asExpr(k);
+  return { t: "matrix", rows: m.rows.map((r) => r.map((x): PNode => ({ t: "e", e: { t: "mul", factors: [f, asExpr(x)] } }))) };
 }
 
 /** Fractional digits a decimal literal writes, less its exponent: "0.447" → 3, "1.5e-3" → 4. */
