@@ -28,7 +28,11 @@ options:
   --on-bad fail|skip     a bad line (not JSON, a missing field) stops the run (default), or is skipped and counted
   --quiet                no progress output
   --threads N            verify on N worker threads (default 1: in this thread)
-  --all-boxes, --no-last-number, --timeout-ms N, --rel-tol X, --interval-for-inequality   as in trimer verify`;
+  --strict, --timeout-ms N                          as in trimer verify
+  --all-boxes, --rel-tol X, --interval-for-inequality   loosen the check, as in trimer verify (see its --help)
+
+The summary gives the accuracy with the last-number fallback (flexible) and without it (strict), and counts
+outputs with no answer, outputs cut off inside their \\boxed{ (truncated), and unknown / timeout verdicts apart.`;
 
 export const summary = "grade a JSONL file of model outputs against gold answers";
 
@@ -42,6 +46,10 @@ export interface GradeSummary {
   badLines: number;
   graded: number;
   correct: number;
+  /** Correct without the last-number fallback. */
+  correctStrict: number;
+  noAnswer: number;
+  truncated: number;
   byRule: Record<string, { graded: number; correct: number }>;
   byStatus: Record<string, number>;
 }
@@ -114,7 +122,7 @@ interface Pending {
 const CHUNK_LINES = 256;
 
 async function gradeFile(file: string, size: number, g: GradeSettings): Promise<{ summary: GradeSummary; output: Buffer[]; firstBad: string | undefined }> {
-  const s: GradeSummary = { lines: 0, badLines: 0, graded: 0, correct: 0, byRule: {}, byStatus: {} };
+  const s: GradeSummary = { lines: 0, badLines: 0, graded: 0, correct: 0, correctStrict: 0, noAnswer: 0, truncated: 0, byRule: {}, byStatus: {} };
   const output: Buffer[] = [];
   const bar = progress(`grade ${file}`, size, { silent: g.quiet });
   const pool = g.threads > 1 ? new VerifierPool({ threads: g.threads }) : null;
@@ -209,6 +217,10 @@ function record(s: GradeSummary, verdicts: Verdict[]): void {
   for (const vd of verdicts) {
     s.graded++;
     if (vd.equal) s.correct++;
+    // Strict and flexible differ only in the final fallback rule, so one verdict gives both.
+    if (vd.equal && vd.rule !== "last_number") s.correctStrict++;
+    if (vd.missing === "no_answer") s.noAnswer++;
+    if (vd.missing === "truncated") s.truncated++;
     const r = (s.byRule[vd.rule ?? "none"] ??= { graded: 0, correct: 0 });
     r.graded++;
     if (vd.equal) r.correct++;
@@ -229,7 +241,8 @@ function pct(a: number, b: number): string {
 export function formatSummary(s: GradeSummary, out?: string): string {
   const lines = [
     `lines: ${s.lines} (${s.badLines} bad, skipped)`,
-    `graded: ${s.graded}   correct: ${s.correct}   accuracy: ${pct(s.correct, s.graded)}`,
+    `graded: ${s.graded}   correct: ${s.correct}   accuracy: ${pct(s.correct, s.graded)}   strict (no last-number fallback): ${pct(s.correctStrict, s.graded)}`,
+    `no answer: ${s.noAnswer}   truncated inside \\boxed{: ${s.truncated}   unknown: ${s.byStatus.unknown ?? 0}   timeout: ${s.byStatus.timeout ?? 0}`,
     `status: ${Object.entries(s.byStatus).map(([k, n]) => `${k} ${n}`).join(", ") || "-"}`,
     "by rule:",
     ...Object.entries(s.byRule)

@@ -12,7 +12,8 @@
 // it (resume, metrics, checkpoints) is train/runner.ts.
 import type { Completion, Datum, Trainer } from "../../engine/types.js";
 import type { Tokenizer } from "../../model/tokenizer.js";
-import { trimerReward, type RewardOptions } from "../../verify/reward.js";
+import { trimerRewardPrepared, type RewardOptions } from "../../verify/reward.js";
+import { prepareGold } from "../../verify/index.js";
 import { groupAdvantages, type AdvantageScaling } from "./advantages.js";
 import { promptTokens } from "../examples.js";
 import { k3 } from "../../model/losses.js";
@@ -97,15 +98,18 @@ export function peakRssMb(): number {
 /** What the verifier made of one step's samples: rewards per group, and counts for the metrics line. */
 function rewardGroups(problems: readonly GrpoProblem[], groups: readonly Completion[][], opts: RewardOptions | undefined) {
   let correct = 0, formatted = 0, n = 0, genTokens = 0, truncated = 0;
-  const rewards = problems.map((p, i) => groups[i]!.map((c) => {
-    const r = trimerReward(c.text, p.answer, opts);
-    n++;
-    if (r.correct) correct++;
-    if (r.formatted) formatted++;
-    genTokens += c.completionTokens;
-    if (c.finishReason === "length") truncated++;
-    return r.reward;
-  }));
+  const rewards = problems.map((p, i) => {
+    const gold = prepareGold(p.answer, opts); // parsed once per group, not once per sample
+    return groups[i]!.map((c) => {
+      const r = trimerRewardPrepared(c.text, gold, opts);
+      n++;
+      if (r.correct) correct++;
+      if (r.formatted) formatted++;
+      genTokens += c.completionTokens;
+      if (c.finishReason === "length") truncated++;
+      return r.reward;
+    });
+  });
   return { rewards, n, correct, formatted, genTokens, truncated };
 }
 
