@@ -171,6 +171,8 @@ export function exprEqual(a: Expr, c: Expr, st: CompareSettings, b: Budget): Tri
     // ∞ inside a larger expression has no numeric value: identical structure is equal, anything else undecided.
     return exprToString(a, b) === exprToString(c, b) ? true : null;
   }
+  // The same expression tree is the same value, also where no point is defined (\\binom{2n}{n}, (d−k)!).
+  if (exprToString(a, b) === exprToString(c, b)) return true;
   const vars = varsOf([a, c], b);
   if (vars.length === 0) return constEqual(a, c, st, b);
   const rational = isRationalFunction(a, b) && isRationalFunction(c, b);
@@ -212,6 +214,8 @@ function hasApprox(e: Expr, b: Budget): boolean {
 function exprValuesEqual(g: MathValue & { kind: "expr" }, p: MathValue & { kind: "expr" }, st: CompareSettings, b: Budget): Tri {
   // Two single words ("on", "no") are words, not products of letters.
   if (g.word !== undefined && p.word !== undefined) return g.word === p.word;
+  // 864 inches^2 is not 864 inches^3: a unit's power, written on both sides, must agree.
+  if (g.unitPow !== undefined && p.unitPow !== undefined && g.unitPow !== p.unitPow) return false;
   // A percent sign is read one way only, as a unit: "25\%" answers a gold 25 (and a gold "25\%" accepts 25), but
   // never 0.25 — a reading both ways would let one answer match two different golds.
   return exprEqual(g.expr, p.expr, st, b);

@@ -36,6 +36,7 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget): Ext
   if (fin !== null) strong.push({ ...fin, rule: "final_answer" });
   const ans = afterPhrase(s, lower, ANSWER_PHRASES, budget);
   if (ans !== null) strong.push({ ...ans, rule: "answer_is" });
+  if (strong.length === 0 && opts.strongOnly) return null;
   if (strong.length) {
     // The latest wins; on a tie (a phrase whose answer is the box itself) the box.
     let best = strong[0]!;

@@ -25,6 +25,8 @@ export interface ExtractOptions {
   maxChars?: number;
   /** Parts of the gold answer (set by verify): a k-part gold may be answered over the last k boxes. */
   goldParts?: number;
+  /** Only the strong rules (boxes, ####, answer phrases): how a gold string is read (a gold without them is whole). */
+  strongOnly?: boolean;
 }
 
 export interface Extraction {
@@ -156,7 +158,7 @@ export function prepareGold(gold: string, opts: VerifyOptions = {}): PreparedGol
   try {
     const bare = bareValue(gold, budget);
     if (bare !== null) return { answer: gold.trim(), value: bare, parts: partsOf(bare) };
-    const ex = extract(gold, { ...opts, lastNumberFallback: false }, budget);
+    const ex = extract(gold, { ...opts, lastNumberFallback: false, strongOnly: true }, budget);
     const answer = ex ? ex.answer : gold.trim();
     const value = parseValue(answer, budget);
     return { answer, value, parts: partsOf(value) };
@@ -176,6 +178,8 @@ export function verifyPrepared(gold: PreparedGold, predText: string, opts: Verif
   let rule: Verdict["rule"];
   let p: MathValue | null;
   try {
+    // The gold's own string is its answer, whatever it reads as (also a gold that is a sentence).
+    if (gold.value !== null && predText.trim() === gold.answer) return { equal: true, status: "equal", extracted: gold.answer, rule: "bare" };
     const bare = bareValue(predText, budget);
     if (bare !== null) {
       answer = predText.trim();

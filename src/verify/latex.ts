@@ -10,6 +10,8 @@ export interface Normalized {
   percent: boolean;
   /** "x \\in [a, b]": the variable (the text keeps the set). */
   member?: string;
+  /** The power of a stripped unit ("864 \\mbox{ inches}^2" → 2; 1 for a plain unit). */
+  unitPow?: number;
 }
 
 /** Unit words stripped after a number ("5.4 \text{ cents}", "864 \mbox{ inches}^2", "15 cm"). */
@@ -81,7 +83,7 @@ export function normalize(raw: string, budget: Budget): Normalized {
     .replace(/\\(?:left|right)\s*\./g, "")
     .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
     .replace(/\\(?:boxed|fbox)(?![a-zA-Z])/g, "")
-    .replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![a-zA-Z])/g, "")
+    .replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits|angle|measuredangle)(?![a-zA-Z])/g, "")
     .replace(/\\q?quad/g, " ")
     .replace(/\\[,;:! ]/g, "")
     .replace(/~/g, " ")
@@ -97,10 +99,14 @@ export function normalize(raw: string, budget: Budget): Normalized {
   // Degrees: 30^\circ = 30 (the question fixes the unit; a radian answer is a different string and is not equal).
   s = s.replace(/\^\s*\{?\s*\\circ\s*\}?/g, "").replace(/\\(?:circ|degree)(?![a-zA-Z])/g, "");
   // Text commands: units vanish (with a following ^2/^3), other text keeps its content.
+  let unitPow: number | undefined;
   for (let k = 0; k < 8; k++) {
     const before = s;
     s = s.replace(TEXT_COMMANDS, (_m, inner: string) => (isUnitPhrase(inner) ? "\u0001" : inner));
-    s = s.replace(/\u0001\s*(?:\^\s*\{?\s*[23]\s*\}?)?/g, " ");
+    s = s.replace(/\u0001\s*(?:\^\s*\{?\s*([23])\s*\}?)?/g, (_m, pow?: string) => {
+      unitPow = pow ? Number(pow) : 1;
+      return " ";
+    });
     if (s === before) break;
     budget.tick();
   }
@@ -122,23 +128,28 @@ export function normalize(raw: string, budget: Budget): Normalized {
     return "";
   });
   // Trailing plain unit words after a number: "15 cm^2", "18 dollars", "5 square units".
-  s = stripTrailingUnits(s);
+  const unit = stripTrailingUnits(s);
+  s = unit.text;
+  if (unit.pow !== undefined) unitPow = unit.pow;
   s = s.replace(/\s+/g, " ").trim();
   s = trimEndDots(s);
-  return member ? { text: s, percent, member } : { text: s, percent };
+  const out: Normalized = { text: s, percent };
+  if (member) out.member = member;
+  if (unitPow !== undefined) out.unitPow = unitPow;
+  return out;
 }
 
-function stripTrailingUnits(s: string): string {
+function stripTrailingUnits(s: string): { text: string; pow?: number } {
   // Only the tail can be a unit, and a short tail keeps the regex below cheap whatever the input.
   const tail = s.slice(-60);
-  const m = /([a-zA-Z][a-zA-Z /]*?) *(?:\^ *\{? *[23] *\}?)? *$/.exec(tail);
-  if (!m) return s;
+  const m = /([a-zA-Z][a-zA-Z /]*?) *(?:\^ *\{? *([23]) *\}?)? *$/.exec(tail);
+  if (!m) return { text: s };
   const at = s.length - tail.length + m.index;
   const head = s.slice(0, at).trimEnd();
-  if (!/[\d})]$/.test(head)) return s;
+  if (!/[\d})]$/.test(head)) return { text: s };
   // "2h" may be 2·h: a short unit must be set off by a space ("2 h"); "15inches" cannot be a product of variables.
-  if (m[1]!.trim().length < 3 && head.length === at) return s;
-  return isUnitPhrase(m[1]!) ? head : s;
+  if (m[1]!.trim().length < 3 && head.length === at) return { text: s };
+  return isUnitPhrase(m[1]!) ? { text: head, pow: m[2] ? Number(m[2]) : 1 } : { text: s };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

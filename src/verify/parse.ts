@@ -714,6 +714,7 @@ export function parseValue(answer: string, b: Budget): MathValue | null {
     const dc = /^(-?)(\d+),(\d{1,2}|\d{4,})$/.exec(s) ?? /^(-?)(0),(\d+)$/.exec(s);
     if (dc && v.kind === "set") v = { ...v, decimal: { t: "num", v: parseDecimal(`${dc[2]}.${dc[3]}`, b), approx: true, digits: dc[3]!.length } };
     if (dc && dc[1] && v.kind === "set" && v.decimal) v = { ...v, decimal: { t: "neg", x: v.decimal } };
+    if (norm.unitPow !== undefined && v.kind === "expr") v = { ...v, unitPow: norm.unitPow };
     return norm.member ? { kind: "member", v: norm.member, set: v } : v;
   } catch (e) {
     if (e instanceof VerifySyntax) return textValue(s);

@@ -23,7 +23,7 @@ export type RelOp = "<" | "<=" | ">" | ">=" | "!=";
 export type MathValue =
   /** A number or an expression; `percent` when it was written with %, `degrees` with °. */
   /** `word`: written as one word of letters ("on", "no"), compared as that word against another word. */
-  | { readonly kind: "expr"; readonly expr: Expr; readonly percent?: boolean; readonly word?: string }
+  | { readonly kind: "expr"; readonly expr: Expr; readonly percent?: boolean; readonly word?: string; readonly unitPow?: number }
   /** Ordered: (a, b, c), points, vectors. */
   | { readonly kind: "tuple"; readonly items: readonly MathValue[] }
   /** Unordered: {a, b}, "a, b", a ± b. */
