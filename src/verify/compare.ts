@@ -136,8 +136,8 @@ type Rng = ReturnType<typeof createRng>;
  * A random point. Rational functions: numerators up to 2^20 over denominators in [2^10, 2^20] — a nonzero rational
  * function of degree d vanishes at such a point with probability about d/2^40 (Schwartz–Zippel), and exact
  * arithmetic makes each evaluation exact. Other expressions: denominators in [97, 4093] (a periodic term that
- * vanishes at every rational with a small denominator does not vanish here), alternating wide points in (−10, 10)
- * with points in (−1, 1), the domain of arcsin/arccos.
+ * vanishes at every rational with a small denominator does not vanish here), in turn in (−10, 10), in (−1, 1) (the
+ * domain of arcsin/arccos) and in (−1000, 1000) (where step functions such as ⌊(2n−1)/5⌋ and ⌊(2n−1)/6⌋ part).
  */
 function randomPoint(vars: string[], rng: Rng, k: number, rational: boolean): Map<string, Q.Rational> {
   const env = new Map<string, Q.Rational>();
@@ -149,7 +149,7 @@ function randomPoint(vars: string[], rng: Rng, k: number, rational: boolean): Ma
       while (p === 0) p = rng.int(-(1 << 20), 1 << 20);
     } else {
       q = rng.int(97, 4093);
-      const lim = k % 2 === 0 ? 10 * q : q - 1;
+      const lim = k % 3 === 0 ? 10 * q : k % 3 === 1 ? q - 1 : 1000 * q;
       while (p === 0) p = rng.int(-lim, lim);
     }
     env.set(v, Q.rat(BigInt(p), BigInt(q)));
@@ -182,7 +182,23 @@ export function exprEqual(a: Expr, c: Expr, st: CompareSettings, b: Budget): Tri
   const tries = rational ? 12 : 24;
   const rng = createRng(SEED);
   let ok = 0;
-  for (let k = 0; k < tries && ok < need; k++) {
+  // Step and integer functions (⌊√(n−1)⌋, \binom{2n}{n}, (d−k)!) live on the integers: 48 integer points first
+  // (random rationals rarely fall where two floors part), then the random points as for everything else.
+  const integerPoints = !rational && (hasIntegerFunction(a, b) || hasIntegerFunction(c, b)) ? 48 : 0;
+  let intOk = 0;
+  for (let k = 0; k < integerPoints; k++) {
+    b.tick();
+    const env = new Map<string, Q.Rational>();
+    for (const v of vars) env.set(v, Q.ratInt(k < 24 ? k - 3 : rng.int(-50, 1000)));
+    const x = evaluate(a, env, b);
+    const y = evaluate(c, env, b);
+    if (!x || !y) continue;
+    if (!numEqual(x, y, approx ? st.relTol : FLOAT_TOL)) return false;
+    intOk++;
+  }
+  // Half of the integer points are drawn from the per-process seed, so they are not predictable either; the
+  // rational points still run (⌊x⌋ and ⌊x + 1/2⌋ agree at every integer) and must agree where defined.
+  for (let k = 0; k < tries && (ok < need || intOk > 0); k++) {
     b.tick();
     const env = randomPoint(vars, rng, k, rational);
     const x = evaluate(a, env, b);
@@ -192,7 +208,21 @@ export function exprEqual(a: Expr, c: Expr, st: CompareSettings, b: Budget): Tri
     if (!same) return false;
     ok++;
   }
-  return ok >= need ? true : null;
+  return ok >= need || intOk >= need ? true : null;
+}
+
+function hasIntegerFunction(e: Expr, b: Budget): boolean {
+  return b.nest((): boolean => {
+    switch (e.t) {
+      case "fn": return ["floor", "ceil", "factorial", "binom"].includes(e.name) || e.args.some((x) => hasIntegerFunction(x, b));
+      case "add": return e.terms.some((x) => hasIntegerFunction(x, b));
+      case "mul": return e.factors.some((x) => hasIntegerFunction(x, b));
+      case "neg": return hasIntegerFunction(e.x, b);
+      case "div": return hasIntegerFunction(e.num, b) || hasIntegerFunction(e.den, b);
+      case "pow": return hasIntegerFunction(e.base, b) || hasIntegerFunction(e.exp, b);
+      default: return false;
+    }
+  });
 }
 
 function hasApprox(e: Expr, b: Budget): boolean {
