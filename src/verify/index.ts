@@ -112,7 +112,7 @@ function compareAnswers(gold: string, pred: string, opts: VerifyOptions, budget:
 }
 
 /** Longest string that can be a bare answer (a longer one is a solution, extracted from). */
-const MAX_BARE = 2_000;
+const MAX_BARE = 20_000;
 /** Signs that a string is text around an answer rather than the answer itself. */
 const MARKERS = /\\(?:boxed|fbox)(?![a-zA-Z])|####|answer|答案|réponse|respuesta|antwort|ответ|\n\s*\n/i;
 

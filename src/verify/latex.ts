@@ -166,6 +166,9 @@ const PLAIN_WORDS = ["arcsin", "arccos", "arctan", "sqrt", "sinh", "cosh", "tanh
 
 export function tokenize(s: string, budget: Budget): Token[] {
   const out: Token[] = [];
+  // A comma that is not followed by exactly three digits separates items ("0,1,2,…,2999", "2,5"): then no comma in
+  // the answer is a thousands separator (100,101,102 is a list, not 100101102).
+  const commaList = /,(?!\d{3}(?!\d))/.test(s);
   let depth = 0;
   let i = 0;
   while (i < s.length) {
@@ -179,13 +182,15 @@ export function tokenize(s: string, budget: Budget): Token[] {
       let j = i;
       while (j < s.length && isDigitChar(s.charAt(j))) j++;
       // Thousands separators "1,000,000" — only outside brackets, where "(1,000)" would be a pair.
-      if (depth === 0 && j - i <= 3 && s.charAt(i) !== "0") {
+      if (depth === 0 && j - i <= 3 && s.charAt(i) !== "0" && !(s.charAt(j) === "," && commaList)) {
         // One separator style per number: "1,000,000" or "1 000 000" (a space between digit groups is never a
         // product: nobody writes 2·3 as "2 3").
         const sep = s.charAt(j);
         if (sep === "," || sep === " ") {
           let k = j;
-          while (s.charAt(k) === sep && /^\d{3}(?![\d.])/.test(s.slice(k + 1, k + 5))) k += 4;
+          // At most 6 groups (10^18): a longer run of 3-digit groups is a list that happens to look grouped.
+          while (s.charAt(k) === sep && k - j < 24 && /^\d{3}(?![\d.])/.test(s.slice(k + 1, k + 5))) k += 4;
+          if (s.charAt(k) === sep && /^\d{3}(?![\d.])/.test(s.slice(k + 1, k + 5))) k = j;
           if (sep === "," && /^,\d{3}\.\d/.test(s.slice(j, j + 6))) k = j + 4; // "1,234.5"
           if (k > j) j = k;
         }
