@@ -1,52 +1,93 @@
-// Verifier throughput and latency over the 800 (gold, prediction) pairs of the Qwen2.5-Math MATH sample:
-// answersEqual(gt, pred) = parse both sides + compare, one thread, after a warm-up, several passes.
-// Also: verify(gt, full model response) = extraction + parse + compare on the 800 full responses.
-// Peer: Math-Verify 0.8 (Python + sympy) — quoted, not measured here (no PyPI on this machine): ~50 checks/s,
-// p50 ≈ 3 ms, p99 ≈ 170 ms on this machine class. Goal: ≥ 100× its throughput (≥ 5,000 checks/s), p99 ≤ 5 ms.
-import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
-import { answersEqual, verify } from "../../src/verify/index.js";
-import { VerifierPool } from "../../src/verify/pool.js";
+// `npm run bench verify`: trimer's verifier and Math-Verify 0.8 (the peer) on the same inputs, in one run:
+// agreement with the expected verdict, checks per second (one thread / one process), p50 and p99 latency.
+//   families  — the verifier's own labelled cases per accuracy family and per reward-hacking family (cases.ts)
+//   qwen-bare — the 800 (gold, extracted prediction, label) pairs of the Qwen2.5-Math MATH sample
+//   qwen-full — the same 800 with the full model outputs (extraction + comparison)
+//   golds     — every 8th gold of GSM8K / MATH-500 / AIME 2024 / AMC 2023 / OlympiadBench inside a final-answer
+//               sentence (expected equal) and its last digit changed, boxed (expected not equal)
+//   pathological — long and deeply nested inputs, trimer only (the peer takes up to 50 s on some): checks over
+//               the time budget are counted
+// The peer runs when ../shared/peers/mathverify/setup.sh has been run (MV_ROOT, default $TMPDIR/mv or /tmp/mv);
+// otherwise trimer's figures are printed alone. The machine is shared: trimer is timed before and after the peer
+// and the median of its passes is reported.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { tmpdir, loadavg, cpus } from "node:os";
+import { verify } from "../../src/verify/index.js";
+import { CASES } from "./cases.js";
 
-const PEER = { name: "Math-Verify 0.8 (quoted)", checksPerSec: 50, p50Ms: 3, p99Ms: 170 };
-const PASSES = Number(process.env.BENCH_PASSES ?? 7);
-const WARMUP = 10;
+const PASSES = Number(process.env.BENCH_PASSES ?? 5);
+const DATA = new URL("../../../shared/data/", import.meta.url);
+const PEER_SCRIPT = new URL("../../../shared/peers/mathverify/verify_jsonl.py", import.meta.url).pathname;
 
-const FILE = new URL("../../../shared/data/qwen_rm_maj_example/math_cot_100.jsonl", import.meta.url);
-const pairs: [string, string][] = [];
-const responses: [string, string][] = [];
-for (const line of readFileSync(FILE, "utf8").split("\n").filter((l) => l.trim() !== "")) {
-  const r = JSON.parse(line) as { gt: string; pred: string[]; code: string[] };
-  r.pred.forEach((p, j) => {
-    pairs.push([r.gt, p]);
-    responses.push([r.gt, r.code[j]!]);
-  });
+interface Item {
+  gold: string;
+  pred: string;
+  expected: boolean;
+}
+interface Bench {
+  name: string;
+  items: Item[];
+  /** Bare LaTeX answers: the peer's README asks for $…$ around them. */
+  bare: boolean;
+  peer: boolean;
 }
 
-interface PassStats {
+function jsonl(path: string): Record<string, unknown>[] {
+  return readFileSync(new URL(path, DATA), "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function qwen(full: boolean): Item[] {
+  const out: Item[] = [];
+  for (const r of jsonl("qwen_rm_maj_example/math_cot_100.jsonl") as { gt: string; pred: string[]; code: string[]; score: boolean[] }[]) {
+    r.pred.forEach((p, j) => out.push({ gold: r.gt, pred: full ? r.code[j]! : p, expected: r.score[j]! }));
+  }
+  return out;
+}
+
+function golds(): Item[] {
+  const answers: string[] = [];
+  for (const f of ["gsm8k/test.jsonl", "gsm8k/train.jsonl"]) for (const r of jsonl(f)) answers.push(String(r.answer).split("####").pop()!.trim().replace(/,/g, ""));
+  for (const f of ["math500/test.jsonl", "aime24/test.jsonl", "amc23/test.jsonl"]) for (const r of jsonl(f)) answers.push(String(r.answer));
+  for (const r of jsonl("olympiadbench/test.jsonl")) for (const a of r.final_answer as string[]) answers.push(String(a));
+  const out: Item[] = [];
+  answers.forEach((a, i) => {
+    if (i % 8 !== 0) return;
+    out.push({ gold: a, pred: `Checking every case, we are done.\nThe final answer is ${a.includes("$") ? a : `$${a}$`}. I hope it is correct.`, expected: true });
+    const m = /\d(?=\D*$)/.exec(a);
+    if (m) out.push({ gold: a, pred: `So the answer is $\\boxed{${a.slice(0, m.index)}${Number(m[0]) === 9 ? 8 : Number(m[0]) + 1}${a.slice(m.index + 1)}}$.`, expected: false });
+  });
+  return out;
+}
+
+function pathological(): Item[] {
+  const r = (s: string, n: number) => s.repeat(n);
+  const preds = [
+    "9".repeat(19_999), "0." + "3".repeat(19_000) + "\\overline{3}", r("\\boxed{", 2800), r("{", 19_000), r("(", 19_000),
+    r("\\sqrt{", 3000) + "2" + r("}", 3000), r("\\frac{1}{", 2000) + "1" + r("}", 2000), "10^{10^{10}}", "100000!", r("1+", 9_999) + "1",
+    r("x", 19_000), "\\{" + Array.from({ length: 3000 }, (_, i) => i).join(",") + "\\}", r("the answer is ", 1400), r("$1$ ", 4000),
+    r("\\pm 1", 500), r("(0,1)\\cup", 1000) + "(0,1)", r("1<", 2000) + "x", r("x=", 3000) + "1", r("lorem ipsum 12 dolor ", 100_000),
+    "\\boxed{" + r(" x", 100_000) + " 7", r("√π∞≤≥×÷·²³°", 1800), r("1,2;", 4000), r("0.1\\overline{3}+", 1000) + "1", r("\\\\frac", 3000),
+  ];
+  return preds.map((pred) => ({ gold: "7", pred, expected: false }));
+}
+
+const BENCHES: Bench[] = [
+  { name: "families", items: CASES.map(({ gold, pred, expected }) => ({ gold, pred, expected })), bare: true, peer: true },
+  { name: "qwen-bare", items: qwen(false), bare: true, peer: true },
+  { name: "qwen-full", items: qwen(true), bare: false, peer: true },
+  { name: "golds", items: golds(), bare: false, peer: true },
+  { name: "pathological", items: pathological(), bare: false, peer: false },
+];
+
+interface Stats {
+  agree: number;
   perSec: number;
-  /** Checks per second of this process's CPU time (user + system): less sensitive to other load on the machine. */
-  perCpuSec: number;
   p50: number;
   p99: number;
   max: number;
-}
-
-function pass(items: [string, string][], f: (g: string, p: string) => unknown): PassStats {
-  const lat = new Float64Array(items.length);
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < items.length; i++) {
-    const t = performance.now();
-    f(items[i]![0], items[i]![1]);
-    lat[i] = performance.now() - t;
-  }
-  const total = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  lat.sort();
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  return { perSec: (items.length / total) * 1000, perCpuSec: (items.length / cpuMs) * 1000, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1]! };
+  overBudget: number;
 }
 
 function median(xs: number[]): number {
@@ -54,36 +95,103 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function run(label: string, items: [string, string][], f: (g: string, p: string) => unknown): PassStats {
-  for (let w = 0; w < WARMUP; w++) pass(items, f); // warm-up: JIT tiers settle
-  const passes: PassStats[] = [];
-  for (let k = 0; k < PASSES; k++) passes.push(pass(items, f));
-  console.log(`\n${label}: ${items.length} checks x ${PASSES} passes (after ${WARMUP} warm-up passes), one thread`);
-  for (const [k, s] of passes.entries()) {
-    console.log(`  pass ${k + 1}: ${s.perSec.toFixed(0).padStart(7)} checks/s (${s.perCpuSec.toFixed(0).padStart(7)} per CPU-second)   p50 ${s.p50.toFixed(4)} ms   p99 ${s.p99.toFixed(4)} ms   max ${s.max.toFixed(3)} ms`);
-  }
-  const m: PassStats = { perSec: median(passes.map((s) => s.perSec)), perCpuSec: median(passes.map((s) => s.perCpuSec)), p50: median(passes.map((s) => s.p50)), p99: median(passes.map((s) => s.p99)), max: median(passes.map((s) => s.max)) };
-  console.log(`  best pass: ${Math.max(...passes.map((s) => s.perSec)).toFixed(0)} checks/s; load average now ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (other jobs inflate max latency)`);
-  console.log(`  median of passes: ${m.perSec.toFixed(0)} checks/s (${m.perCpuSec.toFixed(0)} per CPU-second), p50 ${m.p50.toFixed(4)} ms, p99 ${m.p99.toFixed(4)} ms, max ${m.max.toFixed(3)} ms`);
-  return m;
-}
-
-const eqStats = run("answersEqual(gt, pred)", pairs, (g, p) => answersEqual(g, p));
-const vStats = run("verify(gt, full response)  [extraction + parse + compare]", responses, (g, p) => verify(g, p));
-
-console.log(`\npeer ${PEER.name}: ~${PEER.checksPerSec} checks/s, p50 ${PEER.p50Ms} ms, p99 ~${PEER.p99Ms} ms (quoted figures for the same kind of check)`);
-console.log(`answersEqual: ${(eqStats.perSec / PEER.checksPerSec).toFixed(0)}x the peer's throughput (goal >= 100x); p99 ${eqStats.p99.toFixed(3)} ms vs goal <= 5 ms: ${eqStats.perSec >= 5000 && eqStats.p99 <= 5 ? "MET" : "NOT MET"}`);
-console.log(`verify (with extraction): ${(vStats.perSec / PEER.checksPerSec).toFixed(0)}x the peer's throughput; p99 ${vStats.p99.toFixed(3)} ms`);
-
-// Several cores: the worker pool on the full responses, repeated so that start-up is amortised.
-const threads = Number(process.env.BENCH_THREADS ?? cpus().length);
-if (threads > 1) {
-  const jobs = Array.from({ length: 20 }, () => responses.map(([gold, pred]) => ({ gold, pred }))).flat();
-  const pool = new VerifierPool({ threads });
-  await pool.verifyMany(jobs.slice(0, 2000)); // warm-up (worker start, JIT)
+function trimerPass(items: Item[]): Stats {
+  const lat = new Float64Array(items.length);
+  let agree = 0;
+  let overBudget = 0;
   const t0 = performance.now();
-  await pool.verifyMany(jobs);
-  const ms = performance.now() - t0;
-  await pool.close();
-  console.log(`\nVerifierPool, ${threads} threads: ${jobs.length} verify() calls in ${ms.toFixed(0)} ms = ${((jobs.length / ms) * 1000).toFixed(0)} checks/s (${((jobs.length / ms) * 1000 / PEER.checksPerSec).toFixed(0)}x the peer's single-process figure)`);
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    const t = performance.now();
+    const v = verify(it.gold, it.pred);
+    lat[i] = performance.now() - t;
+    if (v.equal === it.expected) agree++;
+    if (lat[i]! > 1000) overBudget++;
+  }
+  const total = performance.now() - t0;
+  lat.sort();
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+  return { agree: agree / items.length, perSec: (items.length / total) * 1000, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1]!, overBudget };
 }
+
+function trimerRun(items: Item[], passes: number): Stats[] {
+  trimerPass(items); // warm-up
+  return Array.from({ length: passes }, () => trimerPass(items));
+}
+
+function combine(runs: Stats[]): Stats {
+  return {
+    agree: runs[0]!.agree,
+    perSec: median(runs.map((s) => s.perSec)),
+    p50: median(runs.map((s) => s.p50)),
+    p99: median(runs.map((s) => s.p99)),
+    max: Math.max(...runs.map((s) => s.max)),
+    overBudget: Math.max(...runs.map((s) => s.overBudget)),
+  };
+}
+
+function peerRoot(): string | null {
+  for (const d of [process.env.MV_ROOT, join(process.env.TMPDIR ?? "/tmp", "mv"), "/tmp/mv"]) {
+    if (d && existsSync(join(d, "Math-Verify", "src", "math_verify"))) return d;
+  }
+  return null;
+}
+
+interface PeerStats {
+  agree: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function peerRun(root: string, b: Bench, dir: string): PeerStats | null {
+  const inFile = join(dir, `${b.name}.jsonl`);
+  const outFile = join(dir, `${b.name}.out.jsonl`);
+  writeFileSync(inFile, b.items.map((it) => JSON.stringify({ gold: it.gold, pred: it.pred })).join("\n") + "\n");
+  const args = [PEER_SCRIPT, inFile, "--mv-root", root, "--gold-field", "gold", "--pred-field", "pred", "--out", outFile, ...(b.bare ? ["--wrap-bare"] : [])];
+  const r = spawnSync("/usr/bin/python3", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) {
+    console.log(`  peer failed on ${b.name}: ${(r.stderr || "").trim().split("\n").pop()}`);
+    return null;
+  }
+  const summary = JSON.parse(r.stdout.trim().split("\n").pop()!) as { checks_per_s: number; p50_ms: number; p99_ms: number; errors: number };
+  const verdicts = readFileSync(outFile, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { equal: boolean | null }).equal);
+  let agree = 0;
+  verdicts.forEach((v, i) => { if ((v === true) === b.items[i]!.expected) agree++; });
+  return { agree: agree / b.items.length, perSec: summary.checks_per_s, p50: summary.p50_ms, p99: summary.p99_ms, errors: summary.errors };
+}
+
+const root = peerRoot();
+console.log(`trimer verifier vs ${root ? `Math-Verify 0.8 (${root})` : "— (Math-Verify not set up: see ../shared/peers/README.md; trimer alone)"}`);
+console.log(`one thread / one process each; ${PASSES} timed trimer passes after a warm-up, before and after the peer; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (shared machine)\n`);
+const dir = mkdtempSync(join(tmpdir(), "trimer-bench-verify-"));
+const rows: string[] = [];
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+rows.push(`${"set".padEnd(13)}${pad("n", 6)}  ${pad("agree trimer", 12)} ${pad("peer", 6)}   ${pad("checks/s trimer", 15)} ${pad("peer", 8)} ${pad("ratio", 7)}   ${pad("p50 ms trimer", 13)} ${pad("peer", 8)}   ${pad("p99 ms trimer", 13)} ${pad("peer", 8)}   ${pad("max ms", 8)} ${pad(">1 s", 5)}`);
+let allN = 0, allT = 0, allP = 0, peerN = 0, peerT = 0;
+try {
+  for (const b of BENCHES) {
+    const before = trimerRun(b.items, Math.ceil(PASSES / 2));
+    const peer = root && b.peer ? peerRun(root, b, dir) : null;
+    const after = trimerRun(b.items, Math.floor(PASSES / 2) || 1);
+    const t = combine([...before, ...after]);
+    allN += b.items.length;
+    allT += t.agree * b.items.length;
+    if (peer) {
+      allP += peer.agree * b.items.length;
+      peerT += t.agree * b.items.length;
+      peerN += b.items.length;
+    }
+    const f = (x: number | undefined, d: number) => (x === undefined ? "-" : x.toFixed(d));
+    rows.push(
+      `${b.name.padEnd(13)}${pad(b.items.length, 6)}  ${pad(f(t.agree, 3), 12)} ${pad(f(peer?.agree, 3), 6)}   ${pad(f(t.perSec, 0), 15)} ${pad(f(peer?.perSec, 0), 8)} ${pad(peer ? `${(t.perSec / peer.perSec).toFixed(0)}x` : "-", 7)}   ${pad(f(t.p50, 4), 13)} ${pad(f(peer?.p50, 2), 8)}   ${pad(f(t.p99, 4), 13)} ${pad(f(peer?.p99, 1), 8)}   ${pad(f(t.max, 1), 8)} ${pad(t.overBudget, 5)}`,
+    );
+    console.log(rows[rows.length - 1]);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`\n${rows.join("\n")}`);
+console.log(`\nagreement with the expected verdict, all sets: trimer ${(allT / allN).toFixed(3)} (n=${allN})`);
+if (peerN) console.log(`on the ${peerN} inputs both ran: trimer ${(peerT / peerN).toFixed(3)}, Math-Verify ${(allP / peerN).toFixed(3)}`);
