@@ -8,8 +8,19 @@ export interface Grade {
   extracted: string | null;
 }
 
+/** One completion read strictly and flexibly (with the last-number fallback), and why it has no answer if so. */
+export interface VerdictClass {
+  strict: boolean;
+  flexible: boolean;
+  /** No answer under the strict reading, or an output that stops inside its \boxed{. */
+  missing: "no_answer" | "truncated" | null;
+  status: "equal" | "not_equal" | "unknown" | "timeout";
+}
+
 export interface Grader {
   grade(gold: string, completion: string): Grade;
+  /** Optional: strict and flexible verdicts at once (for the summary's shares). */
+  classify?(gold: string, completion: string): VerdictClass;
   /**
    * One cluster id per answer: equal ids ⇔ equivalent answers. null answers get null (they cast no vote).
    * Ids are only meaningful within one call.

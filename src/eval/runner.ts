@@ -13,6 +13,7 @@ import { UsageError, InputError } from "../util/errors.js";
 import { progress, type ProgressOptions } from "../util/progress.js";
 import { mixSeed } from "../util/rng.js";
 import type { Grader } from "./grader.js";
+import { verdictShares, type VerdictShares } from "./verdict-shares.js";
 import { summarize, type EvalSummary, type GradedProblem, type SummarizeOptions } from "./metrics.js";
 import { buildPrompt, checkTemplate, type PromptOptions } from "../infer/prompts.js";
 import { appendRecords, readSamplesFile, type EvalSampleRecord } from "./samples-file.js";
@@ -67,6 +68,8 @@ export interface EvalRunSummary extends EvalSummary {
   model: string;
   sampling: SamplingSettings;
   prompt: PromptOptions;
+  /** Strict and flexible accuracy, and the shares of no-answer, truncated, unknown and timeout verdicts. */
+  verdicts?: VerdictShares;
 }
 
 export const SAMPLES_FILE = "samples.jsonl";
@@ -290,6 +293,8 @@ async function runLocked(o: RunOptions): Promise<RunResult> {
     prompt: o.prompt,
     ...summarize(gradedProblems(o.problems, byProblem, o.grader), { ...o.summary, tokenLimits: o.summary?.tokenLimits ?? defaultSweep(o.sampling.maxTokens) }),
   };
+  const shares = verdictShares(records, o.grader);
+  if (shares) summary.verdicts = shares;
   writeFileAtomicSync(join(o.outDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
   return { summary, records, sampled: toSample, reused, tornTail: existing.tornTail };
 }
