@@ -19,7 +19,6 @@ import { CASES } from "./cases.js";
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const DATA = new URL("../../../shared/data/", import.meta.url);
-const PEER_SCRIPT = new URL("../../../shared/peers/mathverify/verify_jsonl.py", import.meta.url).pathname;
 
 interface Item {
   gold: string;
@@ -83,11 +82,16 @@ const BENCHES: Bench[] = [
 
 interface Stats {
   agree: number;
+  /** Checks per wall-clock second. */
   perSec: number;
+  /** Checks per CPU-second of this process (less sensitive to the other jobs on a shared machine). */
+  perCpuSec: number;
   p50: number;
   p99: number;
   max: number;
   overBudget: number;
+  /** Per-check wall latencies of this pass, in input order. */
+  lat: Float64Array;
 }
 
 function median(xs: number[]): number {
@@ -99,6 +103,7 @@ function trimerPass(items: Item[]): Stats {
   const lat = new Float64Array(items.length);
   let agree = 0;
   let overBudget = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
@@ -109,9 +114,10 @@ function trimerPass(items: Item[]): Stats {
     if (lat[i]! > 1000) overBudget++;
   }
   const total = performance.now() - t0;
-  lat.sort();
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  return { agree: agree / items.length, perSec: (items.length / total) * 1000, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1]!, overBudget };
+  const cpu = process.cpuUsage(cpu0);
+  const sorted = Float64Array.from(lat).sort();
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return { agree: agree / items.length, perSec: (items.length / total) * 1000, perCpuSec: (items.length / ((cpu.user + cpu.system) / 1000)) * 1000, p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1]!, overBudget, lat };
 }
 
 function trimerRun(items: Item[], passes: number): Stats[] {
@@ -119,14 +125,22 @@ function trimerRun(items: Item[], passes: number): Stats[] {
   return Array.from({ length: passes }, () => trimerPass(items));
 }
 
+/** Medians over passes; latency quantiles over each check's median latency (a preempted pass does not count). */
 function combine(runs: Stats[]): Stats {
+  const n = runs[0]!.lat.length;
+  const perItem = new Float64Array(n);
+  for (let i = 0; i < n; i++) perItem[i] = median(runs.map((r) => r.lat[i]!));
+  perItem.sort();
+  const q = (p: number) => perItem[Math.min(n - 1, Math.floor(p * n))]!;
   return {
     agree: runs[0]!.agree,
     perSec: median(runs.map((s) => s.perSec)),
-    p50: median(runs.map((s) => s.p50)),
-    p99: median(runs.map((s) => s.p99)),
+    perCpuSec: median(runs.map((s) => s.perCpuSec)),
+    p50: q(0.5),
+    p99: q(0.99),
     max: Math.max(...runs.map((s) => s.max)),
     overBudget: Math.max(...runs.map((s) => s.overBudget)),
+    lat: perItem,
   };
 }
 
@@ -140,35 +154,44 @@ function peerRoot(): string | null {
 interface PeerStats {
   agree: number;
   perSec: number;
+  perCpuSec: number;
   p50: number;
   p99: number;
   errors: number;
 }
 
+const PEER_HARNESS = new URL("./peer.py", import.meta.url).pathname;
+
 function peerRun(root: string, b: Bench, dir: string): PeerStats | null {
   const inFile = join(dir, `${b.name}.jsonl`);
   const outFile = join(dir, `${b.name}.out.jsonl`);
   writeFileSync(inFile, b.items.map((it) => JSON.stringify({ gold: it.gold, pred: it.pred })).join("\n") + "\n");
-  const args = [PEER_SCRIPT, inFile, "--mv-root", root, "--gold-field", "gold", "--pred-field", "pred", "--out", outFile, ...(b.bare ? ["--wrap-bare"] : [])];
-  const r = spawnSync("/usr/bin/python3", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync("/usr/bin/python3", [PEER_HARNESS, root, inFile, outFile, ...(b.bare ? ["--wrap-bare"] : [])], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) {
     console.log(`  peer failed on ${b.name}: ${(r.stderr || "").trim().split("\n").pop()}`);
     return null;
   }
-  const summary = JSON.parse(r.stdout.trim().split("\n").pop()!) as { checks_per_s: number; p50_ms: number; p99_ms: number; errors: number };
-  const verdicts = readFileSync(outFile, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { equal: boolean | null }).equal);
+  const res = readFileSync(outFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { equal: boolean | null; wall: number; cpu: number });
   let agree = 0;
-  verdicts.forEach((v, i) => { if ((v === true) === b.items[i]!.expected) agree++; });
-  return { agree: agree / b.items.length, perSec: summary.checks_per_s, p50: summary.p50_ms, p99: summary.p99_ms, errors: summary.errors };
+  let errors = 0;
+  res.forEach((v, i) => {
+    if ((v.equal === true) === b.items[i]!.expected) agree++;
+    if (v.equal === null) errors++;
+  });
+  const wall = res.map((x) => x.wall * 1000).sort((a, c) => a - c);
+  const q = (p: number) => wall[Math.min(wall.length - 1, Math.floor(p * wall.length))]!;
+  const sum = (xs: number[]) => xs.reduce((a, c) => a + c, 0);
+  return { agree: agree / b.items.length, perSec: (res.length / sum(wall)) * 1000, perCpuSec: res.length / sum(res.map((x) => x.cpu)), p50: q(0.5), p99: q(0.99), errors };
 }
 
 const root = peerRoot();
 console.log(`trimer verifier vs ${root ? `Math-Verify 0.8 (${root})` : "— (Math-Verify not set up: see ../shared/peers/README.md; trimer alone)"}`);
-console.log(`one thread / one process each; ${PASSES} timed trimer passes after a warm-up, before and after the peer; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (shared machine)\n`);
+console.log(`one thread / one process each; ${PASSES} timed trimer passes after a warm-up, before and after the peer (medians;`);
+console.log(`trimer's latency quantiles over each check's median latency), the peer once; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (shared machine)\n`);
 const dir = mkdtempSync(join(tmpdir(), "trimer-bench-verify-"));
 const rows: string[] = [];
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-rows.push(`${"set".padEnd(13)}${pad("n", 6)}  ${pad("agree trimer", 12)} ${pad("peer", 6)}   ${pad("checks/s trimer", 15)} ${pad("peer", 8)} ${pad("ratio", 7)}   ${pad("p50 ms trimer", 13)} ${pad("peer", 8)}   ${pad("p99 ms trimer", 13)} ${pad("peer", 8)}   ${pad("max ms", 8)} ${pad(">1 s", 5)}`);
+rows.push(`${"set".padEnd(13)}${pad("n", 6)}  ${pad("agreement", 9)} ${pad("peer", 6)}   ${pad("checks/CPU-s", 12)} ${pad("peer", 6)} ${pad("ratio", 6)}   ${pad("checks/s", 8)} ${pad("peer", 6)} ${pad("ratio", 6)}   ${pad("p50 ms", 7)} ${pad("peer", 7)}   ${pad("p99 ms", 7)} ${pad("peer", 7)}   ${pad("max ms", 7)} ${pad(">1 s", 4)}`);
 let allN = 0, allT = 0, allP = 0, peerN = 0, peerT = 0;
 try {
   for (const b of BENCHES) {
@@ -184,8 +207,9 @@ try {
       peerN += b.items.length;
     }
     const f = (x: number | undefined, d: number) => (x === undefined ? "-" : x.toFixed(d));
+    const ratio = (a: number, c: number | undefined) => (c ? `${(a / c).toFixed(0)}x` : "-");
     rows.push(
-      `${b.name.padEnd(13)}${pad(b.items.length, 6)}  ${pad(f(t.agree, 3), 12)} ${pad(f(peer?.agree, 3), 6)}   ${pad(f(t.perSec, 0), 15)} ${pad(f(peer?.perSec, 0), 8)} ${pad(peer ? `${(t.perSec / peer.perSec).toFixed(0)}x` : "-", 7)}   ${pad(f(t.p50, 4), 13)} ${pad(f(peer?.p50, 2), 8)}   ${pad(f(t.p99, 4), 13)} ${pad(f(peer?.p99, 1), 8)}   ${pad(f(t.max, 1), 8)} ${pad(t.overBudget, 5)}`,
+      `${b.name.padEnd(13)}${pad(b.items.length, 6)}  ${pad(f(t.agree, 3), 9)} ${pad(f(peer?.agree, 3), 6)}   ${pad(f(t.perCpuSec, 0), 12)} ${pad(f(peer?.perCpuSec, 0), 6)} ${pad(ratio(t.perCpuSec, peer?.perCpuSec), 6)}   ${pad(f(t.perSec, 0), 8)} ${pad(f(peer?.perSec, 0), 6)} ${pad(ratio(t.perSec, peer?.perSec), 6)}   ${pad(f(t.p50, 4), 7)} ${pad(f(peer?.p50, 2), 7)}   ${pad(f(t.p99, 3), 7)} ${pad(f(peer?.p99, 1), 7)}   ${pad(f(t.max, 1), 7)} ${pad(t.overBudget, 4)}`,
     );
     console.log(rows[rows.length - 1]);
   }

@@ -403,43 +403,30 @@ function lastInlineMath(s: string, budget: Budget): string | null {
   return last ? last.text : null;
 }
 
+/** Numbers as the fallback reads them: thousands groups (1,000.99), a decimal comma (2,74), a fraction a/b. */
+const NUMBER = /-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:[.,]\d+)?(?:\/\d+)?)/g;
+
 /**
- * The last number in the text: digits with optional sign, thousands commas, decimals, or a fraction a/b. A digit
- * inside a word ("QXB7RT") is not a number, and a tail that lists many numbers (every integer up to the answer)
- * gives no answer: the fallback guesses, and a guess must not be gameable by listing candidates.
+ * The last number in the text (its last 2,000 characters). A digit run glued to a letter before it ("QXB7RT",
+ * "x2") is part of a word, not a number; letters after it may be a unit ("1,000.99m²"). A tail that lists more
+ * than 6 different numbers gives no answer: the fallback guesses, and a guess must not be gameable by listing
+ * candidates.
  */
 function lastNumber(s: string, budget: Budget): string | null {
-  const tail = s.slice(-300);
-  const nums = tail.match(/(?<![a-zA-Z\d])\d+(?![a-zA-Z\d])/g);
-  if (nums && new Set(nums).size > 6) return null;
-  let j = s.length - 1;
-  for (;;) {
-    while (j >= 0 && !isDigit(s.charCodeAt(j))) {
-      budget.tick();
-      j--;
-    }
-    if (j < 0) return null;
-    let i = j;
-    while (i > 0) {
-      budget.tick();
-      const c = s.charCodeAt(i - 1);
-      if (isDigit(c) || c === 46 /* . */ || c === 47 /* / */) i--;
-      else if (c === 44 /* , */ && i >= 2 && isDigit(s.charCodeAt(i - 2)) && /^\d{3}(?!\d)/.test(s.slice(i, i + 4))) i--;
-      else break;
-    }
-    // Inside a word: skip the whole word and look further back.
-    if (/[a-zA-Z]/.test(s.charAt(i - 1)) || /[a-zA-Z]/.test(s.charAt(j + 1))) {
-      j = i - 1;
-      while (j >= 0 && /[a-zA-Z\d]/.test(s.charAt(j))) {
-        budget.tick();
-        j--;
-      }
-      continue;
-    }
-    if (i > 0 && s.charAt(i - 1) === "-") i--;
-    const num = s.slice(i, j + 1).replace(/,/g, "").replace(/^[./]+/, "").replace(/[./]+$/, "");
-    return num === "" ? null : num.slice(-MAX_SPAN);
+  const tail = s.slice(-2000);
+  budget.tick(tail.length >> 4);
+  const recent = s.slice(-300).match(/(?<![a-zA-Z\d])\d+(?![\d])/g);
+  if (recent && new Set(recent).size > 6) return null;
+  let last: string | null = null;
+  for (const m of tail.matchAll(NUMBER)) {
+    const before = tail.charAt(m.index - 1);
+    if (/[a-zA-Z_\d.]/.test(before)) continue;
+    last = m[0];
   }
+  if (last === null) return null;
+  // "2,74" is 2.74 (a decimal comma: not followed by a group of exactly three digits).
+  if (/^-?\d+,\d+$/.test(last) && !/^-?\d{1,3}(?:,\d{3})+$/.test(last)) return last.replace(",", ".");
+  return last.replace(/,/g, "");
 }
 
 function isDigit(c: number): boolean {
