@@ -45,18 +45,46 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget): Ext
     if (best.rule === "answer_is" && fin !== null && best.at - fin.at <= 40) return { answer: best.answer, rule: "final_answer" };
     return { answer: best.answer, rule: best.rule };
   }
+  // "Answer $ \n 9 \n $": an answer phrase followed by inline delimiters paired across lines has no answer (no
+  // weaker rule may dig one out of it).
+  if (brokenAnswerSpan(s, lower)) return null;
+  const fallback = opts.lastNumberFallback ?? false;
+  // With the fallback on, a number written after the last math span is the later statement and wins
+  // ("… so $d = \frac{90}{n}$ … Therefore, there are 12 sequences.").
+  const num = fallback && unclosedBoxAt(text, budget) < 0 ? lastNumber(s, budget) : null;
+  if (num !== null && num.at > lastMathEnd(s)) return { answer: num.text, rule: "last_number" };
   const disp = lastDelimited(s, [["\\[", "\\]"], ["$$", "$$"]], budget);
   if (disp !== null) return { answer: disp, rule: "display_math" };
   const inl = lastInlineMath(s, budget);
   if (inl !== null) return { answer: inl, rule: "inline_math" };
   const bold = lastDelimited(s, [["**", "**"]], budget);
   if (bold !== null && !bold.includes("\n")) return { answer: bold, rule: "bold" };
-  if (opts.lastNumberFallback ?? false) {
-    if (unclosedBoxAt(text, budget) >= 0) return null; // truncated inside its final answer: no guessing
-    const num = lastNumber(s, budget);
-    if (num !== null) return { answer: num, rule: "last_number" };
-  }
+  // Truncated inside its final answer (an unclosed \boxed{): no guessing.
+  if (num !== null) return { answer: num.text, rule: "last_number" };
   return null;
+}
+
+/** Where the last math span or bold text ends (-1 without any). */
+function lastMathEnd(s: string): number {
+  let end = -1;
+  for (const d of ["\\]", "$$", "$", "\\)", "**"]) {
+    const i = s.lastIndexOf(d);
+    if (i >= 0) end = Math.max(end, i + d.length);
+  }
+  return end;
+}
+
+/** The last answer phrase is followed by an inline $ or \( whose closing delimiter comes after a line break. */
+function brokenAnswerSpan(s: string, lower: string): boolean {
+  const i = lower.lastIndexOf("answer");
+  if (i < 0) return false;
+  const rest = s.slice(i + 6, i + 6 + MAX_SPAN).replace(CONNECTOR, "");
+  for (const [open, close] of [["$", "$"], ["\\(", "\\)"]] as const) {
+    if (!rest.startsWith(open) || rest.startsWith("$$")) continue;
+    const j = rest.indexOf(close, open.length);
+    if (j > 0 && rest.slice(0, j).includes("\n")) return true;
+  }
+  return false;
 }
 
 /**
@@ -408,25 +436,30 @@ const NUMBER = /-?(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:[.,]\d+)?(?:\/\d+)
 
 /**
  * The last number in the text (its last 2,000 characters). A digit run glued to a letter before it ("QXB7RT",
- * "x2") is part of a word, not a number; letters after it may be a unit ("1,000.99m²"). A tail that lists more
- * than 6 different numbers gives no answer: the fallback guesses, and a guess must not be gameable by listing
- * candidates.
+ * "x2") is part of a word, not a number; letters after it may be a unit ("1,000.99m²"). A final sentence that
+ * lists more than 6 different numbers gives no answer: the fallback guesses, and a guess must not be gameable by
+ * listing candidates.
  */
-function lastNumber(s: string, budget: Budget): string | null {
+function lastNumber(s: string, budget: Budget): { text: string; at: number } | null {
   const tail = s.slice(-2000);
   budget.tick(tail.length >> 4);
-  const recent = s.slice(-300).match(/(?<![a-zA-Z\d])\d+(?![\d])/g);
-  if (recent && new Set(recent).size > 6) return null;
   let last: string | null = null;
+  let at = -1;
   for (const m of tail.matchAll(NUMBER)) {
     const before = tail.charAt(m.index - 1);
     if (/[a-zA-Z_\d.]/.test(before)) continue;
     last = m[0];
+    at = s.length - tail.length + m.index;
   }
   if (last === null) return null;
+  // The sentence that states it (from the previous sentence end or line break to the end of the text) must not
+  // list candidates: more than 6 different numbers there and there is no answer.
+  const from = Math.max(s.lastIndexOf(". ", at), s.lastIndexOf("\n", at), s.length - 2000);
+  const listed = s.slice(from).match(/(?<![a-zA-Z\d])\d+(?![\d])/g);
+  if (listed && new Set(listed).size > 6) return null;
   // "2,74" is 2.74 (a decimal comma: not followed by a group of exactly three digits).
-  if (/^-?\d+,\d+$/.test(last) && !/^-?\d{1,3}(?:,\d{3})+$/.test(last)) return last.replace(",", ".");
-  return last.replace(/,/g, "");
+  if (/^-?\d+,\d+$/.test(last) && !/^-?\d{1,3}(?:,\d{3})+$/.test(last)) return { text: last.replace(",", "."), at };
+  return { text: last.replace(/,/g, ""), at };
 }
 
 function isDigit(c: number): boolean {

@@ -700,6 +700,8 @@ export function parseValue(answer: string, b: Budget): MathValue | null {
   // (B), B, or "(B) 12" (the letter followed by the option's text).
   const choice = /^\(([A-Ea-e])\)$|^([A-E])$|^\(([A-E])\)\s(?!.*(?:\([A-E]\)|\b[A-E]\b))/.exec(s);
   if (choice) return { kind: "choice", letter: (choice[1] ?? choice[2] ?? choice[3])!.toUpperCase() };
+  // "p = 5, q = 2 and p = 7, q = 2": "and" / "or" between comma lists separates groups, as ";" does.
+  if (/\s(?:and|or)\s/.test(s) && s.split(/\s(?:and|or)\s/).every((part) => part.includes(","))) s = s.replace(/\s+(?:and|or)\s+/g, "; ");
   // "1 or 2", "1or2", "x=1 \\text{ and } x=2": alternatives listed.
   s = s.replace(/\s+(?:or|and)\s+|(?<=[\d)\]}])\s*(?:or|and)\s*(?=[\d(\[{+-]|[A-Za-z](?![a-z]))/g, ", ");
   if (isWords(s)) return textValue(s);
