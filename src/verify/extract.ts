@@ -31,11 +31,11 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget): Ext
   if (boxed !== null) strong.push(boxed);
   const gsm = gsm8k(s);
   if (gsm !== null) strong.push(gsm);
-  const lower = lowerSameLength(s);
-  const fin = afterPhrase(s, lower, FINAL_PHRASES, budget);
-  if (fin !== null) strong.push({ ...fin, rule: "final_answer" });
-  const ans = afterPhrase(s, lower, ANSWER_PHRASES, budget);
-  if (ans !== null) strong.push({ ...ans, rule: "answer_is" });
+  const phrases = lastPhrases(s, budget);
+  const fin = phrases.final && afterPhrase(s, phrases.final, budget);
+  if (fin) strong.push({ ...fin, rule: "final_answer" });
+  const ans = phrases.answer && afterPhrase(s, phrases.answer, budget);
+  if (ans) strong.push({ ...ans, rule: "answer_is" });
   if (strong.length === 0 && opts.strongOnly) return null;
   if (strong.length) {
     // The latest wins; on a tie (a phrase whose answer is the box itself) the box.
@@ -47,7 +47,7 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget): Ext
   }
   // "Answer $ \n 9 \n $": an answer phrase followed by inline delimiters paired across lines has no answer (no
   // weaker rule may dig one out of it).
-  if (brokenAnswerSpan(s, lower)) return null;
+  if (brokenAnswerSpan(s, budget)) return null;
   const fallback = opts.lastNumberFallback ?? false;
   // With the fallback on, a number written after the last math span is the later statement and wins
   // ("… so $d = \frac{90}{n}$ … Therefore, there are 12 sequences.").
@@ -75,10 +75,12 @@ function lastMathEnd(s: string): number {
 }
 
 /** The last answer phrase is followed by an inline $ or \( whose closing delimiter comes after a line break. */
-function brokenAnswerSpan(s: string, lower: string): boolean {
-  const i = lower.lastIndexOf("answer");
-  if (i < 0) return false;
-  const rest = s.slice(i + 6, i + 6 + MAX_SPAN).replace(CONNECTOR, "");
+function brokenAnswerSpan(s: string, budget: Budget): boolean {
+  let at = -1;
+  budget.tick(s.length >> 6);
+  for (const m of s.matchAll(/answer(?![a-z])/gi)) at = m.index + m[0].length;
+  if (at < 0) return false;
+  const rest = s.slice(at, at + MAX_SPAN).replace(CONNECTOR, "");
   for (const [open, close] of [["$", "$"], ["\\(", "\\)"]] as const) {
     if (!rest.startsWith(open) || rest.startsWith("$$")) continue;
     const j = rest.indexOf(close, open.length);
@@ -124,10 +126,10 @@ function boxStarts(s: string, budget: Budget): number[] {
  * For every "{" of the text, the index of its matching "}" (-1 when it never closes), in one pass with a stack:
  * looking each box's argument up is then O(1), so 3,000 unclosed \boxed{ cost a scan, not 3,000 scans.
  */
-function matchBraces(s: string, budget: Budget): Map<number, number> {
+function matchBraces(s: string, from: number, budget: Budget): Map<number, number> {
   const match = new Map<number, number>();
   const stack: number[] = [];
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 92 /* \ */) {
       i++;
@@ -200,7 +202,7 @@ function allBoxes(s: string, budget: Budget): Box[] {
   let end = -1;
   const starts = boxStarts(s, budget);
   if (starts.length === 0) return out;
-  const braces = matchBraces(s, budget);
+  const braces = matchBraces(s, starts[0]!, budget); // braces before the first box cannot close a box
   for (const st of starts) {
     if (st < end) continue; // a box nested inside a previous box belongs to it
     const a = boxArgument(s, st, budget, braces);
@@ -266,32 +268,36 @@ function gsm8k(s: string): Candidate | null {
   return line === "" ? null : { answer: line.slice(0, MAX_SPAN), rule: "gsm8k", at: i };
 }
 
-/** Lower case phrases (the text is lower-cased the same way). */
-const FINAL_PHRASES = ["final answer", "最终答案", "réponse finale", "respuesta final", "endgültige antwort", "окончательный ответ"];
-const ANSWER_PHRASES = ["answer is", "answer:", "answer :", "答案", "réponse", "respuesta", "antwort", "ответ"];
+/** Answer phrases, in one case-insensitive scan: "final answer" and its translations, then "answer is" / "answer:". */
+const PHRASES = /final answer|最终答案|réponse finale|respuesta final|endgültige antwort|окончательный ответ|answer is|answer ?:|答案|réponse|respuesta|antwort|ответ/gi;
+const FINAL = /^(?:final answer|最终答案|réponse finale|respuesta final|endgültige antwort|окончательный ответ)$/i;
 
-/** Lower case with the same length (toLowerCase may change lengths outside ASCII, and indices must line up). */
-function lowerSameLength(s: string): string {
-  const l = s.toLowerCase();
-  return l.length === s.length ? l : s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+interface PhraseAt {
+  at: number;
+  len: number;
+}
+
+/** The last "final answer" phrase and the last other answer phrase of the text (one pass over it). */
+function lastPhrases(s: string, budget: Budget): { final: PhraseAt | null; answer: PhraseAt | null } {
+  let final: PhraseAt | null = null;
+  let answer: PhraseAt | null = null;
+  budget.tick(s.length >> 6);
+  for (const m of s.matchAll(PHRASES)) {
+    budget.tick();
+    const p = { at: m.index, len: m[0].length };
+    if (FINAL.test(m[0])) final = p;
+    else answer = p;
+  }
+  return { final, answer };
 }
 
 /** Connecting words after a phrase: "Final Answer: The final answer is", "答案是", "La réponse est", "lautet". */
 const CONNECTOR = /^(?:\s|\*\*|:|：|=|is\b|are\b|was\b|est\b|es\b|ist\b|lautet\b|final\b|finale\b|是|为|為|—|-(?!\d)|,)+/i;
 
 /** The answer written after the last occurrence of one of `phrases` (lower case) in the text. */
-function afterPhrase(s: string, lower: string, phrases: string[], budget: Budget): { answer: string; at: number } | null {
-  let best = -1;
-  let len = 0;
-  for (const p of phrases) {
-    budget.tick();
-    const i = lower.lastIndexOf(p);
-    if (i > best) {
-      best = i;
-      len = p.length;
-    }
-  }
-  if (best < 0) return null;
+function afterPhrase(s: string, phrase: PhraseAt, budget: Budget): { answer: string; at: number } | null {
+  const best = phrase.at;
+  const len = phrase.len;
   let rest = s.slice(best + len, best + len + MAX_SPAN);
   for (let k = 0; k < 4; k++) {
     const before = rest;

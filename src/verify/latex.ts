@@ -49,76 +49,83 @@ export function normalize(raw: string, budget: Budget): Normalized {
   if (raw.length > budget.limits.maxInputChars) throw new VerifyLimit(`answer longer than ${budget.limits.maxInputChars} characters`);
   let s = halveEscapedBackslashes(raw.trim());
   budget.tick(s.length >> 4);
-  // Unicode spellings models use.
-  s = s
-    .replace(/[−–]/g, "-")
-    .replace(/×/g, "\\times ")
-    .replace(/[·⋅]/g, "\\cdot ")
-    .replace(/÷/g, "\\div ")
-    .replace(/π/g, "\\pi ")
-    .replace(/∞/g, "\\infty ")
-    .replace(/√/g, "\\sqrt")
-    .replace(/≤/g, "\\le ")
-    .replace(/≥/g, "\\ge ")
-    .replace(/≠/g, "\\ne ")
-    .replace(/∪/g, "\\cup ")
-    .replace(/±/g, "\\pm ")
-    .replace(/°/g, "^\\circ")
-    .replace(/²/g, "^2")
-    .replace(/³/g, "^3");
-  // Math delimiters around the whole answer.
-  for (let k = 0; k < 3; k++) {
-    const before = s;
-    s = trimDollars(s);
-    if (s.startsWith("\\(") && s.endsWith("\\)")) s = s.slice(2, -2).trim();
-    if (s.startsWith("\\[") && s.endsWith("\\]")) s = s.slice(2, -2).trim();
-    s = unwrapBox(s, budget);
-    if (s === before) break;
-  }
-  // Spacing and sizing commands never change a value. "\," between digit groups is a thousands separator and
-  // removing it joins the digits, which is what it means.
-  // "\\" (matrix row break) must survive the removal of "\ " below: park it on a control character.
-  s = s.replace(/\\\\/g, "\u0002").replace(/,\s*\\!\s*/g, ",");
-  s = s
-    .replace(/\\(?:left|right)\s*\./g, "")
-    .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
-    .replace(/\\(?:boxed|fbox)(?![a-zA-Z])/g, "")
-    .replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits|angle|measuredangle)(?![a-zA-Z])/g, "")
-    .replace(/\\q?quad/g, " ")
-    .replace(/\\[,;:! ]/g, "")
-    .replace(/~/g, " ")
-    .replace(/\s*\{\s*,\s*\}\s*/g, ",")
-    .replace(/\\(?:dfrac|tfrac|cfrac)(?![a-zA-Z])/g, "\\frac")
-    .replace(/\\(?:dbinom|tbinom)(?![a-zA-Z])/g, "\\binom")
-    .replace(/\\(?:lt)(?![a-zA-Z])/g, "<")
-    .replace(/\\(?:gt)(?![a-zA-Z])/g, ">")
-    .replace(/\\(?:leq|leqslant|le)(?![a-zA-Z])/g, "\\le ")
-    .replace(/\\(?:geq|geqslant|ge)(?![a-zA-Z])/g, "\\ge ")
-    .replace(/\\(?:neq|ne)(?![a-zA-Z])/g, "\\ne ")
-    .replace(/\u0002/g, "\\\\");
-  // Degrees: 30^\circ = 30 (the question fixes the unit; a radian answer is a different string and is not equal).
-  s = s.replace(/\^\s*\{?\s*\\circ\s*\}?/g, "").replace(/\\(?:circ|degree)(?![a-zA-Z])/g, "");
-  // Text commands: units vanish (with a following ^2/^3), other text keeps its content.
   let unitPow: number | undefined;
-  for (let k = 0; k < 8; k++) {
-    const before = s;
-    s = s.replace(TEXT_COMMANDS, (_m, inner: string) => (isUnitPhrase(inner) ? "\u0001" : inner));
-    s = s.replace(/\u0001\s*(?:\^\s*\{?\s*([23])\s*\}?)?/g, (_m, pow?: string) => {
-      unitPow = pow ? Number(pow) : 1;
-      return " ";
-    });
-    if (s === before) break;
-    budget.tick();
+  // Plain answers ("42", "x^2+1", "(1, 2)", "18 dollars") have nothing for the LaTeX rewrites below to find: they
+  // skip them (most answers are plain, and these passes are most of a check's time).
+  const plain = !/[\\$%{}~°\u0080-\uffff]/.test(s);
+  if (!plain) {
+    // Unicode spellings models use.
+    if (/[^\x00-\x7f]/.test(s)) s = s
+      .replace(/[−–]/g, "-")
+      .replace(/×/g, "\\times ")
+      .replace(/[·⋅]/g, "\\cdot ")
+      .replace(/÷/g, "\\div ")
+      .replace(/π/g, "\\pi ")
+      .replace(/∞/g, "\\infty ")
+      .replace(/√/g, "\\sqrt")
+      .replace(/≤/g, "\\le ")
+      .replace(/≥/g, "\\ge ")
+      .replace(/≠/g, "\\ne ")
+      .replace(/∪/g, "\\cup ")
+      .replace(/±/g, "\\pm ")
+      .replace(/°/g, "^\\circ")
+      .replace(/²/g, "^2")
+      .replace(/³/g, "^3");
+    // Math delimiters around the whole answer.
+    for (let k = 0; k < 3; k++) {
+      const before = s;
+      s = trimDollars(s);
+      if (s.startsWith("\\(") && s.endsWith("\\)")) s = s.slice(2, -2).trim();
+      if (s.startsWith("\\[") && s.endsWith("\\]")) s = s.slice(2, -2).trim();
+      s = unwrapBox(s, budget);
+      if (s === before) break;
+    }
+    // Spacing and sizing commands never change a value. "\," between digit groups is a thousands separator and
+    // removing it joins the digits, which is what it means.
+    // "\\" (matrix row break) must survive the removal of "\ " below: park it on a control character.
+    s = s.replace(/\\\\/g, "\u0002").replace(/,\s*\\!\s*/g, ",");
+    s = s
+      .replace(/\\(?:left|right)\s*\./g, "")
+      .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
+      .replace(/\\(?:boxed|fbox)(?![a-zA-Z])/g, "")
+      .replace(/\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits|angle|measuredangle)(?![a-zA-Z])/g, "")
+      .replace(/\\q?quad/g, " ")
+      .replace(/\\[,;:! ]/g, "")
+      .replace(/~/g, " ")
+      .replace(/\s*\{\s*,\s*\}\s*/g, ",")
+      .replace(/\\(?:dfrac|tfrac|cfrac)(?![a-zA-Z])/g, "\\frac")
+      .replace(/\\(?:dbinom|tbinom)(?![a-zA-Z])/g, "\\binom")
+      .replace(/\\(?:lt)(?![a-zA-Z])/g, "<")
+      .replace(/\\(?:gt)(?![a-zA-Z])/g, ">")
+      .replace(/\\(?:leq|leqslant|le)(?![a-zA-Z])/g, "\\le ")
+      .replace(/\\(?:geq|geqslant|ge)(?![a-zA-Z])/g, "\\ge ")
+      .replace(/\\(?:neq|ne)(?![a-zA-Z])/g, "\\ne ")
+      .replace(/\u0002/g, "\\\\");
+    // Degrees: 30^\circ = 30 (the question fixes the unit; a radian answer is a different string and is not equal).
+    s = s.replace(/\^\s*\{?\s*\\circ\s*\}?/g, "").replace(/\\(?:circ|degree)(?![a-zA-Z])/g, "");
+    // Text commands: units vanish (with a following ^2/^3), other text keeps its content.
+    for (let k = 0; k < 8; k++) {
+      const before = s;
+      s = s.replace(TEXT_COMMANDS, (_m, inner: string) => (isUnitPhrase(inner) ? "\u0001" : inner));
+      s = s.replace(/\u0001\s*(?:\^\s*\{?\s*([23])\s*\}?)?/g, (_m, pow?: string) => {
+        unitPow = pow ? Number(pow) : 1;
+        return " ";
+      });
+      if (s === before) break;
+      budget.tick();
+    }
   }
   // Percent words ("31 percent", "31 pct", "31 percentage") are the % sign spelled out.
   s = s.replace(/(\d|\})\s*(?:percentage|percent|pct)(?![a-zA-Z])/gi, "$1%");
   let percent = false;
-  s = s.replace(/\\?%/g, () => {
-    percent = true;
-    return "";
-  });
-  s = s.replace(/\\\$/g, "").replace(/\$/g, "");
-  s = repeatingDecimals(s, budget);
+  if (!plain || /%/.test(s)) {
+    s = s.replace(/\\?%/g, () => {
+      percent = true;
+      return "";
+    });
+    s = s.replace(/\\\$/g, "").replace(/\$/g, "");
+    s = repeatingDecimals(s, budget);
+  }
   // "f(x) = 2x + 1" answers with the right side (a lone "y = …" stays an equation, compared as such).
   s = s.replace(/^\s*[a-zA-Z]\s*\(\s*[a-zA-Z]\s*\)\s*=(?![^=<>]*[=<>])/, "");
   // "x \in [a, b]" answers the interval (the variable is kept: "-2 \le x \le 7" says the same).

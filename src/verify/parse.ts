@@ -713,7 +713,7 @@ export function parseValue(answer: string, b: Budget): MathValue | null {
     // One word of letters ("on", "no", "yes"): also kept as the word, so two different words are never one product.
     if (/^[a-zA-Z]{2,}$/.test(s) && v.kind === "expr") v = { ...v, word: s.toLowerCase() };
     // "2,5": a list, and also 2.5 written with a decimal comma (a 3-digit group is a thousands separator instead).
-    const dc = /^(-?)(\d+),(\d{1,2}|\d{4,})$/.exec(s) ?? /^(-?)(0),(\d+)$/.exec(s);
+    const dc = v.kind === "set" && v.items.length === 2 ? (/^(-?)(\d+),(\d{1,2}|\d{4,})$/.exec(s) ?? /^(-?)(0),(\d+)$/.exec(s)) : null;
     if (dc && v.kind === "set") v = { ...v, decimal: { t: "num", v: parseDecimal(`${dc[2]}.${dc[3]}`, b), approx: true, digits: dc[3]!.length } };
     if (dc && dc[1] && v.kind === "set" && v.decimal) v = { ...v, decimal: { t: "neg", x: v.decimal } };
     if (norm.unitPow !== undefined && v.kind === "expr") v = { ...v, unitPow: norm.unitPow };
