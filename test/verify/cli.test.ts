@@ -89,3 +89,35 @@ test("trimer grade: gold fields holding a worked solution, and usage errors", as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("trimer verify --jsonl: one verdict per request line, in order; a bad line gets an error line in its place", async () => {
+  const { Readable } = await import("node:stream");
+  const lines = [
+    JSON.stringify({ id: "a", gold: "\\frac{14}{3}", pred: "\\frac{14}{3}" }),
+    "{not json",
+    "",
+    JSON.stringify({ gold: "2024", pred: "2024.001" }),
+    JSON.stringify({ gold: "\\frac13", pred: "0.33", relTol: 0.01 }),
+    JSON.stringify({ gold: "7", pred: "we get 7 in the end", lastNumberFallback: false }),
+    JSON.stringify({ gold: 5 }),
+    JSON.stringify({ gold: "1", pred: "1", relTol: "big" }),
+  ];
+  let out = "";
+  await verifyCmd.streamJsonl(Readable.from([lines.join("\n") + "\n"]), (s) => void (out += s), { lastNumberFallback: true });
+  const got = out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(got.length, 7); // the blank line is skipped
+  assert.deepEqual(got[0], { id: "a", equal: true, status: "equal", extracted: "\\frac{14}{3}", rule: "bare" });
+  assert.match(String(got[1]!.error), /^line 2: not valid JSON/);
+  assert.equal(got[2]!.equal, false);
+  assert.equal(got[3]!.equal, true);
+  assert.equal(got[4]!.equal, false); // the request turned the fallback off
+  assert.match(String(got[5]!.error), /"pred" is missing/);
+  assert.match(String(got[6]!.error), /"relTol" must be a number/);
+});
+
+test("trimer verify --help says what each option loosens; --jsonl refuses --gold", async () => {
+  const help = await capture(() => verifyCmd.main(["--help"]));
+  assert.match(help.out, /options that loosen the check/);
+  for (const flag of ["--all-boxes", "--rel-tol", "--interval-for-inequality", "--strict", "--jsonl"]) assert.ok(help.out.includes(flag), flag);
+  await assert.rejects(verifyCmd.main(["--jsonl", "--gold", "1"]), UsageError);
+});
