@@ -270,6 +270,7 @@ function gsm8k(s: string): Candidate | null {
 
 /** Answer phrases, in one case-insensitive scan: "final answer" and its translations, then "answer is" / "answer:". */
 const PHRASES = /final answer|最终答案|réponse finale|respuesta final|endgültige antwort|окончательный ответ|answer is|answer ?:|答案|réponse|respuesta|antwort|ответ/gi;
+const NON_ASCII = /[^\x00-\x7f]/;
 const FINAL = /^(?:final answer|最终答案|réponse finale|respuesta final|endgültige antwort|окончательный ответ)$/i;
 
 interface PhraseAt {
@@ -282,6 +283,23 @@ function lastPhrases(s: string, budget: Budget): { final: PhraseAt | null; answe
   let final: PhraseAt | null = null;
   let answer: PhraseAt | null = null;
   budget.tick(s.length >> 6);
+  // English only (the usual case; the other languages' phrases have non-ASCII letters or "ntwort" / "espuesta"): walk the occurrences of "nswer" back from the end with lastIndexOf, which is
+  // several times faster than a case-insensitive alternation over the whole text.
+  if (!NON_ASCII.test(s) && !s.includes("ntwort") && !s.includes("espuesta")) {
+    for (let i = s.lastIndexOf("nswer"); i > 0 && (final === null || answer === null); i = s.lastIndexOf("nswer", i - 1)) {
+      budget.tick();
+      const c = s.charAt(i - 1);
+      if (c !== "a" && c !== "A") continue;
+      const start = i - 1;
+      if (final === null && /^final $/i.test(s.slice(Math.max(0, start - 6), start))) {
+        final = { at: start - 6, len: 12 };
+        continue;
+      }
+      const hit: RegExpExecArray | null = answer === null ? /^answer(?: is|:| :)/i.exec(s.slice(start, start + 10)) : null;
+      if (hit) answer = { at: start, len: hit[0].length };
+    }
+    return { final, answer };
+  }
   for (const m of s.matchAll(PHRASES)) {
     budget.tick();
     const p = { at: m.index, len: m[0].length };

@@ -694,6 +694,14 @@ export function textKey(answer: string, b: Budget): string {
 
 /** Parses an answer; VerifyLimit / VerifyTimeout propagate (the caller turns them into unknown / timeout). */
 export function parseValue(answer: string, b: Budget): MathValue | null {
+  // The commonest answer by far is a plain number ("72", "-3", "0.25"): built directly, as the parser would build
+  // it, without the normalisation passes and the tokenizer.
+  const plain = /^\s*(-?)(\d{1,60})(?:\.(\d{1,60}))?\s*$/.exec(answer);
+  if (plain) {
+    const v = parseDecimal(plain[3] !== undefined ? `${plain[2]}.${plain[3]}` : plain[2]!, b);
+    const n: Expr = v.d !== 1n ? { t: "num", v, approx: true, digits: plain[3]!.length } : num(v);
+    return { kind: "expr", expr: plain[1] ? { t: "neg", x: n } : n };
+  }
   const norm = normalize(answer, b);
   let s = norm.text;
   if (s === "") return null;
