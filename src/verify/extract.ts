@@ -3,8 +3,8 @@
 // Chinese, French, Spanish, German, Russian) — compete by position: the one that ends the text wins, so a
 // "The final answer is 10455" after intermediate \boxed{} results is the answer (as Math-Verify decides), and a box
 // after "the answer is" wins over the phrase. Weak rules run only when no strong rule matched: display_math
-// (\[…\], $$…$$), inline_math ($…$, \(…\)), bold (**…**), and, only when asked, last_number. Only plain string
-// scans (indexOf, explicit loops): no backtracking regex over the long text, so megabytes cost milliseconds.
+// (\[…\], $$…$$), inline_math ($…$, \(…\)), bold (**…**), and, only when asked, last_number. Only linear scans
+// (indexOf, explicit loops, regexes without nested quantifiers): megabytes of output cost milliseconds.
 import type { Budget } from "./limits.js";
 import type { ExtractOptions, Extraction } from "./index.js";
 
@@ -50,7 +50,8 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget): Ext
   if (brokenAnswerSpan(s, budget)) return null;
   const fallback = opts.lastNumberFallback ?? false;
   // With the fallback on, a number written after the last math span is the later statement and wins
-  // ("… so $d = \frac{90}{n}$ … Therefore, there are 12 sequences.").
+  // ("… so $d = \frac{90}{n}$ … Therefore, there are 12 sequences."). An output truncated inside its final
+  // answer (an unclosed \boxed{, however far back) gets no guess.
   const num = fallback && unclosedBoxAt(text, budget) < 0 ? lastNumber(s, budget) : null;
   if (num !== null && num.at > lastMathEnd(s)) return { answer: num.text, rule: "last_number" };
   const disp = lastDelimited(s, [["\\[", "\\]"], ["$$", "$$"]], budget);
@@ -59,7 +60,6 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget): Ext
   if (inl !== null) return { answer: inl, rule: "inline_math" };
   const bold = lastDelimited(s, [["**", "**"]], budget);
   if (bold !== null && !bold.includes("\n")) return { answer: bold, rule: "bold" };
-  // Truncated inside its final answer (an unclosed \boxed{): no guessing.
   if (num !== null) return { answer: num.text, rule: "last_number" };
   return null;
 }
@@ -484,8 +484,4 @@ function lastNumber(s: string, budget: Budget): { text: string; at: number } | n
   // "2,74" is 2.74 (a decimal comma: not followed by a group of exactly three digits).
   if (/^-?\d+,\d+$/.test(last) && !/^-?\d{1,3}(?:,\d{3})+$/.test(last)) return { text: last.replace(",", "."), at };
   return { text: last.replace(/,/g, ""), at };
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }

@@ -123,7 +123,8 @@ const MARKERS = /\\(?:boxed|fbox)(?![a-zA-Z])|####|answer|答案|réponse|respue
  */
 function bareValue(s: string, budget: Budget): MathValue | null {
   const t = s.trim();
-  if (t === "" || t.length > MAX_BARE || MARKERS.test(t)) return null;
+  // includes() first: most outputs have a box, and a case-insensitive alternation over kilobytes costs more.
+  if (t === "" || t.length > MAX_BARE || t.includes("\\boxed") || t.includes("####") || MARKERS.test(t)) return null;
   // Several math spans inside prose ("Since $x=2$, we get $y=5$") are a text.
   // ("$1$ and $2$ and $3$" is a list: only connecting words between its spans).
   if ((t.match(/\$/g)?.length ?? 0) > 2 && /[a-zA-Z]{3,}/.test(t.replace(/\$[^$]*\$/g, " ").replace(/\b(?:and|or)\b/gi, " "))) return null;
