@@ -120,8 +120,11 @@ function trimerPass(items: Item[]): Stats {
   return { agree: agree / items.length, perSec: (items.length / total) * 1000, perCpuSec: (items.length / ((cpu.user + cpu.system) / 1000)) * 1000, p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1]!, overBudget, lat };
 }
 
+/** Warm-up passes before timing: V8 tiers up this many small functions and regexes over a few thousand checks. */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
+
 function trimerRun(items: Item[], passes: number): Stats[] {
-  trimerPass(items); // warm-up
+  for (let w = 0; w < WARMUP; w++) trimerPass(items);
   return Array.from({ length: passes }, () => trimerPass(items));
 }
 
@@ -186,7 +189,7 @@ function peerRun(root: string, b: Bench, dir: string): PeerStats | null {
 
 const root = peerRoot();
 console.log(`trimer verifier vs ${root ? `Math-Verify 0.8 (${root})` : "— (Math-Verify not set up: see ../shared/peers/README.md; trimer alone)"}`);
-console.log(`one thread / one process each; ${PASSES} timed trimer passes after a warm-up, before and after the peer (medians;`);
+console.log(`one thread / one process each; ${PASSES} timed trimer passes after ${WARMUP} warm-up passes, before and after the peer (medians;`);
 console.log(`trimer's latency quantiles over each check's median latency), the peer once; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (shared machine)\n`);
 const dir = mkdtempSync(join(tmpdir(), "trimer-bench-verify-"));
 const rows: string[] = [];
