@@ -214,6 +214,47 @@ function rope(x: Float32Array, pos: Int32Array, N: number, heads: number, hd: nu
   }
 }
 
+// Panels of PW columns (see Kernels.packPanels); the JS product reads them back in the same k order as gemm.
+const PW = 16;
+
+function packPanels(src: Float32Array, K: number, N: number, tB: boolean, out: Float32Array): void {
+  if (K < 0 || N < 0) throw new TypeError("packPanels: negative dimension");
+  const panels = Math.ceil(N / PW);
+  if (src.length < K * N || out.length < panels * PW * K) throw new TypeError("packPanels: array too small for the given dimensions");
+  for (let p = 0; p < panels; p++) {
+    const o = p * PW * K;
+    for (let k = 0; k < K; k++) {
+      for (let c = 0; c < PW; c++) {
+        const j = p * PW + c;
+        out[o + k * PW + c] = j < N ? (tB ? src[j * K + k]! : src[k * N + j]!) : 0;
+      }
+    }
+  }
+}
+
+function gemmPanels(M: number, N: number, K: number, A: Float32Array, lda: number, P: Float32Array, C: Float32Array, ldc: number, accumulate: boolean): void {
+  if (M < 0 || N < 0 || K < 0) throw new TypeError("gemmPanels: negative dimension");
+  if (M === 0 || N === 0) return;
+  if (lda < K || ldc < N || (M - 1) * lda + K > A.length || P.length < Math.ceil(N / PW) * PW * K || (M - 1) * ldc + N > C.length) {
+    throw new TypeError("gemmPanels: operand too small for the given dimensions");
+  }
+  const row = new Float64Array(N);
+  for (let i = 0; i < M; i++) {
+    row.fill(0);
+    for (let k = 0; k < K; k++) {
+      const a = A[i * lda + k]!;
+      if (a === 0) continue;
+      for (let j0 = 0; j0 < N; j0 += PW) {
+        const base = j0 * K + k * PW - j0, end = Math.min(N, j0 + PW);
+        for (let j = j0; j < end; j++) row[j]! += a * P[base + j]!;
+      }
+    }
+    const co = i * ldc;
+    if (accumulate) for (let j = 0; j < N; j++) C[co + j] = C[co + j]! + row[j]!;
+    else for (let j = 0; j < N; j++) C[co + j] = row[j]!;
+  }
+}
+
 export const jsKernels: Kernels = {
   name: "js",
   gemm,
@@ -228,4 +269,7 @@ export const jsKernels: Kernels = {
   setThreads: () => 1,
   // Every row of C is its own loop (sums in doubles, in k order) whatever M is.
   gemmRowBlock: Number.POSITIVE_INFINITY,
+  panelWidth: PW,
+  packPanels,
+  gemmPanels,
 };

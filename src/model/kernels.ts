@@ -42,6 +42,22 @@ export interface Kernels {
    * rows so that a sequence's logits do not depend on which sequences share the step. Infinity: always.
    */
   readonly gemmRowBlock: number;
+  /**
+   * Width of the column panels packPanels lays out (the SGEMM's register tile width). A packed matrix holds
+   * ceil(N / panelWidth) * panelWidth * K floats (see panelsSize).
+   */
+  readonly panelWidth: number;
+  /**
+   * Lays B out for gemmPanels: src is B [K, N] row-major (tB false) or Bᵀ stored [N, K] (tB true, a weight
+   * [out, in]); out receives panelsSize(K, N) floats: panel p = columns [p * panelWidth, ...) as K rows of
+   * panelWidth contiguous floats, zero past N.
+   */
+  packPanels(src: Float32Array, K: number, N: number, tB: boolean, out: Float32Array): void;
+  /**
+   * C[M,N] = (accumulate ? C : 0) + A[M,K] · B with B as packPanels laid it out (decoding's weights: packed once,
+   * streamed sequentially). Every row of C is computed the same whatever M is (no gemmRowBlock limit).
+   */
+  gemmPanels(M: number, N: number, K: number, A: Float32Array, lda: number, P: Float32Array, C: Float32Array, ldc: number, accumulate: boolean): void;
   /** y = x * r * w with r = 1 / sqrt(mean(x^2) + eps) per row of x [N, d]; r [N] is kept for backward. */
   rmsNormForward(x: Float32Array, w: Float32Array, y: Float32Array, r: Float32Array, N: number, d: number, eps: number): void;
   /** dx += r * (dy*w - xhat * mean(dy*w * xhat)); dw += sum_t dy * xhat, with xhat = x * r. */
@@ -57,6 +73,11 @@ export interface Kernels {
   rope(x: Float32Array, pos: Int32Array, N: number, heads: number, hd: number, cos: Float32Array, sin: Float32Array, inverse: boolean): void;
   /** Sets the worker-pool size (native); returns the size in effect. */
   setThreads(n: number): number;
+}
+
+/** Floats a packPanels result holds for a [K, N] matrix. */
+export function panelsSize(k: Pick<Kernels, "panelWidth">, K: number, N: number): number {
+  return Math.ceil(N / k.panelWidth) * k.panelWidth * K;
 }
 
 let nativeCache: Kernels | null | undefined;
@@ -79,8 +100,9 @@ export function loadNativeKernels(): Kernels | null {
     const threads = Number(process.env.TRIMER_THREADS ?? Math.min(2, availableParallelism()));
     mod.setThreads(Number.isInteger(threads) && threads > 0 ? threads : 2);
     const missing = (["gemm", "attnForward", "attnBackward", "attnDecode", "rmsNormForward", "rmsNormBackward", "swigluForward",
-      "swigluBackward", "rope", "setThreads"] as const).filter((k) => typeof mod[k] !== "function");
+      "swigluBackward", "rope", "setThreads", "packPanels", "gemmPanels"] as const).filter((k) => typeof mod[k] !== "function");
     if (missing.length) throw new Error(`the addon lacks ${missing.join(", ")} (stale build? run node native/build.mjs)`);
+    if (!(Number.isInteger(mod.panelWidth) && mod.panelWidth >= 1)) throw new Error("the addon lacks panelWidth (stale build? run node native/build.mjs)");
     if (!(Number.isInteger(mod.gemmRowBlock) && mod.gemmRowBlock >= 1)) throw new Error("the addon lacks gemmRowBlock (stale build? run node native/build.mjs)");
     nativeCache = { ...mod, name: "native" };
   } catch (e) {

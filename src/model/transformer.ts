@@ -13,7 +13,7 @@ import type { ModelConfig } from "./config.js";
 import { headDim, validateConfig } from "./config.js";
 import type { TensorMap } from "./tensors.js";
 import { layerParameterNames, parameterShapes, validateTensors, zerosLike, numel } from "./tensors.js";
-import { kernels, type Kernels } from "./kernels.js";
+import { kernels, panelsSize, type Kernels } from "./kernels.js";
 import { initParameters } from "./init.js";
 
 /** Rows packed back to back. */
@@ -87,8 +87,10 @@ export interface KVCache {
   k: Float32Array[];
   v: Float32Array[];
   /**
-   * Transposed copies ([in, out]) of the weight matrices, taken when the cache is created: with only B rows per
-   * decoding step, packing [out, in] weights for the SGEMM dominates (measured 1.45x slower at B = 32).
+   * The weight matrices packed once into the SGEMM's column panels (Kernels.packPanels of Wᵀ, [in, out]), taken
+   * when the cache is created: with only B rows per decoding step, packing [out, in] weights on every product
+   * dominated (measured 1.45x slower at B = 32), and reading a row-major [in, out] copy in place strides a 4 KiB
+   * page per row, which the prefetcher does not follow (see native/kernels.cc, pre-packed B).
    * A snapshot: the cache decodes with the weights of the moment it was created. Caches created while the weights
    * do not change share one snapshot (read-only).
    */
@@ -365,8 +367,8 @@ export class Transformer {
   }
 
   /**
-   * The weight matrices transposed for decoding, kept until the weights may change (parameters()). Transposing
-   * them for every sampling call cost 7-9% of a 32-prompt x 64-token sampleTokens call (d128, 4 layers), ~30% of a
+   * The weight matrices packed for decoding, kept until the weights may change (parameters()). Preparing them for
+   * every sampling call cost 7-9% of a 32-prompt x 64-token sampleTokens call (d128, 4 layers), ~30% of a
    * one-prompt call.
    */
   private transposedWeights(): ReadonlyMap<string, Float32Array> {
@@ -375,8 +377,10 @@ export class Transformer {
     for (const [name, t] of this.params) {
       if (t.shape.length !== 2 || name === "score.weight") continue;
       if (name === "model.embed_tokens.weight" && !this.config.tie_word_embeddings) continue;
-      const [rows, cols] = t.shape as [number, number];
-      wT.set(name, transpose(t.data, rows, cols));
+      const [out, inn] = t.shape as [number, number];
+      const packed = new Float32Array(panelsSize(this.k, inn, out));
+      this.k.packPanels(t.data, inn, out, true, packed);
+      wT.set(name, packed);
     }
     this.transposed = wT;
     return wT;
@@ -392,8 +396,8 @@ export class Transformer {
    * in this step must already be in the cache, and each (slot, position) may appear once per step.
    *
    * Returns logits [R * V] for the tokens listed in logitRows (token indices, in that order; default: all N),
-   * a fresh array. A token's logits depend only on its own slot's contents, never on the other tokens of the step:
-   * the products run in blocks of at most kernels.gemmRowBlock rows (see Kernels.gemmRowBlock).
+   * a fresh array. A token's logits depend only on its own slot's contents, never on the other tokens of the step
+   * (Kernels.gemmPanels and attnDecode compute each row on its own).
    */
   decodeStep(tokens: Int32Array, pos: Int32Array, slot: Int32Array, cache: KVCache, logitRows?: Int32Array): Float32Array {
     const { d, H, KV, hd, f, V } = this;
@@ -416,21 +420,10 @@ export class Transformer {
     const R = sel ? sel.length : N;
     this.ensureRope(maxPos + 1);
     const E = this.p("model.embed_tokens.weight");
-    // C[rows, out] (+)= A[rows, in] · Wᵀ with the cache's transposed weights ([in, out]: with few rows per step,
-    // packing [out, in] weights for the SGEMM dominated), in row blocks that keep each row's arithmetic the same
-    // whatever the number of tokens in the step.
-    const rb = K.gemmRowBlock;
+    // C[rows, out] (+)= A[rows, in] · Wᵀ with the cache's packed weights. gemmPanels computes each row the same
+    // whatever the number of rows, so a token's logits do not depend on the other tokens of the step.
     const mm = (rows: number, out: number, inn: number, A: Float32Array, name: string, C: Float32Array, acc: boolean): void => {
-      const w = cache.wT.get(name)!;
-      if (rows <= rb) {
-        K.gemm(false, false, rows, out, inn, A, inn, w, out, C, out, acc);
-        return;
-      }
-      // Full blocks first (96 + 32 measured faster than 64 + 64 for a 128-token step: 1.54 vs 1.69 ms, d128 L4).
-      for (let r0 = 0; r0 < rows; r0 += rb) {
-        const m = Math.min(rb, rows - r0);
-        K.gemm(false, false, m, out, inn, A.subarray(r0 * inn, (r0 + m) * inn), inn, w, out, C.subarray(r0 * out, (r0 + m) * out), out, acc);
-      }
+      K.gemmPanels(rows, out, inn, A, inn, cache.wT.get(name)!, C, out, acc);
     };
     // Reused workspace (decoding runs thousands of small steps); only the returned logits are fresh.
     let x = this.buf("d.x", N * d);

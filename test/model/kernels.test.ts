@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jsKernels } from "../../src/model/kernels-js.js";
-import { loadNativeKernels, nativeLoadError, type Kernels } from "../../src/model/kernels.js";
+import { loadNativeKernels, nativeLoadError, panelsSize, type Kernels } from "../../src/model/kernels.js";
 import { createRng } from "../../src/util/rng.js";
 
 const native = loadNativeKernels();
@@ -123,6 +123,35 @@ test("gemm with a row-major B computes each row the same whatever M is, up to ge
       k.gemm(false, false, 1, N, Kd, A.subarray(i * Kd, (i + 1) * Kd), Kd, Bm, N, one, N, false);
       assert.deepEqual(one, C.subarray(i * N, (i + 1) * N), `${name} row ${i} of ${M}`);
     }
+  }
+});
+
+test("gemmPanels over packPanels equals the product, computes each row the same whatever M is, and checks sizes", () => {
+  // Decoding's products: weights [out, in] packed once (tB), or a row-major [K, N] matrix; N not a multiple of the
+  // panel width and K spanning several K blocks; M up to 200 (past the native small-M block of 96 rows).
+  for (const [name, k] of impls) {
+    if (!k) continue;
+    for (const [M, N, Kd, tB] of [[200, 72, 300, true], [5, 33, 7, false], [1, 1, 1, true], [37, 130, 256, false]] as const) {
+      const A = rand(M * Kd), W = rand(Kd * N), C0 = rand(M * N);
+      const P = new Float32Array(panelsSize(k, Kd, N));
+      k.packPanels(W, Kd, N, tB, P);
+      for (const acc of [false, true]) {
+        const C = Float32Array.from(C0);
+        k.gemmPanels(M, N, Kd, A, Kd, P, C, N, acc);
+        const ref = refGemm(false, tB, M, N, Kd, A, Kd, W, tB ? Kd : N, C0, N, acc);
+        assert.ok(maxRelErr(C, ref) < 1e-5, `${name} ${M}x${N}x${Kd}: ${maxRelErr(C, ref)}`);
+        for (const i of [0, Math.floor(M / 2), M - 1]) {
+          const one = Float32Array.from(C0.subarray(i * N, (i + 1) * N));
+          k.gemmPanels(1, N, Kd, A.subarray(i * Kd, (i + 1) * Kd), Kd, P, one, N, acc);
+          assert.deepEqual(one, C.subarray(i * N, (i + 1) * N), `${name} row ${i} of ${M}`);
+        }
+      }
+    }
+    const P = new Float32Array(panelsSize(k, 8, 8));
+    assert.throws(() => k.packPanels(rand(63), 8, 8, false, P), /too small/);
+    assert.throws(() => k.packPanels(rand(64), 8, 8, false, P.subarray(1)), /too small/);
+    assert.throws(() => k.gemmPanels(2, 8, 8, rand(15), 8, P, new Float32Array(16), 8, false), /too small/);
+    assert.throws(() => k.gemmPanels(2, 8, 8, rand(16), 8, P.subarray(1), new Float32Array(16), 8, false), /too small/);
   }
 });
 
