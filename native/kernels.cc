@@ -555,7 +555,7 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
       B,
       [&](int b, int) {
         thread_local std::vector<float> scv;
-        if (scv.size() < (size_t)cap + 4 * VL) scv.resize((size_t)cap + 4 * VL);
+        if (scv.size() < (size_t)cap + 4 * VL + hd) scv.resize((size_t)cap + 4 * VL + hd);
         float* __restrict sc = scv.data();
         {
           int S = len[b];
@@ -626,10 +626,19 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
               *(vfu*)(yh + i0) = (a0 + b0) * inv;
               *(vfu*)(yh + i0 + VL) = (a1 + b1) * inv;
             }
-            for (; i0 < hd; i0++) {
-              float a = 0.f;
-              for (int j = 0; j < S; j++) a += sc[j] * vb[(size_t)j * hd + i0];
-              yh[i0] = a * inv;
+            if (i0 < hd) {
+              // Head sizes that are not a multiple of 2 vectors (the mini student's 24): the remaining columns as
+              // one AXPY per position over a small accumulator the compiler vectorises (one strided scalar dot per
+              // column measured ~3x slower at hd 24).
+              int w = hd - i0;
+              float* a = sc + cap + 2 * VL;
+              for (int i = 0; i < w; i++) a[i] = 0.f;
+              for (int j = 0; j < S; j++) {
+                const float* v = vb + (size_t)j * hd + i0;
+                float p = sc[j];
+                for (int i = 0; i < w; i++) a[i] += p * v[i];
+              }
+              for (int i = 0; i < w; i++) yh[i0 + i] = a[i] * inv;
             }
           }
         }

@@ -28,7 +28,8 @@ function timed(base: Kernels, acc: Map<string, number>): Kernels {
     acc.set(k, (acc.get(k) ?? 0) + dt);
   };
   return {
-    name: base.name, gemmRowBlock: base.gemmRowBlock, setThreads: base.setThreads,
+    name: base.name, gemmRowBlock: base.gemmRowBlock, setThreads: base.setThreads, panelWidth: base.panelWidth, packPanels: base.packPanels,
+    gemmPanels: wrap("gemmPanels", base.gemmPanels, (M, N, K) => `gemm ${M}x${N}x${K}`),
     gemm: wrap("gemm", base.gemm, (_a, _b, M, N, K) => `gemm ${M}x${N}x${K}`),
     attnForward: wrap("attnForward", base.attnForward), attnBackward: wrap("attnBackward", base.attnBackward),
     attnDecode: wrap("attnDecode", base.attnDecode), rmsNormForward: wrap("rmsNorm", base.rmsNormForward),
