@@ -432,6 +432,7 @@ function pick(row: Float32Array, temperature: number, topP: number, topK: number
     probs[j] = e;
     sum += e;
   }
+  logitsRef = row;
   if ((topK > 0 && topK < V) || topP < 1) {
     // Candidates by decreasing probability (ties: lower id first); cut to top-k, then to the smallest prefix whose
     // mass reaches top-p of the top-k mass. order[0..n) receives the candidates in that order.
@@ -493,7 +494,33 @@ function sortedPrefix(probs: Float64Array, V: number, want: number, order: Int32
     }
     return want;
   }
-  const sorted = Array.from({ length: V }, (_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
-  for (let j = 0; j < V; j++) order[j] = sorted[j]!;
+  if (V > KEY_IDS || !logitsRef) {
+    const sorted = Array.from({ length: V }, (_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
+    for (let j = 0; j < V; j++) order[j] = sorted[j]!;
+    return V;
+  }
+  // probs = exp((logit - max) / T) is increasing in the float32 logit, and distinct float32 logits give distinct
+  // probabilities (short of underflow to 0, which never enters a nucleus), so ordering by (logit descending, id
+  // ascending) is the order above. Both go into one float64 key (the logit's order-preserving 32 bits, then the id
+  // in the low 20 bits), sorted by the engine's native numeric sort: no comparator call per comparison (measured
+  // ~5x faster for 120 ids). Ties in the logit fall back to the id, as above.
+  const keys = keyScratch.length >= V ? keyScratch.subarray(0, V) : (keyScratch = new Float64Array(V));
+  const bits = new Uint32Array(f32Scratch.buffer);
+  for (let j = 0; j < V; j++) {
+    f32Scratch[0] = logitsRef[j]!;
+    const b = bits[0]!;
+    // Order-preserving map of the float's bits to an unsigned integer (negatives reversed), then reversed again
+    // so that larger logits sort first.
+    const u = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    keys[j] = (0xffffffff - u) * KEY_IDS + j;
+  }
+  keys.sort();
+  for (let j = 0; j < V; j++) order[j] = keys[j]! % KEY_IDS;
   return V;
 }
+
+const KEY_IDS = 1 << 20;
+let keyScratch = new Float64Array(0);
+const f32Scratch = new Float32Array(1);
+/** The logits of the row pick() is working on (its probs are exp of these): read by sortedPrefix's key sort. */
+let logitsRef: Float32Array | null = null;
