@@ -141,17 +141,19 @@ function runTrimer(name: Name, steps: number, threads: number): Result {
 }
 
 // ------------------------------------------------------------------------------------------------ torch, one config
-interface Peer { label: string; python: string; env: NodeJS.ProcessEnv }
+interface Peer { label: string; python: string; env: NodeJS.ProcessEnv; flags: string[] }
 
 /** The torch peers present: torch 2.x in the scratch venv (installed on demand), then Debian's torch 1.13. */
 function torchPeers(): { peers: Peer[]; notes: string[] } {
   const peers: Peer[] = [], notes: string[] = [];
   if (!existsSync(REFERENCE)) return { peers, notes: [`${REFERENCE} not found`] };
   const venv = peerPython(["torch"], ["torch"]);
-  if ("python" in venv) peers.push({ label: "torch 2.x", python: venv.python, env: peerEnv() });
+  // The reference refuses to run when its 1024^3 matmul is under 20 GFLOP/s, a guard against Debian's torch on the
+  // reference BLAS; torch 2.x wheels bundle their own BLAS, and on a loaded machine the guard misfires, so it is off.
+  if ("python" in venv) peers.push({ label: "torch 2.x", python: venv.python, env: peerEnv(), flags: ["--allow-slow-blas"] });
   else notes.push(`torch 2.x: ${venv.error}`);
   if (existsSync("/usr/bin/python3") && spawnSync("/usr/bin/python3", ["-c", "import torch"], { encoding: "utf8" }).status === 0) {
-    peers.push({ label: "Debian torch", python: "/usr/bin/python3", env: peerEnv() });
+    peers.push({ label: "Debian torch", python: "/usr/bin/python3", env: peerEnv(), flags: [] });
   } else notes.push("Debian's torch 1.13 is not installed for /usr/bin/python3 (second column skipped)");
   return { peers, notes };
 }
@@ -160,7 +162,7 @@ function runTorch(peer: Peer, name: Name, steps: number, threads: number): Resul
   // Runs the reference's own `bench --json` in a wrapper that reports the process's peak RSS afterwards.
   const wrapper = [
     "import runpy, sys, resource, json",
-    `sys.argv = ["torch_llama.py", "bench", "--json", "--configs", ${JSON.stringify(name)}, "--threads", "${threads}", "--steps", "${steps}"]`,
+    `sys.argv = ["torch_llama.py", "bench", "--json", "--configs", ${JSON.stringify(name)}, "--threads", "${threads}", "--steps", "${steps}"] + ${JSON.stringify(peer.flags)}`,
     `runpy.run_path(${JSON.stringify(REFERENCE)}, run_name="__main__")`,
     "print(json.dumps({'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))",
   ].join("\n");
