@@ -161,6 +161,9 @@ async function main(): Promise<void> {
           if (q.status !== 0 || !last.startsWith("{")) trlError = `TRL side failed: ${(q.stderr || q.stdout || String(q.error)).trim().split("\n").slice(-3).join(" | ")}`;
           else p.push(JSON.parse(last) as SideResult);
         }
+        // Each round as it ends (a long run killed part-way still leaves its figures).
+        console.log(`${size} round ${round + 1}: trimer steps ${t.at(-1)!.step_s.map((x) => x.toFixed(2)).join(" / ")} s` +
+          (p.length === round + 1 ? `; TRL steps ${p.at(-1)!.step_s.map((x) => x.toFixed(2)).join(" / ")} s (generation ${p.at(-1)!.gen_s.map((x) => x.toFixed(2)).join(" / ")} s)` : ""));
       }
       if (trlError && python) console.log(`NOTICE: ${size}: ${trlError}`);
       const all = (rs: SideResult[], k: "step_s" | "gen_s") => rs.flatMap((x) => x[k]);
