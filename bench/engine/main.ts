@@ -247,6 +247,8 @@ function main(): void {
         if (!lower) failedGoal = true;
       }
       rowsOut.push([name, what, fmt(t[what]), ...p.flatMap((x) => [x ? fmt(x[what]) : "-", x ? ratio(t[what], x[what]) : "-"]), goalText, pct(share(t)), ...p.map((x) => pct(share(x)))]);
+      // As soon as measured too (a long run stopped part-way still leaves its figures).
+      console.log(`   ${header.map((h, i) => `${h}: ${rowsOut.at(-1)![i]}`).join(", ")}`);
     }
     console.log(`${name}: trimer ${fmt(t.params ?? 0)} params, step ${t.stepMs?.toFixed(0)} ms, peak ${fmt(t.peakMB)} MB (${t.engine})` +
       p.map((x, i) => (x ? `; ${x.engine} step ${x.stepMs?.toFixed(0)} ms, peak ${fmt(x.peakMB)} MB` : `; ${peers[i]!.label}: -`)).join("") +
