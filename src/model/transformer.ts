@@ -511,23 +511,6 @@ export class Transformer {
   }
 }
 
-/** [rows, cols] -> [cols, rows], in 32 x 32 tiles (~60 ms for a 32000 x 512 matrix here). */
-export function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  const T = 32;
-  for (let r0 = 0; r0 < rows; r0 += T) {
-    const r1 = Math.min(rows, r0 + T);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = Math.min(cols, c0 + T);
-      for (let r = r0; r < r1; r++) {
-        const so = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = src[so + c]!;
-      }
-    }
-  }
-  return out;
-}
-
 function maxLen(pk: Packed): number {
   let m = 0;
   for (let r = 0; r < pk.rows; r++) m = Math.max(m, pk.len[r]!);
