@@ -126,3 +126,47 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
   });
   return frame(o, w, h, body);
 }
+
+export interface ScatterPoint {
+  label: string;
+  x: number;
+  y: number;
+  /** Index of the series (colour and legend entry) the point belongs to. */
+  group: number;
+}
+
+/**
+ * Labelled points on linear axes (x from 0 to the largest x, rounded up): e.g. accuracy against tokens, one point
+ * per configuration. `groups` names the colours in the legend.
+ */
+export function scatterChart(points: readonly ScatterPoint[], groups: readonly string[], o: ChartOptions): string {
+  const w = o.width ?? 640;
+  const h = o.height ?? 360;
+  const pw = w - M.left - M.right - 130; // legend on the right
+  const ph = h - M.top - M.bottom;
+  const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const rawMax = Math.max(1, ...finite.map((p) => p.x));
+  const step = 10 ** Math.floor(Math.log10(rawMax));
+  const xMax = Math.ceil(rawMax / step) * step;
+  const yMin = o.yMin ?? 0;
+  const yMax = o.yMax ?? 1;
+  const xPos = (v: number): number => M.left + (pw * v) / xMax;
+  const yPos = (v: number): number => M.top + ph - (ph * (Math.max(yMin, Math.min(yMax, v)) - yMin)) / (yMax - yMin);
+  const body: string[] = [];
+  for (let i = 0; i <= 4; i++) {
+    const v = (xMax * i) / 4;
+    body.push(`<text x="${xPos(v).toFixed(1)}" y="${M.top + ph + 15}" text-anchor="middle" font-size="11">${fmt(v)}</text>`);
+  }
+  for (const p of finite) {
+    const color = COLORS[p.group % COLORS.length]!;
+    const cx = xPos(p.x).toFixed(1), cy = yPos(p.y).toFixed(1);
+    body.push(`<circle cx="${cx}" cy="${cy}" r="4" fill="${color}"><title>${escapeHtml(`${p.label}: ${p.y.toFixed(3)} at ${p.x.toFixed(1)}`)}</title></circle>`);
+    body.push(`<text x="${(xPos(p.x) + 6).toFixed(1)}" y="${(yPos(p.y) - 5).toFixed(1)}" font-size="9" fill="#374151">${escapeHtml(p.label)}</text>`);
+  }
+  groups.forEach((g, i) => {
+    const ly = M.top + 8 + i * 16;
+    const lx = M.left + pw + 14;
+    body.push(`<circle cx="${lx + 6}" cy="${ly}" r="4" fill="${COLORS[i % COLORS.length]}"/><text x="${lx + 16}" y="${ly + 4}" font-size="11">${escapeHtml(g)}</text>`);
+  });
+  return frame({ ...o, yMin, yMax }, w, h, body);
+}

@@ -433,7 +433,9 @@ function checkTeacher(d: Datum, i: number, vocab: number): void {
 /**
  * Clipped policy gradient (PPO surrogate as used by GRPO / DAPO / Dr.GRPO). Per target token with weight w > 0:
  *   r = exp(logp − oldLogp),  ℓ = −min(r·A, clip(r, 1−ε, 1+ε)·A)  [+ β·k3 with k3 = e^(ref−logp) − (ref−logp) − 1]
- * where logp is the policy's log-probability at temperature 1. Without oldLogprobs the step is on-policy
+ * where logp is the policy's log-probability at the sampling temperature T (spec.temperature, default 1):
+ * log softmax(z / T), as TRL computes it, so that the ratio and the gradient (d logp / d z = (onehot − p_T) / T)
+ * belong to the distribution the samples came from. Without oldLogprobs the step is on-policy
  * (oldLogp = logp, detached: r = 1), which is TriMER's "one gradient step per batch". The clipped branch has zero
  * gradient, so a token whose ratio is already past the clip in the advantage's direction stops moving.
  * Aggregation of Σ w·ℓ (the weight w scales each token):
@@ -455,6 +457,9 @@ function policyGradient(
 ): LossOutput {
   const eps = spec.clip;
   const beta = spec.beta ?? 0;
+  const T = spec.temperature ?? 1;
+  if (!(T > 0) || !Number.isFinite(T)) throw new InputError(`policy_gradient: temperature must be a positive number, got ${T}`);
+  const invT = 1 / T;
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new InputError(`policy_gradient: clip must be a finite number ≥ 0, got ${eps}`);
   if (!(beta >= 0) || !Number.isFinite(beta)) throw new InputError(`policy_gradient: beta must be a finite number ≥ 0, got ${beta}`);
   if (spec.aggregation === "constant" && !(Number.isFinite(spec.constant) && spec.constant! > 0)) {
@@ -516,8 +521,8 @@ function policyGradient(
       }
       const off = t * vocab;
       const y = d.tokens[t + 1]!;
-      row.compute(z, off, vocab, 1, () => `datum ${i}, position ${t}`);
-      const logp = z[off + y]! - row.lse;
+      row.compute(z, off, vocab, invT, () => `datum ${i}, position ${t}`);
+      const logp = z[off + y]! * invT - row.lse;
       if (logp === -Infinity) {
         throw new InputError(`datum ${i}, position ${t}: target token ${y} has probability 0 under the policy (logit -Infinity), so it cannot have been sampled`);
       }
@@ -539,9 +544,9 @@ function policyGradient(
         m.kl += w * kl;
       }
       loss += w * scale * tokenLoss;
-      // d logp / d z_j = onehot(y)_j − p_j
-      const c = w * scale * dLogp;
-      // Entropy H = −Σ p_j (z_j − lse) = lse − Σ p_j z_j: no log per entry.
+      // d logp / d z_j = (onehot(y)_j − p_j) / T
+      const c = w * scale * dLogp * invT;
+      // Entropy of the sampled distribution H = −Σ p_j (z_j / T − lse) = lse − Σ p_j z_j / T: no log per entry.
       const nci = 0 - c * row.inv; // "0 −" so that c = 0 (clipped, or A = 0) writes +0, not −0
       let pz = 0;
       for (let j = 0; j < vocab; j++) {
@@ -550,7 +555,7 @@ function policyGradient(
         g[off + j] = nci * ej;
       }
       g[off + y] = g[off + y]! + c;
-      const entropy = row.lse - pz * row.inv;
+      const entropy = row.lse - pz * row.inv * invT;
       if (onClip) m.clipped += w;
       m.entropy += w * entropy;
       m.approxKl += w * k3(logp - old); // KL(old ‖ new) on samples from old: δ = logp − old

@@ -50,6 +50,12 @@ export type LossSpec =
       constant?: number;
       /** KL coefficient to the reference (needs refLogprobs); TriMER uses 0. */
       beta?: number;
+      /**
+       * The sampling temperature (default 1): log-probabilities are taken of softmax(z / T), the distribution the
+       * samples were drawn from (as TRL does), so the ratio and the gradient belong to it. oldLogprobs and
+       * refLogprobs must then be at the same temperature.
+       */
+      temperature?: number;
     }
   | {
       /** Bradley–Terry: -log sigmoid(s_chosen - s_rejected); data come in pairs (chosen, rejected) at 2i, 2i+1. */

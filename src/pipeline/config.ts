@@ -59,6 +59,8 @@ export interface PipelineConfig {
     /** With traces = "teacher": problems the teacher solves, correct traces kept per problem, attempts at most. */
     teacherTraces: { problems: number; k: number; maxAttempts: number; temperature: number; maxTokens: number };
   };
+  /** JT-Math's instruct path: the student base fine-tuned on concise one-fact-per-step solutions (a dual-path baseline). */
+  instruct: SupervisedStage;
   grpo: {
     steps: number;
     promptsPerStep: number;
@@ -70,6 +72,8 @@ export interface PipelineConfig {
     aggregation: "sequence" | "token" | "constant";
     beta: number;
     advantageScaling: "std" | "none";
+    /** Log-probabilities in the loss at the sampling temperature ("sampling", TRL) or untempered (1). */
+    lossTemperature: "sampling" | 1;
     maxGradNorm: number;
     /** Length curriculum: [fromStep, maxTokens] pairs (the paper's 8K → 16K step). */
     maxTokens: [number, number][];

@@ -22,7 +22,7 @@ export function corpusSplitOf(question: string): CorpusSplit {
 }
 
 /** Stream ids keep the stages' data independent of each other. */
-export const STREAMS = { pretrain: 1, teacherPretrain: 2, extension: 3, teacherSft: 4, distill: 5, grpo: 6, rmTrain: 7, rmHeldout: 8, holdout: 9, dev: 10, teacherTraces: 11 } as const;
+export const STREAMS = { pretrain: 1, teacherPretrain: 2, extension: 3, teacherSft: 4, distill: 5, grpo: 6, rmTrain: 7, rmHeldout: 8, holdout: 9, dev: 10, teacherTraces: 11, instruct: 12 } as const;
 
 /**
  * The problem at (seed, stream, index) restricted to `split`: scans forward from a pseudo-random start until a

@@ -64,12 +64,55 @@ export async function evalSampler(
     byDifficulty.set(p.difficulty ?? 0, b);
     out.append({ problemId: p.id, sample: j, question: p.question, answer: p.answer, completion: c.text, extracted: r.extracted, correct: r.correct, tokens: c.completionTokens, finishReason: c.finishReason });
   }));
-  const extra: Record<string, number> = {};
+  const extra: Record<string, number> = { ...perDifficulty(problems, completions), rDifficultyTokens: difficultyTokenCorrelation(problems, completions) };
   for (const [d, b] of [...byDifficulty].sort((a, b) => a[0] - b[0])) extra[`accuracy_d${d}`] = b.c / b.n;
   return {
     row: { name, accuracy: correct / n, meanTokens: tokens / problems.length / opts.samples, problems: problems.length, samplesPerProblem: opts.samples, extra },
     completions,
   };
+}
+
+/**
+ * Per difficulty d: mean generated tokens (tokens_d), and with several samples per problem pass@k (passk_d: share of
+ * problems with at least one correct sample) and the share of problems whose pass rate lies in [0.4, 0.8]
+ * (room_d: where voting and reranking have something to act on; always-solved and never-solved problems have none).
+ */
+export function perDifficulty(problems: readonly ProblemWithSolutions[], completions: readonly Completion[][]): Record<string, number> {
+  const by = new Map<number, { n: number; tokens: number; samples: number; pass: number; room: number }>();
+  problems.forEach((p, i) => {
+    const d = p.difficulty ?? 0;
+    const b = by.get(d) ?? { n: 0, tokens: 0, samples: 0, pass: 0, room: 0 };
+    const cs = completions[i]!;
+    const right = cs.filter((c) => trimerReward(c.text, p.answer, GRADE).correct).length;
+    b.n++;
+    b.samples += cs.length;
+    b.tokens += cs.reduce((t, c) => t + c.completionTokens, 0);
+    if (right > 0) b.pass++;
+    const rate = cs.length ? right / cs.length : 0;
+    if (rate >= 0.4 && rate <= 0.8) b.room++;
+    by.set(d, b);
+  });
+  const out: Record<string, number> = {};
+  for (const [d, b] of [...by].sort((x, y) => x[0] - y[0])) {
+    out[`tokens_d${d}`] = b.samples ? b.tokens / b.samples : 0;
+    if (b.samples > b.n) {
+      out[`passk_d${d}`] = b.pass / b.n;
+      out[`room_d${d}`] = b.room / b.n;
+    }
+  }
+  return out;
+}
+
+/** Pearson correlation between a problem's difficulty and its generated tokens, over samples (TriMER: r = 0.72). */
+export function difficultyTokenCorrelation(problems: readonly ProblemWithSolutions[], completions: readonly Completion[][]): number {
+  const xs: number[] = [], ys: number[] = [];
+  problems.forEach((p, i) => completions[i]!.forEach((c) => { xs.push(p.difficulty ?? 0); ys.push(c.completionTokens); }));
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; syy += (ys[i]! - my) ** 2; }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
 export interface MultiAgentResult {

@@ -36,9 +36,10 @@ export function tinyPreset(): PipelineConfig {
       temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
       traces: "synthetic", teacherTraces: { problems: 8, k: 1, maxAttempts: 2, temperature: 0.7, maxTokens: 48 },
     },
+    instruct: { steps: 4, batch: 8, lr: lr(3e-3, 2), maxTokens: 48 },
     grpo: {
       steps: 4, promptsPerStep: 4, groupSize: 4, temperature: 0.7, topP: 0.95, lr: lr(1e-3, 1, "constant"), clip: 0.2,
-      aggregation: "sequence", beta: 0, advantageScaling: "std", maxGradNorm: 1,
+      aggregation: "sequence", beta: 0, advantageScaling: "std", lossTemperature: "sampling", maxGradNorm: 1,
       maxTokens: [[0, 32], [2, 48]], difficulty: [[0, [1, 2]], [2, [1, 2, 3]]], checkpointEvery: 2, klEvery: 2,
     },
     rewardModel: { trainProblems: 8, heldoutProblems: 4, samplesPerProblem: 4, temperatures: [0.6, 1.0], maxPairsPerProblem: 4, steps: 4, pairsPerStep: 4, lr: lr(1e-3, 1), maxTokens: 48 },
@@ -69,11 +70,13 @@ export function miniPreset(): PipelineConfig {
       temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
       traces: "synthetic", teacherTraces: { problems: 4096, k: 1, maxAttempts: 4, temperature: 0.7, maxTokens: 96 },
     },
+    // JT-Math's instruct student: the concise path is short, so this costs a fraction of distillation.
+    instruct: { steps: 600, batch: 32, lr: lr(2e-3, 30), maxTokens: 48 },
     grpo: {
       // RL on a fine-tuned model: Adam moves every weight by ~lr per step whatever the gradient's size, so the rate
       // is 40× below distillation's (chosen on the dev split: higher rates lowered its accuracy).
       steps: 160, promptsPerStep: 16, groupSize: 8, temperature: 0.7, topP: 0.95, lr: lr(5e-5, 5, "constant"), clip: 0.2,
-      aggregation: "sequence", beta: 0, advantageScaling: "std", maxGradNorm: 1,
+      aggregation: "sequence", beta: 0, advantageScaling: "std", lossTemperature: "sampling", maxGradNorm: 1,
       // The length curriculum (the paper's 8K → 16K step): 64 tokens first — it truncates the rung-3 traces that
       // carry a detour and no clean one — then room for all. Tighter limits cut tokens but cost accuracy on the
       // dev split: at this scale there is little redundancy to remove.

@@ -3,6 +3,9 @@ import type { Row, MultiAgentResult } from "./evaluate.js";
 import type { BetaProbe } from "./beta.js";
 import type { RewardModelResult } from "./stage-reward.js";
 
+/** The charts written beside report.md (report-charts.ts draws them). */
+export const CHART_FILES = { scatter: "accuracy-tokens.svg", sweep: "token-sweep.svg" } as const;
+
 export interface Report {
   preset: string;
   seed: number;
@@ -13,6 +16,8 @@ export interface Report {
   dev: Row[];
   scaling: MultiAgentResult["scaling"];
   tokenSweep: { limit: number; accuracy: number; meanTokens: number }[];
+  /** The same sweep for the distilled model (absent in reports written before it existed). */
+  distilledTokenSweep?: { limit: number; accuracy: number; meanTokens: number }[];
   rewardModel: RewardModelResult;
   beta: BetaProbe[];
   stageSeconds: Record<string, number>;
@@ -23,6 +28,7 @@ const num = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
 
 const LABELS: Record<string, string> = {
   base: "base (student after pre-training, answering directly)",
+  instruct: "instruct student (JT-Math's concise path, same base)",
   distilled: "distilled",
   grpo: "GRPO (one sample, T 0.7)",
   "agents4-rerank": "4 agents + reward-model rerank",
@@ -43,17 +49,69 @@ export function renderMarkdown(r: Report): string {
     L.push("", "Dev split (greedy; the set presets were tuned on — disjoint from the held-out set):", "", "| model | accuracy | mean tokens |", "|---|---|---|");
     for (const row of r.dev) L.push(`| ${row.name} | ${pct(row.accuracy)} | ${num(row.meanTokens)} |`);
   }
+  L.push(...dualPath(r), ...votingRoom(r), ...correlations(r));
   L.push("", "Agent scaling (GRPO policy, TriMER's agent table; reward-model rerank vs votes):", "");
   L.push("| agents | rerank | majority | weighted vote | tokens / problem |", "|---|---|---|---|---|");
   for (const s of r.scaling) L.push(`| ${s.agents} | ${pct(s.rerank)} | ${pct(s.majority)} | ${pct(s.weighted)} | ${num(s.tokens)} |`);
-  L.push("", "Token-limit sweep (GRPO policy, greedy):", "", "| max tokens | accuracy | mean tokens |", "|---|---|---|");
-  for (const s of r.tokenSweep) L.push(`| ${s.limit} | ${pct(s.accuracy)} | ${num(s.meanTokens)} |`);
+  const ds = r.distilledTokenSweep ?? [];
+  L.push("", "Token-limit sweep (greedy; a sample counts only if it finished within the limit):", "", "| max tokens | distilled accuracy | distilled tokens | GRPO accuracy | GRPO tokens |", "|---|---|---|---|---|");
+  for (const s of r.tokenSweep) {
+    const d = ds.find((x) => x.limit === s.limit);
+    L.push(`| ${s.limit} | ${d ? pct(d.accuracy) : "n/a"} | ${d ? num(d.meanTokens) : "n/a"} | ${pct(s.accuracy)} | ${num(s.meanTokens)} |`);
+  }
   const rm = r.rewardModel;
   L.push("", `Reward model: pairwise accuracy ${pct(rm.pairwiseAccuracy)} on ${rm.heldoutPairs} held-out pairs (trained on ${rm.trainPairs} pairs, ${rm.referencePairs} of them with a reference solution as the chosen side; policy samples ${pct(rm.policySampleAccuracy)} correct).`);
   if (r.beta.length) {
     L.push("", "GRPO β = 0 vs β > 0 (same steps, separate processes):", "", "| β | model state (MB) | peak RSS (MB) | mean step (s) |", "|---|---|---|---|");
     for (const b of r.beta) L.push(`| ${b.beta} | ${b.modelStateMb.toFixed(2)} | ${num(b.peakRssMb)} | ${b.meanStepSeconds.toFixed(3)} |`);
   }
+  L.push("", `![accuracy vs tokens of every configuration](${CHART_FILES.scatter})`, "", `![token-limit sweep](${CHART_FILES.sweep})`);
   L.push("", "Stage times (s): " + Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", "), "");
   return L.join("\n");
+}
+
+/** The difficulties present in a row's per-difficulty figures, ascending. */
+function difficultiesOf(rows: readonly Row[]): number[] {
+  const ds = new Set<number>();
+  for (const row of rows) for (const k of Object.keys(row.extra ?? {})) {
+    const m = /^accuracy_d(\d+)$/.exec(k);
+    if (m) ds.add(Number(m[1]));
+  }
+  return [...ds].sort((a, b) => a - b);
+}
+
+const x = (row: Row | undefined, key: string): number => row?.extra?.[key] ?? NaN;
+
+/** JT-Math's dual path: the instruct and thinking students (and the GRPO policy) per difficulty, greedy. */
+function dualPath(r: Report): string[] {
+  const get = (n: string): Row | undefined => r.greedy.find((g) => g.name === `${n}-greedy` || g.name === n);
+  const ins = get("instruct"), th = get("distilled"), gr = get("grpo");
+  if (!ins || !th) return [];
+  const L = ["", "Dual path (JT-Math): instruct vs thinking student from the same base, and the GRPO policy (greedy, held-out):", ""];
+  L.push("| difficulty | instruct accuracy | instruct tokens | thinking accuracy | thinking tokens | GRPO accuracy | GRPO tokens |", "|---|---|---|---|---|---|---|");
+  for (const d of difficultiesOf([ins, th])) {
+    L.push(`| ${d} | ${pct(x(ins, `accuracy_d${d}`))} | ${num(x(ins, `tokens_d${d}`))} | ${pct(x(th, `accuracy_d${d}`))} | ${num(x(th, `tokens_d${d}`))} | ${pct(x(gr, `accuracy_d${d}`))} | ${num(x(gr, `tokens_d${d}`))} |`);
+  }
+  return L;
+}
+
+/** pass@1 vs pass@k per difficulty for the sampled rows: the room voting and reranking have. */
+function votingRoom(r: Report): string[] {
+  const rows = r.rows.filter((row) => row.samplesPerProblem > 1 && row.extra && Object.keys(row.extra).some((k) => k.startsWith("passk_d")));
+  if (!rows.length) return [];
+  const L = ["", "Room for voting (T 0.7, held-out): pass@1, pass@k over the samples, and the share of problems solved 40–80% of the time:", ""];
+  L.push("| model | difficulty | pass@1 | pass@k | problems at 40–80% |", "|---|---|---|---|---|");
+  for (const row of rows) for (const d of difficultiesOf([row])) {
+    L.push(`| ${row.name} | ${d} | ${pct(x(row, `accuracy_d${d}`))} | ${pct(x(row, `passk_d${d}`))} (k ${row.samplesPerProblem}) | ${pct(x(row, `room_d${d}`))} |`);
+  }
+  return L;
+}
+
+/** Difficulty–token correlation (TriMER: r = 0.72 after GRPO), before and after GRPO. */
+function correlations(r: Report): string[] {
+  const all = [...r.rows, ...r.greedy].filter((row) => Number.isFinite(row.extra?.rDifficultyTokens ?? NaN));
+  if (!all.length) return [];
+  const L = ["", "Difficulty–token correlation (Pearson r over samples, held-out):", "", "| model | r |", "|---|---|"];
+  for (const row of all) L.push(`| ${row.name} | ${row.extra!.rDifficultyTokens!.toFixed(2)} |`);
+  return L;
 }

@@ -5,6 +5,7 @@
 //   teacher-sft                 the miniature's "DeepSeek-R1": long thinking traces, sequential length buckets
 //   teacher-traces              (distill.traces = "teacher") the teacher writes the distillation traces itself
 //   distill                     TriMER stage 1
+//   instruct                    JT-Math's concise path from the same base (the dual-path comparison)
 //   grpo                        TriMER stage 2 (β = 0)
 //   reward-model                TriMER stage 3: preference reward model on the policy's own samples
 //   evaluate                    held-out set: the ablation table, agent scaling, token sweep, β comparison
@@ -16,9 +17,11 @@ import { loadEngine, newTokenizer } from "./engines.js";
 import { cached, evalSampler, multiAgentEval, tokenLimitSweep, type Row, type MultiAgentResult } from "./evaluate.js";
 import { compareBeta, type BetaProbe } from "./beta.js";
 import { renderMarkdown, type Report } from "./report.js";
+import { renderCharts } from "./report-charts.js";
 import { rewardModelStage } from "./stage-reward.js";
 import { distillStage, grpoStage, pretrain, teacherSft, type StageContext } from "./stages.js";
 import { loadTeacherTraces, teacherTracesStage } from "./stage-traces.js";
+import { instructStage } from "./stage-dual.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import type { LocalEngine } from "../engine/local.js";
 
@@ -31,7 +34,7 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-export const STAGES = ["student-base", "teacher-base", "teacher-sft", "teacher-traces", "distill", "grpo", "reward-model", "evaluate"] as const;
+export const STAGES = ["student-base", "teacher-base", "teacher-sft", "teacher-traces", "distill", "instruct", "grpo", "reward-model", "evaluate"] as const;
 
 export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promise<Report | null> {
   const art = new Artifacts(opts.out);
@@ -75,6 +78,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
     return {};
   });
   if (stopHere("distill")) return null;
+  await stage("instruct", async () => { await instructStage(ctx, await loadEngine(model("student-base", "context-extension"))); return {}; });
+  if (stopHere("instruct")) return null;
   const distilledDir = model("distill", "distill");
   await stage("grpo", async () => { await grpoStage(ctx, await loadEngine(distilledDir), distilledDir); return {}; });
   if (stopHere("grpo")) return null;
@@ -86,11 +91,12 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
     // The same sets are written to OUT/data/{holdout,dev}.jsonl (layout.ts) for evaluating other models on them.
     const { holdout, dev: devSet } = evalSets(cfg);
     const ev = cfg.eval;
-    const engines: Record<string, string> = { base: model("student-base", "context-extension"), distilled: distilledDir, grpo: grpoDir };
+    const engines: Record<string, string> = { base: model("student-base", "context-extension"), instruct: model("instruct", "sft"), distilled: distilledDir, grpo: grpoDir };
     const rows: Row[] = [];
     const greedy: Row[] = [];
     const dev: Row[] = [];
     let sweep: Report["tokenSweep"] = [];
+    let distilledSweep: Report["tokenSweep"] = [];
     for (const [name, dir] of Object.entries(engines)) {
       let engine: LocalEngine | null = null;
       const get = async (): Promise<LocalEngine> => (engine ??= await loadEngine(dir));
@@ -99,10 +105,11 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
       // Greedy decoding is deterministic, so the GRPO model's greedy run also gives the token-limit sweep.
       const g = await cached(ctx, `${name}-greedy`, async () => {
         const r = await evalSampler(ctx, `${name}-greedy`, (await get()).sampler(), holdout, { temperature: 0, topP: 1, samples: 1, maxTokens: Math.max(ev.maxTokens, ...ev.tokenLimits), seed: 0 });
-        return { row: r.row, sweep: name === "grpo" ? tokenLimitSweep(holdout, r.completions, ev.tokenLimits) : [] };
+        return { row: r.row, sweep: name === "grpo" || name === "distilled" ? tokenLimitSweep(holdout, r.completions, ev.tokenLimits) : [] };
       });
       greedy.push(g.row);
       if (name === "grpo") sweep = g.sweep;
+      if (name === "distilled") distilledSweep = g.sweep;
       dev.push(await cached(ctx, `${name}-dev`, async () =>
         (await evalSampler(ctx, `${name}-dev`, (await get()).sampler(), devSet, { temperature: 0, topP: 1, samples: 1, maxTokens: ev.maxTokens, seed: 0 })).row));
     }
@@ -113,12 +120,13 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
       cfg.betaComparison.steps > 0 ? compareBeta(art.root, grpoDir, [0, cfg.betaComparison.beta]) : []);
     const report: Report = {
       preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, dev, scaling: ma.scaling,
-      tokenSweep: sweep, rewardModel: rmResult, beta, stageSeconds: {},
+      tokenSweep: sweep, distilledTokenSweep: distilledSweep, rewardModel: rmResult, beta, stageSeconds: {},
     };
     return report;
   }))!;
   report.stageSeconds = seconds;
   writeFileAtomicSync(join(art.root, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  for (const c of renderCharts(report)) writeFileAtomicSync(join(art.root, c.file), c.svg + "\n");
   const md = renderMarkdown(report);
   writeFileAtomicSync(join(art.root, "report.md"), md);
   return report;

@@ -259,6 +259,46 @@ test("policy_gradient: gradient matches finite differences for every aggregation
   assert.ok(Math.abs(onPolicy.metrics.ratioMean! - 1) < 1e-12);
 });
 
+test("policy_gradient at the sampling temperature: logp of softmax(z / T) by hand, gradient by finite differences", () => {
+  // vocab 2, logits (0, 1), T 0.5: p_T(target 1) = e^2 / (1 + e^2); on-policy, A = 1, one token: loss = −1 and
+  // d loss / d z = −A · (onehot − p_T) / T.
+  const p1 = Math.exp(2) / (1 + Math.exp(2));
+  const out = tokenLoss({ type: "policy_gradient", clip: 0.2, aggregation: "token", temperature: 0.5 }, [{ tokens: [0, 1], weights: [1], advantages: [1] }], [Float32Array.of(0, 1)], 2);
+  assert.ok(Math.abs(out.loss + 1) < 1e-9);
+  assert.ok(Math.abs(out.dlogits[0]![0]! - (1 - p1) / 0.5 * -1 * -1) < 1e-6, `${out.dlogits[0]![0]}`);
+  assert.ok(Math.abs(out.dlogits[0]![1]! + (1 - p1) / 0.5) < 1e-6);
+  // Entropy of the sampled (tempered) distribution.
+  const hT = -(p1 * Math.log(p1) + (1 - p1) * Math.log(1 - p1));
+  assert.ok(Math.abs(out.metrics.entropy! - hT) < 1e-6);
+  // With old log-probabilities at the same temperature the ratio is exact: r = p_T / p_old.
+  const lpT = Math.log(p1);
+  const r = tokenLoss({ type: "policy_gradient", clip: 0.2, aggregation: "token", temperature: 0.5 }, [{ tokens: [0, 1], weights: [1], advantages: [1], oldLogprobs: [lpT - Math.log(1.1)] }], [Float32Array.of(0, 1)], 2);
+  assert.ok(Math.abs(r.metrics.ratioMean! - 1.1) < 1e-6);
+  const rng = createRng(12);
+  for (const T of [0.7, 1.3]) {
+    const { batch, logits } = pgBatch(rng, [4, 3], false, false);
+    for (const aggregation of ["sequence", "token"] as const) gradCheck({ type: "policy_gradient", clip: 0.2, aggregation, temperature: T }, batch.map((d) => ({ ...d, oldLogprobs: Array.from(tempered(d, logits[batch.indexOf(d)]!, T), (x) => x - Math.log(0.9 + 0.2 * rng.next())) })), logits);
+  }
+  // T = 1 is the untempered loss, bit for bit.
+  const { batch, logits } = pgBatch(rng, [3], true, false);
+  const a = tokenLoss({ type: "policy_gradient", clip: 0.2, aggregation: "sequence" }, batch, logits, V);
+  const b = tokenLoss({ type: "policy_gradient", clip: 0.2, aggregation: "sequence", temperature: 1 }, batch, logits, V);
+  assert.equal(a.loss, b.loss);
+  assert.deepEqual(Array.from(a.dlogits[0]!), Array.from(b.dlogits[0]!));
+  assert.throws(() => tokenLoss({ type: "policy_gradient", clip: 0.2, aggregation: "token", temperature: 0 }, batch, logits, V), /temperature must be a positive number/);
+});
+
+/** log softmax(z / T) of each target token of one datum. */
+function tempered(d: Datum, z: Float32Array, T: number): number[] {
+  const n = d.tokens.length - 1;
+  return Array.from({ length: n }, (_, t) => {
+    const row = Array.from(z.subarray(t * V, (t + 1) * V), (v) => v / T);
+    const m = Math.max(...row);
+    const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    return row[d.tokens[t + 1]!]! - lse;
+  });
+}
+
 test("policy_gradient: clipping stops the gradient only where the advantage pushes further", () => {
   // vocab 2, logits (0, 0): logp(target 1) = ln 0.5.
   const lp = Math.log(0.5);

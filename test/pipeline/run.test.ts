@@ -20,7 +20,7 @@ test("trimer run --preset tiny: all stages, report files, and an interrupted run
   const dir = mkdtempSync(join(tmpdir(), "trimer-run-"));
   const full = await runPipeline(tinyPreset(), { out: join(dir, "full"), resume: false, ...quiet });
   assert.ok(full);
-  for (const stage of ["student-base", "teacher-base", "teacher-sft", "distill", "grpo", "reward-model", "evaluate"]) {
+  for (const stage of ["student-base", "teacher-base", "teacher-sft", "distill", "instruct", "grpo", "reward-model", "evaluate"]) {
     assert.ok(existsSync(join(dir, "full", stage, "DONE.json")), `${stage} finished`);
   }
   for (const f of ["report.md", "report.json", "config.json", "grpo/grpo/metrics.jsonl", "evaluate/samples-grpo.jsonl", "distill/distill/final/model.safetensors"]) {
@@ -28,7 +28,19 @@ test("trimer run --preset tiny: all stages, report files, and an interrupted run
   }
   const md = readFileSync(join(dir, "full", "report.md"), "utf8");
   assert.match(md, /\| 4 agents \+ reward-model rerank \|/);
-  assert.equal(full.rows.length, 6);
+  // The dual-path table (instruct vs thinking student per difficulty), the room for voting, the difficulty–token
+  // correlation, and both charts, linked from the report.
+  assert.match(md, /Dual path \(JT-Math\)[\s\S]*\| 2 \|[\s\S]*\| 3 \|/);
+  assert.match(md, /Room for voting[\s\S]*\| grpo \| 3 \|/);
+  assert.match(md, /Difficulty–token correlation/);
+  for (const svg of ["accuracy-tokens.svg", "token-sweep.svg"]) {
+    assert.match(md, new RegExp(`\\]\\(${svg.replace(".", "\\.")}\\)`));
+    const text = readFileSync(join(dir, "full", svg), "utf8");
+    assert.match(text, /^<svg [\s\S]*<\/svg>\n$/);
+  }
+  assert.ok((readFileSync(join(dir, "full", "accuracy-tokens.svg"), "utf8").match(/<circle /g) ?? []).length >= full.rows.length + full.greedy.length);
+  assert.equal(full.rows.length, 7);
+  assert.equal(full.distilledTokenSweep?.length, tinyPreset().eval.tokenLimits.length);
   assert.equal(full.scaling.length, 8);
   assert.equal(full.beta.length, 2);
   assert.ok(full.rows.every((r) => r.accuracy >= 0 && r.accuracy <= 1 && r.meanTokens > 0));

@@ -8,9 +8,9 @@
 //   medium    products, then the additive rest in one step:            3*9=27;27+3-6=24;\boxed{24}
 //   instruct  one step per operation:                                  3*9=27;27+3=30;30-6=24;\boxed{24}
 //   high      the digit-level column scratchpad for every step (below), no detours
-//   thinking  the scratchpad, and in ~20% of problems (seeded) ONE detour: a redundant re-check right after a
-//             step, "check:27+3=30 ok;", or a caught wrong step in place of one step, "27+3=31? no,30;"
-//             — so a shorter correct path exists for RL to discover.
+//   thinking  the scratchpad with a reasoning model's redundancy, at a rate drawn per trace (verbose-trace.ts):
+//             the task restated, steps re-verified by their inverse, the expression left restated, an abandoned
+//             path, a final check — R1-like length, so a shorter correct path exists for RL to discover.
 //   tir       py:print(3*9+3-6)>24;\boxed{24}        (code, ">" then its printed output)
 // Scratchpad for one step (a op b = r):
 //   both operands one digit: the fact itself                            3*9=27;   7-1=6;

@@ -15,6 +15,7 @@
 import { createRng, type Rng } from "../../util/rng.js";
 import type { SolutionMode } from "../records.js";
 import { evaluateChain, scratchpad, type ArithStep } from "./arithmetic.js";
+import { verboseThinkingTrace } from "./verbose-trace.js";
 import { show, str } from "./rational.js";
 import type { Step, Worked } from "./worked.js";
 
@@ -123,21 +124,8 @@ function compact(w: Worked, mode: SolutionMode, rng: Rng): string {
     }
     case "high":
       return steps.map(scratchpad).join("") + box;
-    case "thinking": {
-      const r = rng.next();
-      const at = rng.int(0, steps.length - 1);
-      let s = "";
-      steps.forEach((st, i) => {
-        if (r < 0.1 && i === at) {
-          const bad = wrongValue(String(st.r), rng)!;
-          s += `${st.a}${st.op}${st.b}=${bad}? no,${st.r};`;
-          return;
-        }
-        s += scratchpad(st);
-        if (r >= 0.1 && r < 0.2 && i === at) s += `check:${st.a}${st.op}${st.b}=${st.r} ok;`;
-      });
-      return s + box;
-    }
+    case "thinking":
+      return verboseThinkingTrace(e, steps, value, rng);
     case "tir": {
       const q = w.question.endsWith("=") ? w.question.slice(0, -1) : w.question;
       return `py:print(${q})>${value};${box}`;

@@ -46,6 +46,12 @@ export interface GrpoConfig {
   maxGradNorm?: number;
   weightDecay?: number;
   seed: number;
+  /**
+   * Temperature of the log-probabilities in the loss: "sampling" (TRL's choice) scores the samples under
+   * softmax(z / temperature), the distribution they were drawn from; 1 (the default) under the untempered model.
+   * With "sampling" the step is on-policy (ratio 1): one gradient step per batch needs no old log-probabilities.
+   */
+  lossTemperature?: "sampling" | 1;
 }
 
 export interface GrpoDeps {
@@ -174,8 +180,13 @@ export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): P
       batch.forEach((d, k) => { d.refLogprobs = Array.from(ref[k]!); });
     }
     if (deps.startLogprobs && deps.klEvery && step % deps.klEvery === 0) klToStart = klToStartOf(batch, await deps.startLogprobs(batch));
+    const lossT = cfg.lossTemperature === "sampling" ? cfg.temperature : 1;
+    // The sampler's log-probabilities are untempered (kept above for the KL monitor); at T ≠ 1 they are not the
+    // sampled distribution's, and one step on fresh samples has ratio 1 anyway, so the loss goes without them.
+    if (lossT !== 1) for (const d of batch) delete d.oldLogprobs;
     const st = await deps.policy.forwardBackward(batch, {
       type: "policy_gradient", clip: cfg.clip, aggregation: cfg.aggregation, constant: cfg.constant ?? maxTokens, beta: cfg.beta,
+      ...(lossT !== 1 ? { temperature: lossT } : {}),
     });
     loss = st.loss;
     entropy = st.metrics.entropy ?? NaN;
@@ -205,6 +216,9 @@ export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): P
 /** GRPO as a runner loop (train/runner.ts owns resume, metrics, progress and checkpoints). */
 export function grpoLoop(cfg: GrpoConfig, deps: GrpoDeps): StepLoop<GrpoStepLog> {
   if (cfg.beta > 0 && !deps.reference) throw new Error("grpo: beta > 0 needs a reference model");
+  if (cfg.beta > 0 && cfg.lossTemperature === "sampling" && cfg.temperature !== 1) {
+    throw new Error("grpo: beta > 0 with lossTemperature \"sampling\" would compare tempered and untempered log-probabilities; use lossTemperature 1");
+  }
   return {
     label: deps.label ?? "grpo",
     steps: cfg.steps,
