@@ -2,6 +2,7 @@
 import type { Row, MultiAgentResult } from "./evaluate.js";
 import type { BetaProbe } from "./beta.js";
 import type { RewardModelResult } from "./stage-reward.js";
+import type { GrpoWindow } from "./grpo-summary.js";
 
 /** The charts written beside report.md (report-charts.ts draws them). */
 export const CHART_FILES = { scatter: "accuracy-tokens.svg", sweep: "token-sweep.svg" } as const;
@@ -19,6 +20,8 @@ export interface Report {
   /** The same sweep for the distilled model (absent in reports written before it existed). */
   distilledTokenSweep?: { limit: number; accuracy: number; meanTokens: number }[];
   rewardModel: RewardModelResult;
+  /** GRPO's training metrics by windows of steps (absent in reports written before it existed). */
+  grpoCurve?: GrpoWindow[];
   beta: BetaProbe[];
   stageSeconds: Record<string, number>;
 }
@@ -49,7 +52,7 @@ export function renderMarkdown(r: Report): string {
     L.push("", "Dev split (greedy; the set presets were tuned on — disjoint from the held-out set):", "", "| model | accuracy | mean tokens |", "|---|---|---|");
     for (const row of r.dev) L.push(`| ${row.name} | ${pct(row.accuracy)} | ${num(row.meanTokens)} |`);
   }
-  L.push(...dualPath(r), ...votingRoom(r), ...correlations(r));
+  L.push(...dualPath(r), ...votingRoom(r), ...correlations(r), ...curve(r));
   L.push("", "Agent scaling (GRPO policy, TriMER's agent table; reward-model rerank vs votes):", "");
   L.push("| agents | rerank | majority | weighted vote | tokens / problem |", "|---|---|---|---|---|");
   for (const s of r.scaling) L.push(`| ${s.agents} | ${pct(s.rerank)} | ${pct(s.majority)} | ${pct(s.weighted)} | ${num(s.tokens)} |`);
@@ -113,5 +116,14 @@ function correlations(r: Report): string[] {
   if (!all.length) return [];
   const L = ["", "Difficulty–token correlation (Pearson r over samples, held-out):", "", "| model | r |", "|---|---|"];
   for (const row of all) L.push(`| ${row.name} | ${row.extra!.rDifficultyTokens!.toFixed(2)} |`);
+  return L;
+}
+
+/** GRPO's training curve: the length pressure at work (and the context step), from the per-step metrics. */
+function curve(r: Report): string[] {
+  if (!r.grpoCurve?.length) return [];
+  const L = ["", "GRPO training (its own samples, T of the stage; windows of steps):", ""];
+  L.push("| steps | limit | accuracy | mean tokens | truncated | zero-variance groups | entropy |", "|---|---|---|---|---|---|---|");
+  for (const w of r.grpoCurve) L.push(`| ${w.fromStep}–${w.toStep} | ${w.maxTokens} | ${pct(w.accuracy)} | ${num(w.meanResponseTokens)} | ${pct(w.truncatedFraction)} | ${pct(w.zeroVarianceFraction)} | ${w.entropy.toFixed(3)} |`);
   return L;
 }

@@ -18,6 +18,7 @@ import { cached, evalSampler, multiAgentEval, tokenLimitSweep, type Row, type Mu
 import { compareBeta, type BetaProbe } from "./beta.js";
 import { renderMarkdown, type Report } from "./report.js";
 import { renderCharts } from "./report-charts.js";
+import { grpoCurve } from "./grpo-summary.js";
 import { rewardModelStage } from "./stage-reward.js";
 import { distillStage, grpoStage, pretrain, teacherSft, type StageContext } from "./stages.js";
 import { loadTeacherTraces, teacherTracesStage } from "./stage-traces.js";
@@ -120,7 +121,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
       cfg.betaComparison.steps > 0 ? compareBeta(art.root, grpoDir, [0, cfg.betaComparison.beta]) : []);
     const report: Report = {
       preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, dev, scaling: ma.scaling,
-      tokenSweep: sweep, distilledTokenSweep: distilledSweep, rewardModel: rmResult, beta, stageSeconds: {},
+      tokenSweep: sweep, distilledTokenSweep: distilledSweep, rewardModel: rmResult,
+      grpoCurve: grpoCurve(join(art.root, "grpo", "grpo", "metrics.jsonl"), Math.max(1, Math.round(cfg.grpo.steps / 8))), beta, stageSeconds: {},
     };
     return report;
   }))!;

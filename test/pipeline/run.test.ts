@@ -33,6 +33,7 @@ test("trimer run --preset tiny: all stages, report files, and an interrupted run
   assert.match(md, /Dual path \(JT-Math\)[\s\S]*\| 2 \|[\s\S]*\| 3 \|/);
   assert.match(md, /Room for voting[\s\S]*\| grpo \| 3 \|/);
   assert.match(md, /Difficulty–token correlation/);
+  assert.match(md, /GRPO training[\s\S]*\| 0–/);
   for (const svg of ["accuracy-tokens.svg", "token-sweep.svg"]) {
     assert.match(md, new RegExp(`\\]\\(${svg.replace(".", "\\.")}\\)`));
     const text = readFileSync(join(dir, "full", svg), "utf8");
