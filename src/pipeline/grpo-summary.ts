@@ -2,7 +2,7 @@
 // steps, so the reader sees the reward rise, the tokens fall, the share of truncated samples under the generation
 // limit, and the share of zero-variance groups (groups whose samples all earned the same reward carry no gradient:
 // if that share is high, the difficulty gives GRPO nothing to learn from).
-import { readJsonLines } from "./artifacts.js";
+import { readJsonLines } from "../util/journal.js";
 
 export interface GrpoWindow {
   fromStep: number;

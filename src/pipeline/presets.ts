@@ -53,8 +53,9 @@ export function miniPreset(): PipelineConfig {
   return {
     preset: "mini",
     seed: 1,
-    student: llama(96, 4, 4, 2, 256, 128),
-    teacher: llama(128, 4, 4, 4, 384, 128),
+    // Context 224: the verbose thinking traces run to ~190 tokens with the prompt (verbose-trace.ts).
+    student: llama(96, 4, 4, 2, 256, 224),
+    teacher: llama(128, 4, 4, 4, 384, 224),
     // One-digit operands, 2–4 operations (the ladder's rungs 1–3): learnable in minutes with the scratchpad, while
     // answering directly stays hard. Rung 4 (two-digit scratchpads of 120+ tokens) does not fit this time budget:
     // the teacher does not learn it.
@@ -64,9 +65,9 @@ export function miniPreset(): PipelineConfig {
       teacher: { steps: 400, batch: 64, lr: lr(2e-3, 30), maxTokens: 48 },
       extension: { steps: 40, batch: 16, maxTokens: 128, ropeTheta: 50_000, lr: lr(1e-3, 5) },
     },
-    teacherSft: { steps: 2000, batch: 32, lr: lr(2e-3, 30), maxTokens: 96, buckets: 3 },
+    teacherSft: { steps: 2000, batch: 32, lr: lr(2e-3, 30), maxTokens: 208, buckets: 3 },
     distill: {
-      steps: 1600, batch: 32, lr: lr(2e-3, 30), maxTokens: 96, buckets: 3, alpha: 0.5,
+      steps: 1600, batch: 32, lr: lr(2e-3, 30), maxTokens: 208, buckets: 3, alpha: 0.5,
       temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
       traces: "synthetic", teacherTraces: { problems: 4096, k: 1, maxAttempts: 4, temperature: 0.7, maxTokens: 96 },
     },
@@ -74,20 +75,23 @@ export function miniPreset(): PipelineConfig {
     instruct: { steps: 600, batch: 32, lr: lr(2e-3, 30), maxTokens: 48 },
     grpo: {
       // RL on a fine-tuned model: Adam moves every weight by ~lr per step whatever the gradient's size, so the rate
-      // is 40× below distillation's (chosen on the dev split: higher rates lowered its accuracy).
-      steps: 160, promptsPerStep: 16, groupSize: 8, temperature: 0.7, topP: 0.95, lr: lr(5e-5, 5, "constant"), clip: 0.2,
+      // is far below distillation's. On the dev split (verbose-trace student, greedy / T 0.7): 1e-4 → 59.0% / 56.4%,
+      // 5e-5 → 69.0% / 66.9%, 2.5e-5 → 73.0% / 68.9% (distilled 71.5% / 61.1%); tokens fell to ~33.5 (from ~75)
+      // at every rate. Log-probabilities at the sampling temperature (TRL's choice) vs at 1, at 5e-5: 69.0% / 66.9%
+      // vs 69.5% / 64.3%.
+      steps: 160, promptsPerStep: 16, groupSize: 8, temperature: 0.7, topP: 0.95, lr: lr(2.5e-5, 5, "constant"), clip: 0.2,
       aggregation: "sequence", beta: 0, advantageScaling: "std", lossTemperature: "sampling", maxGradNorm: 1,
-      // The length curriculum (the paper's 8K → 16K step): 64 tokens first — it truncates the rung-3 traces that
-      // carry a detour and no clean one — then room for all. Tighter limits cut tokens but cost accuracy on the
-      // dev split: at this scale there is little redundancy to remove.
-      maxTokens: [[0, 64], [120, 96]], difficulty: [[0, [2, 3]]], checkpointEvery: 20, klEvery: 10,
+      // The length curriculum (the paper's 8K against 31.8K, then 16K): 56 tokens first, below the distilled
+      // model's typical length (~75 on the dev split) and above the lean scratchpad of most problems, so verbose
+      // samples earn nothing; then the context step to 112. Evaluation lifts the limit (200).
+      maxTokens: [[0, 56], [120, 112]], difficulty: [[0, [2, 3]]], checkpointEvery: 20, klEvery: 10,
     },
-    // The policy is right most of the time at low temperature, so wrong solutions are rare: many problems, and
-    // high temperatures, give the reward model enough (correct, incorrect) pairs. It is data-limited: more steps
-    // on fewer pairs fit the training pairs and lose held-out accuracy.
-    rewardModel: { trainProblems: 2048, heldoutProblems: 128, samplesPerProblem: 8, temperatures: [0.8, 1.0, 1.2, 1.4], maxPairsPerProblem: 6, steps: 600, pairsPerStep: 16, lr: lr(5e-4, 10), maxTokens: 96 },
-    agents: { max: 8, maxTokens: 96 },
-    eval: { maxTokens: 96, tokenLimits: [16, 24, 32, 40, 48, 64, 96], temperature: 0.7, topP: 0.95 },
+    // Pairs drawn at the agents' own temperatures (TriMER's table, 0.2–0.8): the reward model must rank the
+    // candidates the agents produce. The GRPO policy errs on a third of rung-2–3 problems, so those temperatures
+    // give enough (correct, incorrect) pairs (earlier, with a policy right ~90% of the time, T 0.8–1.4 were needed).
+    rewardModel: { trainProblems: 2048, heldoutProblems: 128, samplesPerProblem: 8, temperatures: [0.2, 0.4, 0.6, 0.8], maxPairsPerProblem: 6, steps: 600, pairsPerStep: 16, lr: lr(5e-4, 10), maxTokens: 200 },
+    agents: { max: 8, maxTokens: 200 },
+    eval: { maxTokens: 200, tokenLimits: [24, 32, 40, 48, 56, 64, 80, 96, 128, 200], temperature: 0.7, topP: 0.95 },
     betaComparison: { steps: 4, beta: 0.04 },
   };
 }
