@@ -103,7 +103,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
       const get = async (): Promise<LocalEngine> => (engine ??= await loadEngine(dir));
       rows.push(await cached(ctx, name, async () =>
         (await evalSampler(ctx, name, (await get()).sampler(), holdout, { temperature: ev.temperature, topP: ev.topP, samples: 4, maxTokens: ev.maxTokens, seed: cfg.seed + 11 })).row));
-      // Greedy decoding is deterministic, so the GRPO model's greedy run also gives the token-limit sweep.
+      // Greedy decoding is deterministic, so the distilled and GRPO models' greedy runs also give the token-limit sweeps.
       const g = await cached(ctx, `${name}-greedy`, async () => {
         const r = await evalSampler(ctx, `${name}-greedy`, (await get()).sampler(), holdout, { temperature: 0, topP: 1, samples: 1, maxTokens: Math.max(ev.maxTokens, ...ev.tokenLimits), seed: 0 });
         return { row: r.row, sweep: name === "grpo" || name === "distilled" ? tokenLimitSweep(holdout, r.completions, ev.tokenLimits) : [] };
