@@ -35,6 +35,8 @@ import urllib.request
 DEFAULT_URL = "http://127.0.0.1:5000/get_reward"
 
 
+# Each integration file stands alone (verl and OpenRLHF load one file by its path, with no package around it),
+# so this small HTTP client is repeated in each file on purpose rather than imported from a shared module.
 def _post(url, token, payload, timeout=300.0, retries=3):
     body = json.dumps(payload).encode("utf-8")
     headers = {"Content-Type": "application/json"}

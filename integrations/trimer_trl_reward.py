@@ -53,6 +53,8 @@ def completion_text(completion):
     return str(completion)
 
 
+# Each integration file stands alone (a user points an engine at one file), so this small HTTP client is repeated
+# in the verl and OpenRLHF files on purpose rather than imported from a shared module.
 def post_rewards(url, token, texts, golds, timeout=300.0, retries=3):
     """POSTs one batch to serve-reward; returns its JSON answer (rewards, scores, extra_logs)."""
     body = json.dumps({"query": list(texts), "labels": [str(g) for g in golds]}).encode("utf-8")

@@ -40,6 +40,8 @@ def _server(url, token):
     return url, token
 
 
+# Each integration file stands alone (verl and OpenRLHF load one file by its path, with no package around it),
+# so this small HTTP client is repeated in each file on purpose rather than imported from a shared module.
 def _post(url, token, texts, golds, timeout=300.0, retries=3):
     body = json.dumps({"query": list(texts), "labels": ["" if g is None else str(g) for g in golds]}).encode("utf-8")
     headers = {"Content-Type": "application/json"}
