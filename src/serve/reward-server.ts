@@ -36,8 +36,13 @@ export interface RewardServerOptions {
   maxBodyBytes?: number;
   /** Most samples in one request (default 100 000). */
   maxBatch?: number;
-  /** Requests admitted at once (grading is serial on the event loop); beyond this → 503 so the client retries. */
+  /**
+   * Requests admitted at once (grading is serial on the event loop); beyond this → 503 so the client retries. A
+   * request is admitted when its body has fully arrived, so stalled uploads never occupy a slot.
+   */
   maxPending?: number;
+  /** Bodies one client address may be uploading at once (default 16); beyond this → 503 with Retry-After. */
+  maxUploadsPerClient?: number;
   /** One line per request (e.g. console.error); default silent. */
   log?: (line: string) => void;
 }
@@ -174,7 +179,9 @@ export function createRewardServer(opts: RewardServerOptions): http.Server {
   const maxBody = opts.maxBodyBytes ?? 64 * 1024 * 1024;
   const maxBatch = opts.maxBatch ?? 100_000;
   const maxPending = opts.maxPending ?? 64;
+  const maxUploadsPerClient = opts.maxUploadsPerClient ?? 16;
   let pending = 0;
+  const uploading = new Map<string, number>();
 
   const server = http.createServer((req, res) => {
     const [url, query] = (req.url ?? "/").split("?", 2) as [string, string | undefined];
@@ -193,12 +200,24 @@ export function createRewardServer(opts: RewardServerOptions): http.Server {
         return send(res, 401, { error: "missing or wrong bearer token" }, { "www-authenticate": 'Bearer realm="trimer-reward"' });
       }
     }
-    if (pending >= maxPending) {
+    // A slot is taken only once the whole body is here: uploads that stall (a slow or hostile client) then hold
+    // nothing but their own connection, bounded per client address and by requestTimeout, so they cannot lock
+    // every other caller out of grading.
+    const client = req.socket.remoteAddress ?? "?";
+    const uploadsNow = uploading.get(client) ?? 0;
+    if (uploadsNow >= maxUploadsPerClient) {
       req.resume();
-      return send(res, 503, { error: "busy, retry" }, { "retry-after": "1" });
+      return send(res, 503, { error: `busy: ${uploadsNow} uploads from ${client} in progress, retry` }, { "retry-after": "1", connection: "close" });
     }
-    pending++;
-    const started = Date.now();
+    uploading.set(client, uploadsNow + 1);
+    let uploadDone = false;
+    const endUpload = (): void => {
+      if (uploadDone) return;
+      uploadDone = true;
+      const left = (uploading.get(client) ?? 1) - 1;
+      if (left > 0) uploading.set(client, left);
+      else uploading.delete(client);
+    };
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -214,11 +233,16 @@ export function createRewardServer(opts: RewardServerOptions): http.Server {
       }
       chunks.push(c);
     });
-    req.on("close", () => { if (tooLarge || !req.complete) finish(); });
-    let finished = false;
-    const finish = (): void => { if (!finished) { finished = true; pending--; } };
+    req.on("close", endUpload);
+    let admitted = false;
+    const finish = (): void => { if (admitted) { admitted = false; pending--; } };
     req.on("end", () => {
+      endUpload();
       if (tooLarge) return;
+      if (pending >= maxPending) return send(res, 503, { error: "busy, retry" }, { "retry-after": "1" });
+      pending++;
+      admitted = true;
+      const started = Date.now(); // the grading bound runs from admission, not from the first byte
       void (async () => {
         try {
           let body: unknown;

@@ -117,3 +117,48 @@ test("the response is the query minus its prompt, wherever the prompt starts", (
   // numeric labels (a JSONL label field holding 42) are accepted as text
   assert.deepEqual(parseRewardRequest({ query: ["q"], labels: [42] }, 10).labels, ["42"]);
 });
+
+test("stalled uploads take no admission slot: a full-body caller is served while maxPending uploads hang", async () => {
+  const { connect } = await import("node:net");
+  const { url, server } = await listen({ maxPending: 2, maxUploadsPerClient: 64 });
+  const port = (server.address() as AddressInfo).port;
+  // Four clients announce a large body and send a few bytes of it, then stall (before the fix each held a slot).
+  const stalled = await Promise.all(Array.from({ length: 4 }, () => new Promise<import("node:net").Socket>((resolve) => {
+    const s = connect(port, "127.0.0.1", () => {
+      s.write(`POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"query": [`);
+      resolve(s);
+    });
+    s.on("error", () => {});
+  })));
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = Date.now();
+  const res = await fetch(`${url}/get_reward`, { method: "POST", body: JSON.stringify(openrlhfBody) });
+  assert.equal(res.status, 200, "a caller with a complete body is served despite the stalled uploads");
+  assert.ok(Date.now() - t0 < 5000);
+  const body = (await res.json()) as { rewards: number[] };
+  assert.equal(body.rewards.length, 4);
+  for (const s of stalled) s.destroy();
+  await close(server);
+});
+
+test("one client's concurrent uploads are capped: beyond maxUploadsPerClient it gets 503 with Retry-After", async () => {
+  const { connect } = await import("node:net");
+  const { url, server } = await listen({ maxUploadsPerClient: 2 });
+  const port = (server.address() as AddressInfo).port;
+  const stalled = await Promise.all(Array.from({ length: 2 }, () => new Promise<import("node:net").Socket>((resolve) => {
+    const s = connect(port, "127.0.0.1", () => {
+      s.write(`POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{`);
+      resolve(s);
+    });
+    s.on("error", () => {});
+  })));
+  await new Promise((r) => setTimeout(r, 100));
+  const res = await fetch(`${url}/get_reward`, { method: "POST", body: JSON.stringify(openrlhfBody) });
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("retry-after"), "1");
+  for (const s of stalled) s.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const ok = await fetch(`${url}/get_reward`, { method: "POST", body: JSON.stringify(openrlhfBody) });
+  assert.equal(ok.status, 200, "the slots come back when the stalled uploads go away");
+  await close(server);
+});
