@@ -31,16 +31,16 @@
 // runs from "py:" to ">", the output follows the ">" and ends with ";".
 import type { ChatMessage, Prompt, SampleOptions, Sampler } from "../engine/types.js";
 
-/** What a sandbox gives back for one program (PythonSandbox.run's result satisfies it). */
+/** What a sandbox gives back for one program (ProcessSandbox.run's and PythonSandbox.run's results satisfy it). */
 export interface CodeResult {
-  status: "completed" | "timeout" | "error" | "killed";
+  status: "completed" | "timeout" | "error" | "killed" | "cancelled";
   stdout: string;
   stderr: string;
   truncated?: boolean;
   durationMs?: number;
 }
 
-/** Anything that runs a program: PythonSandbox, or a remote sandbox client. */
+/** Anything that runs a program: ProcessSandbox (the default), PythonSandbox (Pyodide), or a remote sandbox client. */
 export interface CodeRunner {
   run(code: string): Promise<CodeResult>;
 }

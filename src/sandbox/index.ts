@@ -1,66 +1,68 @@
-// PythonSandbox: runs untrusted Python (the code blocks of tool-integrated reasoning) in Pyodide, one program at a
-// time per worker thread, with a wall-clock limit, a memory limit and an output limit. A pool of warm workers keeps
-// short snippets fast; each program gets a fresh namespace (see runner-py.ts for what is reset between programs).
+// PythonSandbox: the Pyodide backend, the portable fallback (no bubblewrap, other OSes; see process.ts for the
+// default). Runs untrusted Python (the code blocks of tool-integrated reasoning) in Pyodide, one program at a time
+// per worker, with a wall-clock limit, memory limits and an output limit.
 //
 //   const sb = await PythonSandbox.create({ workers: 2, timeoutMs: 5000 });
 //   const r = await sb.run("print(2**100)");   // { status: "completed", stdout: "1267…376\n", … }
 //   await sb.close();
 //
-// Isolation is layered: a worker thread with V8 heap limits and an empty environment; Pyodide's in-memory file
-// system only; the JS bridge modules blocked in Python; and the worker's JS global scope stripped (lockdown.ts), so
-// even a program that gets hold of a JS object finds nothing that reaches the host.
-import { Worker } from "node:worker_threads";
+// Each worker is a child process (worker.ts). Every program gets a fresh interpreter: after a program the worker is
+// killed and replaced by one restored from the first worker's memory snapshot, so nothing a program changes
+// (builtins, stdlib classes, ctypes writes into the interpreter, audit hooks, JS buffers it parked) can reach the
+// next one; warm spares keep that off the request's path. Memory is accounted at the host: the worker process's
+// RSS (wasm heap, V8 heap and JS buffers alike) is sampled while a program runs and the process is killed past
+// its cap; inside, the wasm heap is capped too (MemoryError for Python) and V8's heap has its own limit.
+// Isolation is layered: a process with an empty environment; Pyodide's in-memory file system only; the JS bridge
+// modules blocked in Python; Emscripten's calls that reach the host (system, sockets, getuid, umask) stubbed; and
+// the worker's JS global scope stripped (lockdown.ts), so even a program that gets hold of a JS object finds
+// nothing that reaches the host.
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import type { AuditReport, DoneMessage, RunRequest, WorkerMessage, WorkerSettings } from "./protocol.js";
-import { workerEntry } from "../util/worker-entry.js";
+import { fileURLToPath } from "node:url";
+import type { AuditReport, DoneMessage, InitRequest, RunRequest, WorkerMessage, WorkerSettings } from "./protocol.js";
+import { notRun, type CodeSandbox, type RunOptions, type RunResult, type RunStatus } from "./types.js";
 
 export type { AuditReport } from "./protocol.js";
+export type { RunOptions, RunResult, RunStatus } from "./types.js";
 
 export interface SandboxOptions {
-  /** Warm worker threads, each running one program at a time (default 2). */
+  /** Warm worker processes, each running one program at a time (default 2). */
   workers?: number;
   /** Default wall-clock limit per program in ms (default 10 000). */
   timeoutMs?: number;
   /** Cap on Python's heap (the wasm memory) per worker, in MiB (default 512). */
   memoryMb?: number;
+  /**
+   * Cap on a worker process's resident memory, MiB: wasm heap, V8 heap and JS buffers together (default
+   * memoryMb + 512). Past it the worker is killed and the program reported "killed". Sampled on Linux (/proc).
+   */
+  processMemoryMb?: number;
   /** stdout + stderr beyond this many characters are cut and the program is stopped (default 100 000). */
   maxOutputChars?: number;
-  /** After the timeout's interrupt, how long a program may take to stop before its worker is killed (default 500). */
+  /** Accepted for compatibility; a timed-out program's worker is now killed at once. */
   graceMs?: number;
-}
-
-export type RunStatus = "completed" | "timeout" | "error" | "killed";
-
-export interface RunResult {
-  /**
-   * completed: ran to the end (exit code 0). error: raised an exception, exited non-zero, or was stopped for
-   * printing more than maxOutputChars. timeout: passed its wall-clock limit. killed: its worker died (out of JS
-   * heap, interpreter failure) and was replaced.
-   */
-  status: RunStatus;
-  stdout: string;
-  stderr: string;
-  /** Output was cut at maxOutputChars. */
-  truncated: boolean;
-  durationMs: number;
-}
-
-export interface RunOptions {
-  timeoutMs?: number;
 }
 
 interface Job {
   code: string;
   timeoutMs: number;
+  ipython: boolean;
+  signal?: AbortSignal;
+  onAbort?: () => void;
   resolve: (r: RunResult) => void;
 }
 
 interface Slot {
-  worker: Worker;
+  proc: ChildProcess;
   audits: ((r: AuditReport) => void)[];
-  interrupt: Int32Array;
   ready: boolean;
+  /** Was ready once (a later exit is a retirement or a crash, not a failed start). */
+  started: boolean;
+  used: boolean;
   job: ActiveJob | null;
 }
 
@@ -70,15 +72,24 @@ interface ActiveJob extends Job {
   stdout: string;
   stderr: string;
   truncated: boolean;
-  timedOut: boolean;
   timer: NodeJS.Timeout;
-  killTimer?: NodeJS.Timeout;
+  memTimer?: NodeJS.Timeout;
+  overMemory: boolean;
 }
 
 /** The pyodide npm package's folder (holds the wasm, the stdlib zip and pyodide.mjs). */
 function pyodideDir(): string {
   const require = createRequire(import.meta.url);
   return dirname(require.resolve("pyodide/package.json"));
+}
+
+/**
+ * The child-process entry next to this module: worker.js from dist/, or worker.ts with the tsx loader (tests). A
+ * child process, unlike a worker thread (util/worker-entry.ts), takes the loader through --import.
+ */
+function childEntry(): { file: string; execArgv: string[] } {
+  if (!import.meta.url.endsWith(".ts")) return { file: fileURLToPath(new URL("./worker.js", import.meta.url)), execArgv: [] };
+  return { file: fileURLToPath(new URL("./worker.ts", import.meta.url)), execArgv: ["--import", import.meta.resolve("tsx")] };
 }
 
 function positive(value: number | undefined, name: string, fallback: number, integer: boolean): number {
@@ -89,33 +100,54 @@ function positive(value: number | undefined, name: string, fallback: number, int
   return value;
 }
 
-export class PythonSandbox {
+/** Resident memory of a process in bytes (Linux), or null where it cannot be read. */
+function rssOf(pid: number): number | null {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+    return Number.isFinite(pages) ? pages * 4096 : null;
+  } catch {
+    return null;
+  }
+}
+
+const MEMORY_SAMPLE_MS = 20;
+
+export class PythonSandbox implements CodeSandbox {
+  readonly backend = "pyodide" as const;
+  readonly supportsSessions = false;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
   private startError: Error | null = null;
-  private snapshot: Uint8Array | null = null;
+  private snapshotPath: string | null = null;
+  private readonly workers: number;
 
   private constructor(
     private readonly timeoutMs: number,
     private readonly memoryMb: number,
+    private readonly processMemoryMb: number,
     private readonly maxOutputChars: number,
-    private readonly graceMs: number,
-  ) {}
+    workers: number,
+  ) {
+    this.workers = workers;
+  }
 
   /** Starts the workers and resolves once all of them have loaded Pyodide and locked down. */
   static async create(opts: SandboxOptions = {}): Promise<PythonSandbox> {
+    const memoryMb = positive(opts.memoryMb, "memoryMb", 512, true);
+    const n = positive(opts.workers, "workers", 2, true);
+    positive(opts.graceMs, "graceMs", 500, false);
     const sb = new PythonSandbox(
       positive(opts.timeoutMs, "timeoutMs", 10_000, false),
-      positive(opts.memoryMb, "memoryMb", 512, true),
+      memoryMb,
+      positive(opts.processMemoryMb, "processMemoryMb", memoryMb + 512, true),
       positive(opts.maxOutputChars, "maxOutputChars", 100_000, true),
-      positive(opts.graceMs, "graceMs", 500, false),
+      n,
     );
-    const n = positive(opts.workers, "workers", 2, true);
     try {
       // The first worker starts from scratch and hands back a memory snapshot; the others (and every replacement
-      // of a killed worker later) start from that snapshot, ~5× faster.
+      // later, one per program) start from that snapshot, several times faster.
       await sb.spawn(true);
       await Promise.all(Array.from({ length: n - 1 }, () => sb.spawn()));
     } catch (e) {
@@ -123,6 +155,24 @@ export class PythonSandbox {
       throw e;
     }
     return sb;
+  }
+
+  describe(): string {
+    return `pyodide backend: CPython in WebAssembly (Pyodide), ${this.workers} worker processes, a fresh interpreter ` +
+      `per request (restored from a memory snapshot); Python heap ${this.memoryMb} MiB, process ${this.processMemoryMb} MiB, ` +
+      `output ${this.maxOutputChars} characters; no sympy/numpy, no sessions`;
+  }
+
+  get pending(): number {
+    return this.queue.length + this.slots.filter((s) => s.job).length;
+  }
+
+  listSessions(): string[] {
+    return [];
+  }
+
+  async deleteSession(): Promise<boolean> {
+    return false;
   }
 
   /** Runs one program. Never rejects for anything the program does; rejects only after close(). */
@@ -135,8 +185,16 @@ export class PythonSandbox {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (opts.session !== undefined) return Promise.resolve(notRun("error", "sandbox: sessions need the process backend"));
+    if (opts.signal?.aborted) return Promise.resolve(notRun("cancelled", "sandbox: cancelled before it started"));
     return new Promise<RunResult>((resolve) => {
-      this.queue.push({ code, timeoutMs, resolve });
+      const job: Job = { code, timeoutMs, ipython: opts.ipython ?? false, resolve };
+      if (opts.signal) {
+        job.signal = opts.signal;
+        job.onAbort = () => this.cancel(job);
+        opts.signal.addEventListener("abort", job.onAbort, { once: true });
+      }
+      this.queue.push(job);
       this.dispatch();
     });
   }
@@ -145,14 +203,13 @@ export class PythonSandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) {
-      job.resolve({ status: "killed", stdout: "", stderr: "sandbox closed\n", truncated: false, durationMs: 0 });
-    }
+    for (const job of this.queue.splice(0)) job.resolve(notRun("killed", "sandbox closed"));
     await Promise.all(this.slots.map((s) => {
       if (s.job) this.finish(s, "killed", "sandbox closed\n");
-      return s.worker.terminate();
+      return this.stop(s);
     }));
     this.slots.length = 0;
+    if (this.snapshotPath) rmSync(dirname(this.snapshotPath), { recursive: true, force: true });
   }
 
   /**
@@ -163,7 +220,7 @@ export class PythonSandbox {
     const idle = this.slots.filter((s) => s.ready && !s.job);
     return Promise.all(idle.map((s) => new Promise<AuditReport>((resolve) => {
       s.audits.push(resolve);
-      s.worker.postMessage({ type: "audit" });
+      s.proc.send({ type: "audit" });
     })));
   }
 
@@ -172,37 +229,60 @@ export class PythonSandbox {
     return this.slots.length;
   }
 
-  private spawn(makeSnapshot = false): Promise<void> {
-    const interrupt = new SharedArrayBuffer(4);
-    const settings: WorkerSettings = { indexDir: pyodideDir(), wasmMemoryMb: this.memoryMb, interrupt };
-    if (this.snapshot) settings.snapshot = this.snapshot;
-    else if (makeSnapshot) settings.makeSnapshot = true;
-    const worker = new Worker(workerEntry(import.meta.url, "worker"), {
-      workerData: settings,
-      env: {}, // an empty copy of process.env: the host's secrets never enter the thread
-      stdout: true, // the worker's own stdout/stderr go nowhere (Python output comes by message)
-      stderr: true,
-      resourceLimits: {
-        // Pyodide's JS side needs ~100 MB; Python's heap is in wasm memory, capped separately (lockdown.ts).
-        maxOldGenerationSizeMb: 256,
-        maxYoungGenerationSizeMb: 32,
-        stackSizeMb: 8,
-      },
-    });
-    const slot: Slot = { worker, audits: [], interrupt: new Int32Array(interrupt), ready: false, job: null };
-    this.slots.push(slot);
-    // Drain the piped streams so a chatty worker cannot fill a buffer (TRIMER_SANDBOX_DEBUG=1 shows them).
-    if (process.env.TRIMER_SANDBOX_DEBUG) {
-      worker.stdout.pipe(process.stderr);
-      worker.stderr.pipe(process.stderr);
-    } else {
-      worker.stdout.resume();
-      worker.stderr.resume();
+  private cancel(job: Job): void {
+    const i = this.queue.indexOf(job);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      job.resolve(notRun("cancelled", "sandbox: cancelled while queued"));
+      return;
     }
+    const slot = this.slots.find((s) => s.job && s.job.resolve === job.resolve);
+    if (slot) {
+      this.finish(slot, "cancelled", "sandbox: cancelled by the caller\n");
+      this.retire(slot);
+    }
+  }
+
+  private stop(slot: Slot): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (slot.proc.exitCode !== null || slot.proc.signalCode !== null) return resolve();
+      slot.proc.once("exit", () => resolve());
+      slot.proc.kill("SIGKILL");
+    });
+  }
+
+  private spawn(makeSnapshot = false): Promise<void> {
+    const settings: WorkerSettings = { indexDir: pyodideDir(), wasmMemoryMb: this.memoryMb };
+    if (this.snapshotPath) settings.snapshotPath = this.snapshotPath;
+    else if (makeSnapshot) settings.makeSnapshot = true;
+    const entry = childEntry();
+    const proc = fork(entry.file, [], {
+      execArgv: [
+        ...entry.execArgv,
+        // Pyodide's JS side needs ~100 MB; Python's heap is in wasm memory, capped separately (lockdown.ts).
+        "--max-old-space-size=256", "--max-semi-space-size=16", "--stack-size=4000",
+      ],
+      env: {}, // the host's secrets never enter the worker
+      serialization: "advanced", // structured clone: the snapshot travels as bytes
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    const slot: Slot = { proc, audits: [], ready: false, started: false, used: false, job: null };
+    this.slots.push(slot);
+    // Drain the worker's own stdout/stderr (Python output comes by message); TRIMER_SANDBOX_DEBUG=1 shows them.
+    if (process.env.TRIMER_SANDBOX_DEBUG) {
+      proc.stdout?.pipe(process.stderr);
+      proc.stderr?.pipe(process.stderr);
+    } else {
+      proc.stdout?.resume();
+      proc.stderr?.resume();
+    }
+    const init: InitRequest = { type: "init", settings };
+    proc.send(init);
     return new Promise<void>((resolve, reject) => {
-      worker.on("message", (m: WorkerMessage) => {
+      proc.on("message", (m: WorkerMessage) => {
         if (m.type === "ready") {
           slot.ready = true;
+          slot.started = true;
           resolve();
           this.dispatch();
         } else if (m.type === "start-error") {
@@ -217,29 +297,37 @@ export class PythonSandbox {
             if (m.truncated) job.truncated = true;
           }
         } else if (m.type === "snapshot") {
-          this.snapshot = m.data;
+          // Kept in a private file: every replacement worker (one per program) reads it instead of receiving
+          // 30 MB over IPC.
+          const dir = mkdtempSync(join(tmpdir(), "trimer-pyodide-"));
+          const file = join(dir, "snapshot.bin");
+          writeFileSync(file, m.data, { mode: 0o600 });
+          this.snapshotPath = file;
         } else if (m.type === "audit") {
           slot.audits.shift()?.(m.report);
         } else if (m.type === "done") {
           this.onDone(slot, m);
         }
       });
-      worker.on("error", (e: Error) => {
-        // Out of JS heap, a crash inside the thread: the host lives on, the program is reported killed.
-        if (!slot.ready) {
+      proc.on("error", (e: Error) => {
+        if (!slot.started) {
           this.startError = new Error(`PythonSandbox: a worker failed to start: ${e.message}`);
           reject(this.startError);
         }
-        if (slot.job) this.finish(slot, slot.job.timedOut ? "timeout" : "killed", `sandbox: worker stopped: ${e.message}\n`);
-        this.replace(slot);
       });
-      worker.on("exit", () => {
-        if (!slot.ready) {
+      proc.on("exit", (code, sig) => {
+        if (!slot.started && !this.closed) {
           // Not retried: a worker that cannot start once will not start the next time either.
-          this.startError = new Error("PythonSandbox: a worker exited during start-up");
+          this.startError ??= new Error(`PythonSandbox: a worker exited during start-up (${sig ?? `code ${code}`})`);
           reject(this.startError);
         }
-        if (slot.job) this.finish(slot, slot.job.timedOut ? "timeout" : "killed", "sandbox: worker exited\n");
+        if (slot.job) {
+          const job = slot.job;
+          const why = job.overMemory
+            ? `sandbox: the worker passed its memory cap of ${this.processMemoryMb} MiB and was killed\n`
+            : `sandbox: worker exited (${sig ?? `code ${code}`})\n`;
+          this.finish(slot, "killed", why);
+        }
         this.replace(slot);
       });
     });
@@ -248,36 +336,39 @@ export class PythonSandbox {
   private dispatch(): void {
     if (this.closed) return;
     for (const slot of this.slots) {
-      if (!slot.ready || slot.job) continue;
+      if (!slot.ready || slot.job || slot.used) continue;
       const job = this.queue.shift();
       if (!job) return;
       const id = this.nextId++;
       const active: ActiveJob = {
-        ...job, id, started: performance.now(), stdout: "", stderr: "", truncated: false, timedOut: false,
+        ...job, id, started: performance.now(), stdout: "", stderr: "", truncated: false, overMemory: false,
         timer: setTimeout(() => this.onTimeout(slot, active), job.timeoutMs),
       };
       slot.job = active;
-      Atomics.store(slot.interrupt, 0, 0);
-      const req: RunRequest = { type: "run", id, code: job.code, maxOutputChars: this.maxOutputChars };
-      slot.worker.postMessage(req);
+      slot.used = true;
+      const pid = slot.proc.pid;
+      if (pid !== undefined && rssOf(pid) !== null) {
+        active.memTimer = setInterval(() => {
+          const rss = rssOf(pid);
+          if (rss !== null && rss > this.processMemoryMb * 1024 * 1024 && slot.job === active) {
+            active.overMemory = true;
+            slot.proc.kill("SIGKILL");
+          }
+        }, MEMORY_SAMPLE_MS);
+      }
+      const req: RunRequest = { type: "run", id, code: job.code, maxOutputChars: this.maxOutputChars, ipython: job.ipython };
+      slot.proc.send(req);
     }
     if (this.queue.length && this.slots.length === 0 && this.startError) {
-      for (const job of this.queue.splice(0)) {
-        job.resolve({ status: "killed", stdout: "", stderr: `${this.startError.message}\n`, truncated: false, durationMs: 0 });
-      }
+      for (const job of this.queue.splice(0)) job.resolve(notRun("killed", this.startError.message));
     }
   }
 
-  /** Wall-clock limit reached: interrupt Python (SIGINT), and kill the worker if it does not stop in time. */
+  /** Wall-clock limit reached: the worker is killed (it would be replaced after this program anyway). */
   private onTimeout(slot: Slot, job: ActiveJob): void {
     if (slot.job !== job) return;
-    job.timedOut = true;
-    Atomics.store(slot.interrupt, 0, 2);
-    job.killTimer = setTimeout(() => {
-      if (slot.job !== job) return;
-      this.finish(slot, "timeout", "");
-      this.retire(slot);
-    }, this.graceMs);
+    this.finish(slot, "timeout", "");
+    this.retire(slot);
   }
 
   private onDone(slot: Slot, m: DoneMessage): void {
@@ -286,7 +377,7 @@ export class PythonSandbox {
     if (m.truncated) job.truncated = true;
     let status: RunStatus;
     let note = "";
-    if (job.timedOut || m.outcome === "interrupted") {
+    if (m.outcome === "interrupted") {
       status = "timeout";
     } else if (m.outcome === "output-limit") {
       status = "error";
@@ -295,8 +386,8 @@ export class PythonSandbox {
       status = m.outcome;
     }
     this.finish(slot, status, note);
-    if (m.fatal) this.retire(slot);
-    else this.dispatch();
+    // A fresh interpreter for every program: this one has run untrusted code, so it goes.
+    this.retire(slot);
   }
 
   private finish(slot: Slot, status: RunStatus, note: string): void {
@@ -304,7 +395,8 @@ export class PythonSandbox {
     if (!job) return;
     slot.job = null;
     clearTimeout(job.timer);
-    if (job.killTimer) clearTimeout(job.killTimer);
+    if (job.memTimer) clearInterval(job.memTimer);
+    if (job.signal && job.onAbort) job.signal.removeEventListener("abort", job.onAbort);
     const durationMs = performance.now() - job.started;
     let stderr = job.stderr;
     if (status === "timeout") stderr += `sandbox: timed out after ${job.timeoutMs} ms\n`;
@@ -315,11 +407,10 @@ export class PythonSandbox {
     job.resolve({ status, stdout: job.stdout, stderr, truncated: job.truncated, durationMs });
   }
 
-  /** Terminates a worker and starts a fresh one in its place. */
+  /** Kills a worker; its "exit" starts a fresh one in its place. */
   private retire(slot: Slot): void {
     slot.ready = false;
-    void slot.worker.terminate();
-    this.replace(slot);
+    slot.proc.kill("SIGKILL");
   }
 
   private replace(slot: Slot): void {
@@ -327,8 +418,7 @@ export class PythonSandbox {
     if (i < 0) return;
     this.slots.splice(i, 1);
     for (const answer of slot.audits.splice(0)) answer({ globalsLeft: ["(worker exited before answering)"], probes: [] });
-    slot.worker.removeAllListeners();
-    slot.worker.on("error", () => {}); // a late error from a retired worker is expected and harmless
+    slot.proc.removeAllListeners("message");
     if (this.closed || this.startError) {
       this.dispatch();
       return;

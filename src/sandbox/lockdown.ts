@@ -49,6 +49,10 @@ export const DENIED_WASM_IMPORTS: Readonly<Record<string, () => number>> = {
   __syscall_recvfrom: () => -ENOSYS,
   __syscall_recvmsg: () => -ENOSYS,
   _maybe_connect_async: () => 0,
+  // These two call the host's process.getuid()/umask(), which lock-down removes (os.getuid() used to abort the
+  // interpreter): answer as an unprivileged user with the usual umask, without asking the host.
+  __syscall_getuid32_js: () => 1000,
+  __syscall_umask_js: () => 0o022,
 };
 
 type Imports = Record<string, Record<string, unknown>>;

@@ -7,14 +7,25 @@ export interface WorkerSettings {
   indexDir: string;
   /** Cap on the WebAssembly memory that holds the whole Python heap, in MiB. */
   wasmMemoryMb: number;
-  /** Int32Array view target: the host writes 2 (SIGINT) at index 0 to interrupt the running program. */
-  interrupt: SharedArrayBuffer;
+  /**
+   * Int32Array view target: the host writes 2 (SIGINT) at index 0 to interrupt the running program (thread mode;
+   * a child-process worker makes its own and is killed instead).
+   */
+  interrupt?: SharedArrayBuffer;
   /**
    * Pyodide memory snapshot taken right after a clean start (before any setup or untrusted code): a worker given
    * one starts in well under a second instead of several. The first worker makes it (`makeSnapshot`).
    */
   snapshot?: Uint8Array;
+  /** The same snapshot as a file the host wrote (read before lock-down; cheaper than 30 MB over IPC). */
+  snapshotPath?: string;
   makeSnapshot?: boolean;
+}
+
+/** Host → child-process worker, first message: its settings. */
+export interface InitRequest {
+  type: "init";
+  settings: WorkerSettings;
 }
 
 /** Host → worker: run one program in a fresh namespace. */
@@ -24,6 +35,8 @@ export interface RunRequest {
   code: string;
   /** stdout and stderr together are cut at this many characters and the program is stopped. */
   maxOutputChars: number;
+  /** IPython mode: print the repr of a final expression's value. */
+  ipython?: boolean;
 }
 
 /** Host → worker: report the state of the lock-down (see AuditReport). */

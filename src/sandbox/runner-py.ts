@@ -12,8 +12,17 @@
 // a stdlib class, or a stdlib file overwritten in the in-memory /lib). That takes a deliberate program, and only
 // affects later programs in the same worker, never the host.
 
+/**
+ * Imports only (no file system or interpreter-state changes): run before the memory snapshot is taken, so that
+ * every worker restored from it — one per program — has them without paying their import again.
+ */
+export const PRELOAD_PY = String.raw`
+import math, cmath, fractions, decimal, itertools, functools, collections, statistics, random, re, heapq, bisect
+import string, operator, numbers, json, datetime, typing, copy, textwrap, array, time, ast, traceback, shutil
+`;
+
 export const SETUP_PY = String.raw`
-import sys, builtins, os, gc, signal, shutil, traceback
+import sys, builtins, os, gc, signal, shutil, traceback, ast
 from operator import is_ as _is
 
 # Modules math programs import all the time, loaded once per worker so that they are part of the snapshot: a
@@ -131,13 +140,22 @@ def _report(exc):
         tb = tb.tb_next
     _stderr.write("".join(traceback.format_exception(type(exc), exc, tb)))
 
-def _trimer_run(code):
+def _trimer_run(code, ipython=False):
     outcome = "completed"
     main = type(sys)("__main__")
     sys.modules["__main__"] = main
     try:
         try:
-            exec(compile(code, "<code>", "exec"), main.__dict__)
+            tree = ast.parse(code, "<code>", "exec")
+            last = None
+            if ipython and tree.body and isinstance(tree.body[-1], ast.Expr):
+                # IPython mode: the cell's final expression is shown, as a notebook does.
+                last = ast.Expression(tree.body.pop().value)
+            exec(compile(tree, "<code>", "exec"), main.__dict__)
+            if last is not None:
+                value = eval(compile(last, "<code>", "eval"), main.__dict__)
+                if value is not None:
+                    print(repr(value))
         finally:
             _flush()
     except SystemExit as e:

@@ -1,16 +1,20 @@
-// Entry point of one sandbox worker thread: load Pyodide, lock the thread down, then run programs on request.
-// Start-up order matters: Pyodide needs `fs`, `process` and friends to read its own files, so it loads first and
-// the lock-down (lockdown.ts) comes after, before the first untrusted line runs.
+// Entry point of one Pyodide sandbox worker: a child process of the host (index.ts) with its own memory, which the
+// host measures and kills past its cap — JS buffers included, which a worker thread's limits do not cover. It
+// loads Pyodide, locks itself down, then runs programs on request; the host replaces it after every program, so
+// each program gets a fresh interpreter. Start-up order matters: Pyodide needs `fs`, `process` and friends to read
+// its own files, so it loads first and the lock-down (lockdown.ts) comes after, before the first untrusted line.
+// (It also runs as a worker thread, given `workerData`; the host no longer starts it that way.)
 import { parentPort, workerData } from "node:worker_threads";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { auditLockdown, capWasmMemory, denyWasmImports, globalsLeft, lockDownGlobals, neuterBuiltins } from "./lockdown.js";
-import { SETUP_PY } from "./runner-py.js";
+import { PRELOAD_PY, SETUP_PY } from "./runner-py.js";
 import type { AuditRequest, DoneMessage, OutputMessage, RunRequest, WorkerMessage, WorkerSettings } from "./protocol.js";
 
 interface PyCallable {
-  (code: string): unknown;
+  (code: string, ipython: boolean): unknown;
 }
 interface PyodideLike {
   runPython(code: string): unknown;
@@ -24,10 +28,40 @@ interface PyodideLike {
   FS: { filesystems: Record<string, unknown> };
 }
 
-const port = parentPort;
-if (!port) throw new Error("sandbox worker must run in a worker thread");
-const settings = workerData as WorkerSettings;
-const send = (m: WorkerMessage): void => port.postMessage(m);
+/** The channel to the host, captured before lock-down removes `process` from the global scope. */
+interface HostPort {
+  post(m: WorkerMessage): void;
+  on(cb: (m: unknown) => void): void;
+}
+function hostPort(): HostPort {
+  const thread = parentPort;
+  if (thread) return { post: (m) => thread.postMessage(m), on: (cb) => thread.on("message", cb) };
+  const sendIpc = process.send?.bind(process);
+  if (!sendIpc) throw new Error("sandbox worker must run as a child process with an IPC channel (or a worker thread)");
+  const on = process.on.bind(process);
+  // A host that goes away takes its workers with it.
+  process.on("disconnect", () => process.exit(0));
+  return { post: (m) => { sendIpc(m); }, on: (cb) => { on("message", cb); } };
+}
+const port = hostPort();
+const send = (m: WorkerMessage): void => port.post(m);
+const early: unknown[] = [];
+let deliver: ((m: unknown) => void) | null = null;
+port.on((m) => (deliver ? deliver(m) : early.push(m)));
+/** Settings: workerData in a thread; the host's first message ({type: "init"}) in a child process. */
+function settingsFromHost(): Promise<WorkerSettings> {
+  if (parentPort) return Promise.resolve(workerData as WorkerSettings);
+  return new Promise((resolve) => {
+    deliver = (m) => {
+      const init = m as { type?: string; settings?: WorkerSettings };
+      if (init?.type === "init" && init.settings) {
+        deliver = null;
+        resolve(init.settings);
+      }
+    };
+    for (const m of early.splice(0)) deliver?.(m);
+  });
+}
 const now = performance.now.bind(performance); // taken before lock-down swaps `performance` for a stand-in
 
 /** Output is sent to the host at least this often (ms) while a program prints, so a killed program keeps it. */
@@ -84,11 +118,13 @@ interface Handlers {
   audit(): void;
 }
 
-async function start(): Promise<Handlers> {
+async function start(settings: WorkerSettings): Promise<Handlers> {
   capWasmMemory(settings.wasmMemoryMb * 1024 * 1024);
   denyWasmImports();
   const requireBuiltin = createRequire(import.meta.url);
-  const interrupt = new Int32Array(settings.interrupt);
+  // In a child process the buffer is this process's own (the host stops a late program by killing the process);
+  // the output limit still interrupts through it from the inside.
+  const interrupt = new Int32Array(settings.interrupt ?? new SharedArrayBuffer(4));
   const indexURL = settings.indexDir.endsWith("/") ? settings.indexDir : settings.indexDir + "/";
   const mod = (await import(pathToFileURL(join(settings.indexDir, "pyodide.mjs")).href)) as {
     loadPyodide(o: Record<string, unknown>): Promise<PyodideLike>;
@@ -105,10 +141,14 @@ async function start(): Promise<Handlers> {
     packages: [],
     checkAPIVersion: true,
     _makeSnapshot: settings.makeSnapshot === true,
-    ...(settings.snapshot ? { _loadSnapshot: settings.snapshot } : {}),
+    // A copy: bytes that crossed the IPC channel may sit at an offset Pyodide's 32-bit views cannot start at.
+    ...(settings.snapshot ? { _loadSnapshot: new Uint8Array(settings.snapshot) } : {}),
+    ...(settings.snapshotPath ? { _loadSnapshot: new Uint8Array(readFileSync(settings.snapshotPath)) } : {}),
   });
   delete settings.snapshot; // 30 MB this thread no longer needs
   if (settings.makeSnapshot) {
+    // The modules every worker preloads go into the snapshot (imports only; the runner's set-up comes later).
+    py.runPython(PRELOAD_PY);
     // Pristine interpreter, nothing of ours or of any program in it yet. Sent as a copy (structured clone), never
     // a view of this thread's wasm memory.
     send({ type: "snapshot", data: py.makeMemorySnapshot() });
@@ -142,7 +182,7 @@ async function start(): Promise<Handlers> {
     let outcome: DoneMessage["outcome"] = "error";
     let fatal = false;
     try {
-      const r = runProgram(req.code);
+      const r = runProgram(req.code, req.ipython === true);
       outcome = r === "completed" || r === "error" || r === "interrupted" ? r : "error";
     } catch (e) {
       // The runner catches every Python exception, so reaching here means the interpreter itself broke (wasm stack
@@ -162,12 +202,15 @@ async function start(): Promise<Handlers> {
   return { run, audit };
 }
 
-start().then(
+settingsFromHost().then(start).then(
   (handlers) => {
-    port.on("message", (m: RunRequest | AuditRequest) => {
+    const handle = (raw: unknown): void => {
+      const m = raw as RunRequest | AuditRequest;
       if (m?.type === "run") handlers.run(m);
       else if (m?.type === "audit") handlers.audit();
-    });
+    };
+    deliver = handle;
+    for (const m of early.splice(0)) handle(m);
     send({ type: "ready" });
   },
   (e: unknown) => send({ type: "start-error", message: e instanceof Error ? e.message : String(e) }),
