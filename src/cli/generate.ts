@@ -42,7 +42,8 @@ traces:
 tools:
   --tool-syntax markdown|compact   \`\`\`python blocks (default) or the miniature's py:…>…;
   --max-tool-calls N (default 8)  --max-output-chars N (default 2000)  --sandbox-timeout MS (default 10000)
-  --sandbox-workers N (default 2)
+  --sandbox-workers N (default 2)  --sandbox process|pyodide (default: process — CPython with sympy and numpy
+                        under bubblewrap — where available, else pyodide)
 job:
   --out FILE.jsonl      traces; FILE.done (finished problems) and FILE.stats.json beside it
   --resume              continue a job (finished problems are skipped, a half-written one is redone)
@@ -84,6 +85,7 @@ const OPTIONS = {
   "max-output-chars": { type: "string" },
   "sandbox-timeout": { type: "string" },
   "sandbox-workers": { type: "string" },
+  sandbox: { type: "string" },
   out: { type: "string" },
   resume: { type: "boolean" },
   concurrency: { type: "string" },
@@ -234,13 +236,16 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  let sandbox: import("../sandbox/index.js").PythonSandbox | undefined;
+  let sandbox: import("../sandbox/types.js").CodeSandbox | undefined;
   if (tirs.includes(true)) {
-    const { PythonSandbox } = await import("../sandbox/index.js");
-    sandbox = await PythonSandbox.create({
+    const { openSandbox, parseBackend } = await import("../sandbox/choose.js");
+    const opened = await openSandbox(parseBackend(v.sandbox), {
       workers: numberFlag(v["sandbox-workers"], "sandbox-workers", 2, true),
       timeoutMs: numberFlag(v["sandbox-timeout"], "sandbox-timeout", 10_000, true),
     });
+    sandbox = opened.sandbox;
+    if (opened.fallbackReason) console.error(`generate: using the Pyodide sandbox: the process backend is unavailable (${opened.fallbackReason})`);
+    if (!v.quiet) console.error(`generate: sandbox: ${sandbox.describe()}`);
   }
 
   const bar = progress("generate", problems.length, { silent: v.quiet ?? false });

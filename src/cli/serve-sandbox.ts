@@ -1,4 +1,5 @@
-// `trimer serve-sandbox`: the Python sandbox as an HTTP server speaking NeMo-Skills' protocol (POST /execute).
+// `trimer serve-sandbox`: the Python sandbox as an HTTP server speaking NeMo-Skills' protocol (POST /execute,
+// sessions). The process backend (CPython + sympy/numpy under bubblewrap) by default, Pyodide where it cannot run.
 //
 //   trimer serve-sandbox --port 6000 --workers 4 --token "$TOKEN"
 //   curl -s localhost:6000/execute -H "Authorization: Bearer $TOKEN" \
@@ -6,25 +7,31 @@
 //   → {"process_status":"completed","stdout":"1024\n","stderr":""}
 import { parseFlags, numberFlag, type CommandModule } from "./command.js";
 import { UsageError } from "../util/errors.js";
-import { PythonSandbox } from "../sandbox/index.js";
+import { openSandbox, parseBackend } from "../sandbox/choose.js";
 import { createSandboxServer } from "../sandbox/server.js";
 
 const usage = `usage: trimer serve-sandbox [options]
 
-Runs Python (Pyodide, in locked-down worker threads) for tool-integrated reasoning, over HTTP:
-POST /execute {generated_code, timeout (s), language: "python" | "ipython"} → {process_status, stdout, stderr}.
+Runs Python for tool-integrated reasoning, over HTTP (NeMo-Skills' protocol):
+POST /execute {generated_code, timeout (s), language: "python" | "ipython", session_id?} → {process_status, stdout, stderr};
+GET /sessions, DELETE /sessions/<id>. Backends: "process" — /usr/bin/python3 with sympy and numpy under bubblewrap,
+a fresh forked interpreter per request (the default where bwrap works); "pyodide" — CPython in WebAssembly, the
+portable fallback (no sympy/numpy, no sessions).
 
 options:
   --host HOST          address to listen on (default 127.0.0.1)
   --port N             port (default 6000, as NeMo-Skills' sandbox; 0 picks a free one)
   --token TOKEN        require "Authorization: Bearer TOKEN" (default: $TRIMER_SANDBOX_TOKEN, else none)
+  --sandbox KIND       process | pyodide (default: process where available, else pyodide)
   --workers N          warm Python workers, one program each at a time (default 2)
+  --max-queue N        programs waiting beyond the running ones; more get 503 + Retry-After (default 32)
+  --max-sessions N     live sessions (process backend, default 16)  --session-idle S (default 300)
   --max-timeout S      cap on a request's timeout, seconds (default 60)
-  --memory-mb N        Python heap cap per worker, MiB (default 512)
+  --memory-mb N        memory cap per program, MiB (process: address space, default 1024; pyodide: heap, default 512)
   --max-output N       stdout+stderr characters kept per run; the program is stopped beyond (default 100000)
   --max-body N         request body limit in bytes (default 1048576)`;
 
-export const summary = "serve the Python sandbox over HTTP (NeMo-Skills /execute protocol)";
+export const summary = "serve the Python sandbox over HTTP (NeMo-Skills /execute protocol, sessions)";
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, {
@@ -32,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     port: { type: "string" },
     token: { type: "string" },
     workers: { type: "string" },
+    sandbox: { type: "string" },
+    "max-queue": { type: "string" },
+    "max-sessions": { type: "string" },
+    "session-idle": { type: "string" },
     "max-timeout": { type: "string" },
     "memory-mb": { type: "string" },
     "max-output": { type: "string" },
@@ -49,21 +60,31 @@ export async function main(argv: string[]): Promise<number> {
   };
   const workers = positive(v.workers, "workers", 2, true);
   const maxTimeoutSec = positive(v["max-timeout"], "max-timeout", 60, false);
-  const memoryMb = positive(v["memory-mb"], "memory-mb", 512, true);
+  const memoryMb = v["memory-mb"] === undefined ? undefined : positive(v["memory-mb"], "memory-mb", 512, true);
+  const maxQueue = numberFlag(v["max-queue"], "max-queue", 32, true);
+  if (maxQueue < 0) throw new UsageError(`--max-queue must be 0 or more, got ${maxQueue}`);
+  const maxSessions = positive(v["max-sessions"], "max-sessions", 16, true);
+  const sessionIdleSec = positive(v["session-idle"], "session-idle", 300, false);
+  const kind = parseBackend(v.sandbox);
   const maxOutputChars = positive(v["max-output"], "max-output", 100_000, true);
   const maxBodyBytes = positive(v["max-body"], "max-body", 1 << 20, true);
   const token = v.token ?? process.env.TRIMER_SANDBOX_TOKEN;
   if (token !== undefined && token.length === 0) throw new UsageError("--token must not be empty");
 
-  const sandbox = await PythonSandbox.create({ workers, memoryMb, maxOutputChars, timeoutMs: maxTimeoutSec * 1000 });
-  const server = createSandboxServer(sandbox, { token, maxBodyBytes, maxTimeoutSec });
+  const { sandbox, fallbackReason } = await openSandbox(kind, {
+    workers, maxOutputChars, timeoutMs: maxTimeoutSec * 1000, ...(memoryMb !== undefined ? { memoryMb } : {}),
+    process: { maxSessions, sessionIdleMs: sessionIdleSec * 1000 },
+  });
+  if (fallbackReason) console.error(`trimer serve-sandbox: using Pyodide: the process backend is unavailable (${fallbackReason})`);
+  console.log(`trimer serve-sandbox: ${sandbox.describe()}`);
+  const server = createSandboxServer(sandbox, { token, maxBodyBytes, maxTimeoutSec, maxQueue });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());
   });
   const addr = server.address();
   const shown = addr && typeof addr === "object" ? `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}` : String(addr);
-  console.log(`trimer serve-sandbox: listening on ${shown} (${workers} workers${token ? ", bearer token required" : ""})`);
+  console.log(`trimer serve-sandbox: listening on ${shown} (${sandbox.backend} backend, ${workers} workers${token ? ", bearer token required" : ""})`);
   if (!token && host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
     console.error("trimer serve-sandbox: warning: listening beyond loopback without --token");
   }

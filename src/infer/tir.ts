@@ -30,6 +30,7 @@
 // The compact syntax is the miniature's: `py:print(3*9+3-6)>24;\boxed{24}` (data/synth's `tir` mode): the code
 // runs from "py:" to ">", the output follows the ">" and ends with ";".
 import type { ChatMessage, Prompt, SampleOptions, Sampler } from "../engine/types.js";
+import { defaultSandbox } from "../sandbox/choose.js";
 
 /** What a sandbox gives back for one program (ProcessSandbox.run's and PythonSandbox.run's results satisfy it). */
 export interface CodeResult {
@@ -111,8 +112,11 @@ export const COMPACT_SYNTAX: ToolSyntax = {
 };
 
 export interface ToolOptions {
-  /** Runs the code blocks. */
-  sandbox: CodeRunner;
+  /**
+   * Runs the code blocks. Default: the process-wide default sandbox (src/sandbox/choose.ts) — the process backend,
+   * CPython with sympy and numpy under bubblewrap, where it runs; Pyodide otherwise.
+   */
+  sandbox?: CodeRunner;
   /** Code blocks run per solution; a block beyond this gets an output saying so and generation goes on (default 8). */
   maxToolCalls?: number;
   /** Characters of one output block (stdout, then stderr) kept; the rest is cut with a marker (default 2000). */
@@ -207,7 +211,8 @@ export async function solveWithTools(sampler: Sampler, prompt: Prompt, opts: Too
       output = `tool call limit reached (${maxToolCalls}); continue without code`;
     } else {
       const t0 = Date.now();
-      const r = await opts.sandbox.run(end.code);
+      const runner = opts.sandbox ?? (await defaultSandbox());
+      const r = await runner.run(end.code);
       trace.sandboxMs += r.durationMs ?? Date.now() - t0;
       trace.toolCalls++;
       trace.toolStatuses.push(r.status);

@@ -45,6 +45,8 @@ export interface SandboxOptions {
   maxOutputChars?: number;
   /** Accepted for compatibility; a timed-out program's worker is now killed at once. */
   graceMs?: number;
+  /** The workers do not keep the Node process alive (a process-wide default sandbox); they end with it. */
+  unref?: boolean;
 }
 
 interface Job {
@@ -122,6 +124,7 @@ export class PythonSandbox implements CodeSandbox {
   private startError: Error | null = null;
   private snapshotPath: string | null = null;
   private readonly workers: number;
+  private unref = false;
 
   private constructor(
     private readonly timeoutMs: number,
@@ -145,6 +148,7 @@ export class PythonSandbox implements CodeSandbox {
       positive(opts.maxOutputChars, "maxOutputChars", 100_000, true),
       n,
     );
+    sb.unref = opts.unref === true;
     try {
       // The first worker starts from scratch and hands back a memory snapshot; the others (and every replacement
       // later, one per program) start from that snapshot, several times faster.
@@ -278,6 +282,13 @@ export class PythonSandbox implements CodeSandbox {
     }
     const init: InitRequest = { type: "init", settings };
     proc.send(init);
+    if (this.unref) {
+      // The worker exits when this process does: its IPC channel closes ("disconnect" in worker.ts).
+      proc.unref();
+      proc.channel?.unref();
+      (proc.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+      (proc.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    }
     return new Promise<void>((resolve, reject) => {
       proc.on("message", (m: WorkerMessage) => {
         if (m.type === "ready") {

@@ -44,6 +44,8 @@ export interface ProcessSandboxOptions {
   python?: string;
   /** bubblewrap (default: bwrap on PATH, else /usr/bin/bwrap). */
   bwrap?: string;
+  /** The sandboxes do not keep the Node process alive (a process-wide default sandbox); they end with it. */
+  unref?: boolean;
 }
 
 const DEFAULT_PRELOAD = [
@@ -149,10 +151,15 @@ class Zygote {
   dead = false;
   info: ZygoteReady | null = null;
 
-  constructor(bwrap: string, python: string, cfg: Record<string, unknown>, scratchBytes: number, private readonly onDeath: (z: Zygote) => void) {
+  constructor(bwrap: string, python: string, cfg: Record<string, unknown>, scratchBytes: number, private readonly onDeath: (z: Zygote) => void, unref = false) {
     this.proc = spawn(bwrap, [...bwrapArgs(scratchBytes), python, "-I", "-c", ZYGOTE_PY, JSON.stringify(cfg)], {
       stdio: ["pipe", "pipe", "pipe"], env: {}, detached: true,
     });
+    if (unref) {
+      // When this Node process exits, the zygote reads end-of-file on its stdin and exits, taking bwrap with it.
+      this.proc.unref();
+      for (const s of [this.proc.stdin, this.proc.stdout, this.proc.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+    }
     if (process.env.TRIMER_SANDBOX_DEBUG) this.proc.stderr.pipe(process.stderr);
     else this.proc.stderr.resume();
     this.proc.stdin.on("error", () => {}); // EPIPE after the sandbox died: handled by "exit"
@@ -256,6 +263,7 @@ export class ProcessSandbox implements CodeSandbox {
   private recentDeaths: number[] = [];
   private readonly cfg: Record<string, unknown>;
   private readonly sessionCfg: Record<string, unknown>;
+  private unref = false;
 
   private constructor(
     private readonly bwrap: string,
@@ -299,6 +307,7 @@ export class ProcessSandbox implements CodeSandbox {
       },
     );
     const n = positive(opts.workers, "workers", 2, true);
+    sb.unref = opts.unref === true;
     try {
       for (let i = 0; i < n; i++) sb.slots.push({ zyg: sb.startZygote(false), busy: false });
       const infos = await Promise.all(sb.slots.map((s) => s.zyg.ready));
@@ -384,7 +393,7 @@ export class ProcessSandbox implements CodeSandbox {
   }
 
   private startZygote(session: boolean): Zygote {
-    return new Zygote(this.bwrap, this.python, session ? this.sessionCfg : this.cfg, this.scratchBytes, (z) => this.onDeath(z));
+    return new Zygote(this.bwrap, this.python, session ? this.sessionCfg : this.cfg, this.scratchBytes, (z) => this.onDeath(z), this.unref);
   }
 
   /** A sandbox died (killed by us or crashed): a worker slot gets a fresh one; a session just ends. */
