@@ -1,27 +1,25 @@
-// Sandbox throughput: executions per second for short TIR-style snippets on warm workers, against the peer the
-// issue names: NeMo-Skills' sandbox, whose "python" path starts a fresh `python3 -c <code>` process per request
-// (measured here directly, without its Flask layer, so the peer is flattered). Also: start-up, the time to replace a
-// killed worker, per-run latency, and the same snippets over HTTP through serve-sandbox's handler. The machine is
-// shared, so the load average and per-CPU-second rates are printed. Run: npm run bench sandbox [-- --n=400 --workers=2]
+// Sandbox throughput, per backend, against the peer the issue names — a fresh `python3 -c <code>` process per
+// execution (NeMo-Skills' "python" path, measured directly without its Flask layer, and without any sandbox, so the
+// peer is flattered) — and a fresh bubblewrap sandbox + python3 per execution (what per-request isolation costs
+// without a zygote). Two programs: a trivial one, and `import sympy; sympy.factor(x**4 - 1)`, which a fresh
+// interpreter pays sympy's import for every time. Rounds alternate the sides; medians are reported. The machine
+// is shared, so the load average is printed. Run: npm run bench sandbox [-- --n=300 --workers=2 --rounds=3]
 import { loadavg } from "node:os";
-import { readFileSync } from "node:fs";
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
+import { ProcessSandbox, bwrapArgs, processBackendAvailable } from "../../src/sandbox/process.js";
 import { PythonSandbox } from "../../src/sandbox/index.js";
-import { createSandboxServer } from "../../src/sandbox/server.js";
+import type { CodeSandbox } from "../../src/sandbox/types.js";
 
-const { values } = parseArgs({ options: { n: { type: "string" }, workers: { type: "string" } } });
+const { values } = parseArgs({ options: { n: { type: "string" }, workers: { type: "string" }, rounds: { type: "string" }, "skip-pyodide": { type: "boolean" } } });
 const N = Number(values.n ?? 300);
 const WORKERS = Number(values.workers ?? 2);
+const ROUNDS = Number(values.rounds ?? 3);
+const CONCURRENCY = WORKERS * 2;
 
-// Typical tool calls in math TIR: a little arithmetic, a loop, a stdlib import.
-const SNIPPETS = [
-  "print(sum(i * i for i in range(1, 101)))",
-  "from math import comb\nprint(comb(20, 10) % 1000)",
-  "from fractions import Fraction\nprint(Fraction(3, 4) + Fraction(5, 6))",
-  "n = 2**61 - 1\nprint(all(n % p for p in range(2, 1000)))",
-  "import itertools\nprint(sum(1 for p in itertools.permutations(range(6)) if p[0] < p[-1]))",
-];
+const TRIVIAL = "print(6 * 7)";
+const SYMPY = "import sympy\nx = sympy.Symbol('x')\nprint(sympy.factor(x**4 - 1))";
+const EXPECT: Record<string, string> = { [TRIVIAL]: "42\n", [SYMPY]: "(x - 1)*(x + 1)*(x**2 + 1)\n" };
 
 async function pool<T>(n: number, concurrency: number, job: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
@@ -35,12 +33,9 @@ async function pool<T>(n: number, concurrency: number, job: (i: number) => Promi
   return out;
 }
 
-// The interpreter binary itself, not a version-manager shim (pyenv's is a shell script that would slow the peer).
-const PYTHON = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
-
-function python3(code: string): Promise<string> {
+function proc(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, ["-c", code], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: {} });
     let out = "";
     p.stdout.on("data", (c: Buffer) => { out += c.toString(); });
     p.on("error", reject);
@@ -48,79 +43,74 @@ function python3(code: string): Promise<string> {
   });
 }
 
-/** CPU seconds of this process (all threads, so the workers too) and of its reaped children, from /proc. */
-function cpuSeconds(): { self: number; children: number } {
-  const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
-  // After "pid (comm) ": fields 14-17 of stat(5) are utime stime cutime cstime, here at 11..14, in clock ticks.
-  const tick = 100;
-  return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
-}
-
-const pct = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f1 = (x: number): string => x.toFixed(1);
 
-console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(" ")} (2-core machine shared with others)`);
-
-let t0 = performance.now();
-const sb = await PythonSandbox.create({ workers: WORKERS, timeoutMs: 10_000 });
-const startMs = performance.now() - t0;
-console.log(`start-up: ${WORKERS} workers ready in ${f1(startMs)} ms (the first from scratch, the others from its memory snapshot; a cold Pyodide per execution would pay the first part every time)`);
-
-await pool(20, WORKERS, (i) => sb.run(SNIPPETS[i % SNIPPETS.length]!)); // warm-up
-const rates: number[] = [];
-const lat: number[] = [];
-let failed = 0;
-const c0 = cpuSeconds().self;
-for (let round = 0; round < 3; round++) {
-  t0 = performance.now();
-  const results = await pool(N, WORKERS * 2, (i) => sb.run(SNIPPETS[i % SNIPPETS.length]!));
-  rates.push(N / ((performance.now() - t0) / 1000));
-  lat.push(...results.map((r) => r.durationMs));
-  failed += results.filter((r) => r.status !== "completed").length;
+/** Executions per second of `run` over n programs, and how many gave the wrong output. */
+async function rate(n: number, run: () => Promise<string>, code: string): Promise<{ rate: number; wrong: number }> {
+  const t0 = performance.now();
+  const outs = await pool(n, CONCURRENCY, () => run());
+  return { rate: n / ((performance.now() - t0) / 1000), wrong: outs.filter((o) => o !== EXPECT[code]).length };
 }
-const sandboxCpuRate = (3 * N) / (cpuSeconds().self - c0);
-const sandboxRate = pct(rates, 0.5);
-console.log(`sandbox, ${WORKERS} warm workers, 3 rounds of ${N}: median ${f1(sandboxRate)} exec/s (best ${f1(Math.max(...rates))}); ${f1(sandboxCpuRate)} exec per CPU-second; per-run latency p50 ${f1(pct(lat, 0.5))} ms, p90 ${f1(pct(lat, 0.9))} ms; ${failed} not completed`);
 
-// Replacing a killed worker (starts from the first worker's memory snapshot): kill one, time until a run on a
-// fresh worker completes, with every other worker kept busy so the run must wait for the replacement.
-{
-  const restarts: number[] = [];
-  for (let k = 0; k < 3; k++) {
-    const busy = Array.from({ length: WORKERS - 1 }, () => sb.run("import time\ntime.sleep(2)"));
-    const killed = await sb.run("while True:\n    try:\n        while True: pass\n    except BaseException: pass", { timeoutMs: 100 });
-    const t = performance.now();
-    const r = await sb.run("print(1)");
-    restarts.push(performance.now() - t);
-    await Promise.all(busy);
-    if (killed.status !== "timeout" || r.stdout !== "1\n") throw new Error("restart measurement went wrong");
+console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(" ")} (2-core machine, shared with other jobs: figures are noisy)`);
+console.log(`${WORKERS} workers, ${CONCURRENCY} requests in flight, ${ROUNDS} alternating rounds, medians`);
+
+const avail = processBackendAvailable();
+const sides: { name: string; run: (code: string) => Promise<string>; n: (code: string) => number }[] = [];
+let processSb: ProcessSandbox | null = null;
+if (avail.ok) {
+  const t0 = performance.now();
+  processSb = await ProcessSandbox.create({ workers: WORKERS });
+  console.log(`process backend ready in ${f1(performance.now() - t0)} ms: ${processSb.describe()}`);
+  const sb: CodeSandbox = processSb;
+  sides.push({ name: "process backend (fork per request)", run: async (c) => (await sb.run(c)).stdout, n: () => N });
+  const bwrap = ["bwrap", ...bwrapArgs(64 << 20), "/usr/bin/python3", "-I", "-c"];
+  sides.push({ name: "fresh bwrap + python3 -c per run", run: (c) => proc(bwrap[0]!, [...bwrap.slice(1), c]), n: (c) => (c === SYMPY ? 12 : Math.min(N, 60)) });
+} else {
+  console.log(`process backend: not measured (${avail.why})`);
+}
+sides.push({ name: "peer: fresh /usr/bin/python3 -c per run", run: (c) => proc("/usr/bin/python3", ["-c", c]), n: (c) => (c === SYMPY ? 12 : Math.min(N, 60)) });
+
+const results = new Map<string, number[]>();
+const wrongs = new Map<string, number>();
+for (const code of [TRIVIAL, SYMPY]) {
+  await pool(8, CONCURRENCY, () => sides[0]!.run(code)); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const r = await rate(side.n(code), () => side.run(code), code);
+      const key = `${side.name}|${code}`;
+      results.set(key, [...(results.get(key) ?? []), r.rate]);
+      wrongs.set(key, (wrongs.get(key) ?? 0) + r.wrong);
+    }
   }
-  console.log(`replacing a killed worker (from snapshot): median ${f1(pct(restarts, 0.5))} ms until the next run completes (3 kills)`);
+}
+await processSb?.close();
+
+// Pyodide: the portable fallback, a fresh interpreter per program by replacing its worker process (no sympy).
+if (!values["skip-pyodide"]) {
+  const t0 = performance.now();
+  const py = await PythonSandbox.create({ workers: WORKERS });
+  console.log(`pyodide backend ready in ${f1(performance.now() - t0)} ms`);
+  const n = 16;
+  await pool(4, CONCURRENCY, () => py.run(TRIVIAL));
+  const r = await rate(n, async () => (await py.run(TRIVIAL)).stdout, TRIVIAL);
+  results.set(`pyodide backend (fresh worker process per request)|${TRIVIAL}`, [r.rate]);
+  wrongs.set(`pyodide backend (fresh worker process per request)|${TRIVIAL}`, r.wrong);
+  await py.close();
 }
 
-// The same through HTTP (loopback, keep-alive via fetch).
-const server = createSandboxServer(sb);
-await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/execute`;
-t0 = performance.now();
-const httpOut = await pool(N, WORKERS * 2, async (i) => {
-  const res = await fetch(url, { method: "POST", body: JSON.stringify({ generated_code: SNIPPETS[i % SNIPPETS.length], timeout: 10, language: "ipython" }) });
-  return (await res.json()) as { process_status: string };
-});
-const httpSec = (performance.now() - t0) / 1000;
-console.log(`serve-sandbox over HTTP (fetch client in this same process): ${f1(N / httpSec)} exec/s (${httpOut.filter((r) => r.process_status !== "completed").length} not completed)`);
-server.closeAllConnections();
-await new Promise<void>((r) => server.close(() => r()));
-await sb.close();
-
-// Peer: a fresh CPython process per execution (NeMo-Skills' `python -c` path), same concurrency.
-const peerN = Math.min(N, 100);
-const p0 = cpuSeconds();
-t0 = performance.now();
-const peerOut = await pool(peerN, WORKERS * 2, (i) => python3(SNIPPETS[i % SNIPPETS.length]!));
-const peerSec = (performance.now() - t0) / 1000;
-const p1 = cpuSeconds();
-const peerRate = peerN / peerSec;
-const peerCpuRate = peerN / (p1.children - p0.children + p1.self - p0.self);
-console.log(`peer, ${PYTHON} -c per execution (NeMo-Skills "python" path, no Flask): ${peerN} in ${f1(peerSec * 1000)} ms = ${f1(peerRate)} exec/s; ${f1(peerCpuRate)} exec per CPU-second (${peerOut.filter((o) => o.length === 0).length} empty)`);
-console.log(`ratio, sandbox / peer: ${(sandboxRate / peerRate).toFixed(2)}× wall, ${(sandboxCpuRate / peerCpuRate).toFixed(2)}× per CPU-second (the peer is native CPython with rlimits only; the sandbox is wasm CPython, locked down)`);
+const peer = (code: string): number => median(results.get(`peer: fresh /usr/bin/python3 -c per run|${code}`) ?? [NaN]);
+for (const [label, code] of [["trivial program", TRIVIAL], ["sympy.factor(x**4 - 1)", SYMPY]] as const) {
+  console.log(`\n${label}:`);
+  for (const [key, rates] of results) {
+    const [name, c] = key.split("|") as [string, string];
+    if (c !== code) continue;
+    const m = median(rates);
+    const w = wrongs.get(key) ?? 0;
+    console.log(`  ${name.padEnd(52)} ${f1(m).padStart(8)} exec/s  (${(m / peer(code)).toFixed(1)}× the peer)${w ? `  ${w} wrong outputs` : ""}`);
+  }
+  if (code === SYMPY) console.log("  pyodide backend: n/a (Pyodide here has no sympy)");
+}
+console.log(`\nload average at end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);

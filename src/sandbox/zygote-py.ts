@@ -55,11 +55,40 @@ if "numpy" in preloaded:
     except Exception:
         pass
 
+_libc = None
 try:
-    import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: no ptrace by the children
+    import ctypes, platform
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: no ptrace by the children
 except Exception:
     pass
+_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine() if _libc else "")
+
+def wipe_kernel_objects():
+    """SysV shared memory, semaphores and message queues of this sandbox's IPC namespace, and the user's keyrings:
+    state a program could leave in the kernel rather than in a file or a process."""
+    if _libc is None:
+        return
+    buf = ctypes.create_string_buffer(1024)
+    # (ctl, *_INFO, *_STAT, takes a semnum argument)
+    for ctl, info, stat, sem in ((_libc.shmctl, 14, 13, False), (_libc.semctl, 19, 18, True), (_libc.msgctl, 12, 11, False)):
+        try:
+            top = ctl(0, 0, info, buf) if sem else ctl(0, info, buf)
+            for i in range(top + 1):
+                ident = ctl(i, 0, stat, buf) if sem else ctl(i, stat, buf)
+                if ident >= 0:
+                    if sem:
+                        ctl(ident, 0, 0, None)  # IPC_RMID
+                    else:
+                        ctl(ident, 0, None)
+        except Exception:
+            pass
+    if _KEYCTL is not None:
+        for ring in (-4, -5):  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING
+            try:
+                _libc.syscall(_KEYCTL, 7, ring)  # KEYCTL_CLEAR
+            except Exception:
+                pass
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 _wake_r, _wake_w = os.pipe()
@@ -110,6 +139,7 @@ def limits_in_child(cpu_seconds):
     set_(resource.RLIMIT_NPROC, (CFG["nproc"], CFG["nproc"]))
     set_(resource.RLIMIT_FSIZE, (CFG["fileBytes"], CFG["fileBytes"]))
     set_(resource.RLIMIT_NOFILE, (CFG["openFiles"], CFG["openFiles"]))
+    set_(resource.RLIMIT_MSGQUEUE, (0, 0))  # no POSIX message queues (they would outlive the program)
 
 def enter_child(out_w, err_w, keep=()):
     """In a fresh fork: only the program's own pipes remain, limits set, default signal handling."""
@@ -350,6 +380,7 @@ def run_once(req, pending):
     os.close(out_r)
     os.close(err_r)
     wipe()
+    wipe_kernel_objects()
     finish(req, reason, st, out)
 
 # --- session mode: one long-lived kernel

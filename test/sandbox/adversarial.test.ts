@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createServer, type Server } from "node:net";
 import { randomBytes } from "node:crypto";
 import { PythonSandbox, type RunResult } from "../../src/sandbox/index.js";
+import { CHANNELS } from "./tenancy.js";
 
 const SECRET = `trimer-secret-${randomBytes(8).toString("hex")}`;
 const ENV_SECRET = `trimer-env-${randomBytes(8).toString("hex")}`;
@@ -24,6 +25,7 @@ const UNBLOCK = [
 ].join("\n");
 
 let sb: PythonSandbox;
+let solo: PythonSandbox;
 let server: Server;
 let port = 0;
 let connections = 0;
@@ -35,11 +37,13 @@ before(async () => {
   server = createServer((s) => { connections++; s.destroy(); });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as { port: number }).port;
-  sb = await PythonSandbox.create({ workers: 2, timeoutMs: 1500, memoryMb: 256, maxOutputChars: 10_000, graceMs: 200 });
+  sb = await PythonSandbox.create({ workers: 2, timeoutMs: 1500, memoryMb: 256, maxOutputChars: 10_000, graceMs: 200, processMemoryMb: 900 });
+  solo = await PythonSandbox.create({ workers: 1, timeoutMs: 5000, memoryMb: 256 });
 });
 
 after(async () => {
   await sb.close();
+  await solo.close();
   await new Promise<void>((r) => server.close(() => r()));
   delete process.env.TRIMER_ADVERSARIAL_SECRET;
   rmSync(dir, { recursive: true, force: true });
@@ -466,6 +470,75 @@ test("output: the output limit survives code that catches the interrupt", async 
 test("stdin: input() fails at once instead of reading the host's stdin", async () => {
   const r = await attempt("try:\n    input()\n    print('ESCAPED')\nexcept (OSError, EOFError) as e:\n    print('refused', type(e).__name__)");
   assert.match(r.stdout, /^refused/);
+});
+
+// ---- tenancy: program A plants, program B on the same worker sees a pristine interpreter -----------------------------
+
+// One worker, so that A and B are sure to meet on it (as they did when workers were reused between programs).
+for (const ch of CHANNELS) {
+  if (ch.only === "process") continue;
+  test(`tenancy: ${ch.name}`, async () => {
+    attempts++;
+    await solo.run(ch.plant, { timeoutMs: 3000 });
+    const b = await solo.run(ch.probe);
+    assert.equal(b.stdout, ch.expect, `after the plant, B saw: ${JSON.stringify(b.stdout)} / ${b.stderr}`);
+    assert.equal(b.status, "completed", b.stderr);
+  });
+}
+
+test("tenancy: a JS buffer parked on a stdlib class is gone for the next program", async () => {
+  attempts++;
+  await solo.run(UNBLOCK + "from pyodide.ffi import to_js\nimport fractions\nfractions.Fraction._parked = to_js(b'P' * 1000)\n");
+  const b = await solo.run("import fractions\nprint(hasattr(fractions.Fraction, '_parked'))");
+  assert.equal(b.stdout, "False\n");
+});
+
+// ---- memory held in JS buffers (outside the wasm heap cap) ----------------------------------------------------------
+
+test("memory: JS buffers made from Python are counted; the worker is killed past its cap and the host's RSS stays", async () => {
+  attempts++;
+  const before = process.memoryUsage().rss;
+  const code = UNBLOCK + [
+    "from pyodide.ffi import to_js",
+    "keep = []",
+    "chunk = b'x' * (64 * 2**20)",
+    "for i in range(40):",
+    "    keep.append(to_js(chunk))",
+    "print('ESCAPED', len(keep))",
+  ].join("\n");
+  const r = await attempt(code, 20_000);
+  assert.equal(r.status, "killed", `${r.status}: ${r.stderr}`);
+  assert.match(r.stderr, /memory cap/);
+  const grown = process.memoryUsage().rss - before;
+  assert.ok(grown < 300 * 2 ** 20, `host RSS grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+  await hostStillServes();
+});
+
+// ---- Emscripten calls that used to reach the host ------------------------------------------------------------------
+
+test("host calls: os.getuid(), os.umask() and friends answer without crashing the interpreter", async () => {
+  attempts++;
+  const r = await attempt("import os\nprint(os.getuid(), os.geteuid(), os.getgid())\nos.umask(0o77)\nprint('ok')");
+  assert.equal(r.status, "completed", r.stderr);
+  assert.match(r.stdout, /^\d+ \d+ \d+\nok\n$/);
+  assert.ok(!r.stdout.startsWith(`${process.getuid?.() ?? -1} `) || process.getuid?.() === 1000, "the host's uid leaked");
+});
+
+// ---- queue -----------------------------------------------------------------------------------------------------------
+
+test("queue: abandoned requests do not delay the next", async () => {
+  attempts++;
+  const controllers = Array.from({ length: 6 }, () => new AbortController());
+  const abandoned = controllers.map((c) => solo.run("import time\ntime.sleep(3)", { signal: c.signal }));
+  await new Promise((r) => setTimeout(r, 200));
+  for (const c of controllers) c.abort();
+  const results = await Promise.all(abandoned);
+  for (const a of results) assert.equal(a.status, "cancelled");
+  const t0 = performance.now();
+  const r = await solo.run("print('next')");
+  assert.equal(r.stdout, "next\n");
+  // Only the replacement of the one worker that was stopped stands in the way, never 6 × 3 s of sleeping programs.
+  assert.ok(performance.now() - t0 < 10_000, `the next run waited ${(performance.now() - t0).toFixed(0)} ms`);
 });
 
 // ---- the host after all of it ------------------------------------------------------------------------------------------

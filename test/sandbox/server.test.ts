@@ -73,7 +73,8 @@ test("bad requests get a 400 that names the field", async () => {
     [{ generated_code: "1", timeout: -1 }, /"timeout" must be a positive number/],
     [{ generated_code: "1", timeout: "5" }, /"timeout" must be a positive number/],
     [{ generated_code: "1", language: "lean4" }, /"language" must be "python" or "ipython", got "lean4"/],
-    [{ generated_code: "1", session_id: "abc" }, /stateful sessions are not supported/],
+    [{ generated_code: "1", session_id: "abc" }, /stateful sessions need the process backend/],
+    [{ generated_code: "1", session_id: "abc", language: "python" }, /for language "ipython" only/],
     [{ generated_code: "1", std_input: "5\n" }, /std_input/],
   ];
   for (const [body, message] of cases) {
@@ -90,7 +91,7 @@ test("an oversized body is 413, unknown routes 404, wrong methods 405", async ()
   assert.equal((await fetch(`${openUrl}/execute`)).status, 405);
   const health = await fetch(`${openUrl}/health`);
   assert.equal(health.status, 200);
-  assert.deepEqual(await health.json(), { status: "healthy", workers: 1 });
+  assert.deepEqual(await health.json(), { status: "healthy", workers: 1, backend: "pyodide" });
 });
 
 test("with a token, requests without the right bearer token are 401 and run nothing", async () => {
@@ -105,5 +106,6 @@ test("with a token, requests without the right bearer token are 401 and run noth
 
 test("parseExecuteRequest defaults: timeout 10 s, language ipython", () => {
   assert.deepEqual(parseExecuteRequest({ generated_code: "x" }), { generated_code: "x", timeout: 10, language: "ipython" });
+  assert.equal(parseExecuteRequest({ generated_code: "x", session_id: "s" }).session_id, "s");
   assert.equal(parseExecuteRequest({ generated_code: "x", timeout: 99 }, 10, 30).timeout, 30);
 });

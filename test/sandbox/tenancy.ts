@@ -182,4 +182,32 @@ export const CHANNELS: Channel[] = [
     probe: "import math, json\nprint(math.sqrt(16), json.dumps([1]))",
     expect: "4.0 [1]\n",
   },
+
+  {
+    name: "SysV shared memory, message queues and keyring entries left in the kernel",
+    only: "process",
+    plant: [
+      "import ctypes, os",
+      "libc = ctypes.CDLL(None, use_errno=True)",
+      "shm = libc.shmget(0x7173, 4096, 0o1000 | 0o666)",
+      "libc.msgget(0x7174, 0o1000 | 0o666)",
+      "import platform",
+      "nr = {'x86_64': (248, 250), 'aarch64': (217, 219)}.get(platform.machine())",
+      "if nr: libc.syscall(nr[0], b'user', b'trimer-plant', b'PLANTED', 7, -4)",
+      "try:",
+      "    os.mkfifo('/tmp/fifo')",
+      "except OSError:",
+      "    pass",
+    ].join("\n"),
+    probe: [
+      "import ctypes",
+      "libc = ctypes.CDLL(None, use_errno=True)",
+      "import platform",
+      "nr = {'x86_64': (248, 250), 'aarch64': (217, 219)}.get(platform.machine())",
+      "key = libc.syscall(nr[1], 10, -4, b'user', b'trimer-plant', 0) > 0 if nr else False",
+      "found = [libc.shmget(0x7173, 0, 0) >= 0, libc.msgget(0x7174, 0) >= 0, key]",
+      "print(found)",
+    ].join("\n"),
+    expect: "[False, False, False]\n",
+  },
 ];
