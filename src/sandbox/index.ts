@@ -221,7 +221,12 @@ export class PythonSandbox implements CodeSandbox {
    * proof that the JS scope Python could reach holds nothing dangerous. Busy workers are skipped.
    */
   async audit(): Promise<AuditReport[]> {
-    const idle = this.slots.filter((s) => s.ready && !s.job);
+    // Workers are replaced after every program: wait (up to a minute) until at least one fresh one is ready.
+    for (let waited = 0; waited < 60_000 && !this.closed; waited += 50) {
+      if (this.slots.some((s) => s.ready && !s.job && !s.used)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const idle = this.slots.filter((s) => s.ready && !s.job && !s.used);
     return Promise.all(idle.map((s) => new Promise<AuditReport>((resolve) => {
       s.audits.push(resolve);
       s.proc.send({ type: "audit" });

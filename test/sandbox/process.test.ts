@@ -41,7 +41,7 @@ before(async () => {
   port = (listener.address() as { port: number }).port;
   sb = await ProcessSandbox.create({
     workers: 2, timeoutMs: 5000, memoryMb: 768, maxOutputChars: 10_000, fileMb: 1, openFiles: 32, processes: 24,
-    sessionIdleMs: 1500, maxSessions: 3,
+    sessionIdleMs: 120_000, maxSessions: 3,
   });
 });
 
@@ -252,11 +252,19 @@ test("sessions: cells share variables; other sessions and stateless runs do not;
   const slow = await sb.run("while True: pass", { session: "B", timeoutMs: 500 });
   assert.equal(slow.status, "timeout");
   assert.match(slow.stderr, /restarted; its variables are gone/);
-  // Idle expiry (1.5 s here).
-  await new Promise((r) => setTimeout(r, 3500));
-  assert.deepEqual(sb.listSessions(), []);
-  const again = await sb.run("print(x)", { session: "A" });
-  assert.match(again.stderr, /NameError/, "an expired session starts empty");
+  await sb.deleteSession("B");
+  // Idle expiry, on a small sandbox of its own (0.5 s idle limit, nothing preloaded so it starts fast).
+  const quick = await ProcessSandbox.create({ workers: 1, sessionIdleMs: 500, preload: [] });
+  try {
+    await quick.run("x = 1", { session: "E" });
+    assert.deepEqual(quick.listSessions(), ["E"]);
+    for (let i = 0; i < 100 && quick.listSessions().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(quick.listSessions(), [], "the idle session expired");
+    const again = await quick.run("print(x)", { session: "E" });
+    assert.match(again.stderr, /NameError/, "an expired session starts empty");
+  } finally {
+    await quick.close();
+  }
   await sb.deleteSession("A");
 });
 

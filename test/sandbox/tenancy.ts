@@ -33,12 +33,6 @@ export const CHANNELS: Channel[] = [
     expect: "42\n",
   },
   {
-    name: "builtins replaced (len, int, sum)",
-    plant: "import builtins\nbuiltins.len = lambda x: 99\nbuiltins.int = float\nbuiltins.sum = lambda *a: -1",
-    probe: "print(len([1, 2, 3]), int('7'), sum([1, 2]))",
-    expect: "3 7 3\n",
-  },
-  {
     name: "audit hook that rewrites later programs' output",
     plant: [
       "import sys",
@@ -138,21 +132,21 @@ export const CHANNELS: Channel[] = [
     expect: "clean 1/2\n",
   },
   {
-    name: "__del__ resurrection: an object that re-plants itself when collected",
+    name: "__del__ resurrection: a garbage cycle whose finaliser patches builtins when the next program collects it",
     plant: [
       "import builtins, gc",
+      "gc.disable()",
       "class Zombie:",
       "    def __del__(self):",
-      "        builtins.print = lambda *a, **k: builtins.__dict__['__orig_print']('ZOMBIE')",
-      "        builtins.__keep = self",
-      "builtins.__orig_print = print",
-      "z = Zombie()",
-      "builtins.__zombie_ref = z",
-      "del z",
-      "gc.garbage.append(Zombie())",
+      "        builtins.print = lambda *a, **k: None",
+      "        builtins.len = lambda x: 99",
+      "        builtins.__zombie = self",
+      "a, b = Zombie(), Zombie()",
+      "a.other, b.other = b, a",
+      "del a, b",
     ].join("\n"),
-    probe: "import gc\ngc.collect()\nprint('alive')",
-    expect: "alive\n",
+    probe: "import gc\ngc.collect()\nprint('alive', len([1]))",
+    expect: "alive 1\n",
   },
   {
     name: "warnings filters and stdout reconfiguration",
@@ -167,10 +161,12 @@ export const CHANNELS: Channel[] = [
     expect: "é ok\n",
   },
   {
-    name: "the import blocker switched off and sys.modules / meta_path replaced",
+    name: "the import blocker neutered in place, sys.modules and meta_path replaced",
     plant: [
       "import sys",
-      "sys.meta_path[:] = [f for f in sys.meta_path if 'Blocker' not in getattr(f, '__name__', '')]",
+      "for f in sys.meta_path:",
+      "    if 'Blocker' in getattr(f, '__name__', ''):",
+      "        f.find_spec = classmethod(lambda cls, *a, **k: None)",
       "sys.modules['math'] = type(sys)('math')",
       "sys.modules['math'].sqrt = lambda x: -1",
       "class Evil:",
@@ -179,10 +175,10 @@ export const CHANNELS: Channel[] = [
       "        raise ImportError('EVIL ' + name)",
       "sys.meta_path.insert(0, Evil)",
     ].join("\n"),
-    probe: "import math, json\nprint(math.sqrt(16), json.dumps([1]))",
-    expect: "4.0 [1]\n",
+    // The process backend has no pyodide package at all, so "blocked" holds there too.
+    probe: "import math, json\ntry:\n    import pyodide.ffi\n    state = 'open'\nexcept ImportError:\n    state = 'blocked'\nprint(math.sqrt(16), json.dumps([1]), state)",
+    expect: "4.0 [1] blocked\n",
   },
-
   {
     name: "SysV shared memory, message queues and keyring entries left in the kernel",
     only: "process",
