@@ -236,10 +236,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  const { openSandbox, parseBackend } = await import("../sandbox/choose.js");
+  const backend = parseBackend(v.sandbox); // checked even when no TIR variant needs it
   let sandbox: import("../sandbox/types.js").CodeSandbox | undefined;
   if (tirs.includes(true)) {
-    const { openSandbox, parseBackend } = await import("../sandbox/choose.js");
-    const opened = await openSandbox(parseBackend(v.sandbox), {
+    const opened = await openSandbox(backend, {
       workers: numberFlag(v["sandbox-workers"], "sandbox-workers", 2, true),
       timeoutMs: numberFlag(v["sandbox-timeout"], "sandbox-timeout", 10_000, true),
     });

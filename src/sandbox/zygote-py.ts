@@ -328,7 +328,7 @@ def describe_exit(st):
     if os.WIFEXITED(st):
         return ("completed" if os.WEXITSTATUS(st) == 0 else "error"), ""
     sig = os.WTERMSIG(st)
-    if sig in (signal.SIGXCPU, signal.SIGKILL):
+    if sig == signal.SIGXCPU:
         return "timeout", "sandbox: the program used up its CPU time limit\n"
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
     return "killed", "sandbox: the program was killed by " + name + "\n"
