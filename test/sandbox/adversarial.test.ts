@@ -516,6 +516,16 @@ test("memory: the host accounts the worker process's whole RSS (not only the was
   }
 });
 
+test("limits: a file far larger than the caps (kept in JS memory by the in-memory FS) and endless open files", async () => {
+  const before = process.memoryUsage().rss;
+  const big = await attempt("data = b'x' * (100 * 2**20)\nwith open('/tmp/big', 'wb') as f:\n    for i in range(20):\n        f.write(data)\nprint('ESCAPED')", 30_000);
+  assert.ok(big.status === "killed" || big.status === "error", `${big.status}: ${big.stderr}`);
+  assert.ok(process.memoryUsage().rss - before < 200 * 2 ** 20, "the host's RSS grew");
+  const many = await attempt("fs = []\nwhile True:\n    fs.append(open('/tmp/f%d' % len(fs), 'w'))", 30_000);
+  assert.notEqual(many.status, "completed");
+  await hostStillServes();
+});
+
 // ---- Emscripten calls that used to reach the host ------------------------------------------------------------------
 
 test("host calls: os.getuid(), os.umask() and friends answer without crashing the interpreter", async () => {
