@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const addr = server.address();
   const shown = addr && typeof addr === "object" ? `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}` : String(addr);
-  console.log(`trimer serve-sandbox: listening on ${shown} (${sandbox.backend} backend, ${workers} workers${token ? ", bearer token required" : ""})`);
+  console.log(`trimer serve-sandbox: listening on ${shown} (${sandbox.backend} backend, ${workers} worker${workers === 1 ? "" : "s"}${token ? ", bearer token required" : ""})`);
   if (!token && host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
     console.error("trimer serve-sandbox: warning: listening beyond loopback without --token");
   }

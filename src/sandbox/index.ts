@@ -162,7 +162,7 @@ export class PythonSandbox implements CodeSandbox {
   }
 
   describe(): string {
-    return `pyodide backend: CPython in WebAssembly (Pyodide), ${this.workers} worker processes, a fresh interpreter ` +
+    return `pyodide backend: CPython in WebAssembly (Pyodide), ${this.workers} worker process${this.workers === 1 ? "" : "es"}, a fresh interpreter ` +
       `per request (restored from a memory snapshot); Python heap ${this.memoryMb} MiB, process ${this.processMemoryMb} MiB, ` +
       `output ${this.maxOutputChars} characters; no sympy/numpy, no sessions`;
   }

@@ -324,7 +324,7 @@ export class ProcessSandbox implements CodeSandbox {
 
   describe(): string {
     const pre = this.info?.preloaded.filter((m) => ["sympy", "numpy", "mpmath", "scipy", "networkx"].includes(m)) ?? [];
-    return `process backend: CPython ${this.info?.python ?? "?"} (${this.python}) under bubblewrap, ${this.slots.length} workers, ` +
+    return `process backend: CPython ${this.info?.python ?? "?"} (${this.python}) under bubblewrap, ${this.slots.length} worker${this.slots.length === 1 ? "" : "s"}, ` +
       `fork per request from a zygote with ${pre.join(", ") || "no math modules"} preloaded; ` +
       `memory ${this.memoryMb} MiB, output ${this.maxOutput} bytes, sessions ≤ ${this.maxSessions}`;
   }
