@@ -15,7 +15,8 @@ import { ProcessSandbox, processBackendAvailable } from "../../src/sandbox/proce
 import { createSandboxServer } from "../../src/sandbox/server.js";
 import type { RunResult } from "../../src/sandbox/types.js";
 import { CHANNELS } from "./tenancy.js";
-import { startScriptedServer, questionOf } from "../generate/teacher.js";
+import { startScriptedServer, questionOf, scriptedSampler } from "../generate/teacher.js";
+import { solveWithTools } from "../../src/infer/tir.js";
 
 const avail = processBackendAvailable();
 const skip = avail.ok ? false : `process backend unavailable here: ${avail.why}`;
@@ -368,4 +369,13 @@ test("trimer generate: a TIR trace that imports sympy and numpy runs on the proc
     await teacher.close();
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+test("the TIR loop without a sandbox of its own runs its code on the process backend", { skip }, async () => {
+  const model = (prompt: string): { text: string } => prompt.includes("```output")
+    ? { text: "Done: \\boxed{4}." }
+    : { text: "```python\nimport sympy, numpy, sys\nprint(len(sympy.factor_list(sympy.Symbol('x')**4 - 1)[1]), numpy.__name__, sys.platform)\n```\n" };
+  const t = await solveWithTools(scriptedSampler(model), "Problem: q\n", { maxTokens: 500 });
+  assert.equal(t.toolCalls, 1);
+  assert.match(t.text, /```output\n3 numpy linux\n```/);
 });
