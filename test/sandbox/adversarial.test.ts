@@ -37,7 +37,8 @@ before(async () => {
   server = createServer((s) => { connections++; s.destroy(); });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   port = (server.address() as { port: number }).port;
-  sb = await PythonSandbox.create({ workers: 2, timeoutMs: 1500, memoryMb: 256, maxOutputChars: 10_000, graceMs: 200, processMemoryMb: 900 });
+  // 5 s: every program runs on a freshly restored worker, whose first run can take seconds on a loaded machine.
+  sb = await PythonSandbox.create({ workers: 2, timeoutMs: 5000, memoryMb: 256, maxOutputChars: 10_000, graceMs: 200, processMemoryMb: 900 });
   solo = await PythonSandbox.create({ workers: 1, timeoutMs: 5000, memoryMb: 256 });
 });
 
