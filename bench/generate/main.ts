@@ -6,7 +6,7 @@
 //      its whole attempt budget: a fixed amount of work on both sides). Synthetic problems, modes high/medium/low,
 //      no tools, k 1, max attempts 2.
 //   2. scripted teacher (test/generate/teacher.ts: answers instantly): the same teacher behind a loopback
-//      /v1/completions server vs in-process, without and with tool-integrated reasoning (Pyodide runs one code
+//      /v1/completions server vs in-process, without and with tool-integrated reasoning (the default sandbox runs one code
 //      block per TIR trace) — the pipeline's own overhead per trace (HTTP, JSON, verifier, sandbox).
 // Reported: attempts (generated traces, kept or not) per second, generated tokens/s, and the served/direct ratio;
 // each figure is the median of --repeat runs (default 3).
@@ -24,7 +24,7 @@ import type { ModelConfig } from "../../src/model/config.js";
 import { Batcher } from "../../src/serve/batcher.js";
 import { openServedModel } from "../../src/serve/host.js";
 import { startOpenAIServer } from "../../src/serve/openai-server.js";
-import { PythonSandbox } from "../../src/sandbox/index.js";
+import { openSandbox } from "../../src/sandbox/choose.js";
 import { multiplyModel, multiplyProblems, scriptedSampler, startScriptedServer } from "../../test/generate/teacher.js";
 
 function flag(name: string, fallback: number): number {
@@ -100,7 +100,8 @@ try {
 }
 
 // 2. The scripted teacher: pipeline overhead, HTTP vs in-process, without and with tools.
-const sandbox = await PythonSandbox.create({ workers: 2 });
+const { sandbox } = await openSandbox(undefined, { workers: 2 }); // the default backend, as `trimer generate` picks it
+const tirLabel = `, TIR (${sandbox.backend})`;
 const scripted = await startScriptedServer(multiplyModel());
 const http = createOpenAISampler({ baseUrl: scripted.url, model: "scripted", concurrency: 32, maxRetries: 0 });
 try {
@@ -111,9 +112,9 @@ try {
     const opts: GenerateOptions = { modes: ["high", "medium", "low"], tir: [tir], k: 1, maxAttempts: 1, maxTokens: 500, concurrency: CONCURRENCY, sandbox };
     await measure(scriptedSampler(multiplyModel()), mp.slice(0, 4), opts); // warm-up
     const a = await median(() => measure(scriptedSampler(multiplyModel()), mp, opts));
-    console.log(row(`in-process${tir ? ", TIR (Pyodide)" : ""}`, a));
+    console.log(row(`in-process${tir ? tirLabel : ""}`, a));
     const b = await median(() => measure(http, mp, opts));
-    console.log(row(`loopback HTTP${tir ? ", TIR (Pyodide)" : ""}`, b, a));
+    console.log(row(`loopback HTTP${tir ? tirLabel : ""}`, b, a));
   }
 } finally {
   http.close();

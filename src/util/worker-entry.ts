@@ -1,7 +1,7 @@
 // Where a worker thread's module is: `<name>.js` next to the caller after `npm run build`. From TypeScript source
 // (tests, under tsx) it is `<name>.ts`, and tsx's `--import` hook does not reach worker threads on Node 20, so the
 // entry is a one-line ESM bootstrap (a data: URL) that registers tsx inside the thread, then imports the module.
-// Shared by every worker the project starts: the serve engine, the Python sandbox, the verifier pool.
+// Shared by every worker the project starts: the serve engine and the verifier pool (the sandbox's backends run in child processes instead).
 
 /** The URL to give `new Worker(...)` for module `name` beside `from` (the caller's import.meta.url). */
 export function workerEntry(from: string, name: string): URL {

@@ -1,16 +1,17 @@
-// The tool-integrated reasoning loop, with the real Pyodide sandbox running the code blocks (one sandbox for the
-// file: it takes seconds to start).
+// The tool-integrated reasoning loop, with a real sandbox running the code blocks: the default backend (the process
+// backend where bubblewrap runs, Pyodide elsewhere), as `trimer generate` picks it; one sandbox for the file.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { PythonSandbox } from "../../src/sandbox/index.js";
+import { openSandbox } from "../../src/sandbox/choose.js";
+import type { CodeSandbox } from "../../src/sandbox/types.js";
 import { COMPACT_SYNTAX, MARKDOWN_SYNTAX, continuePrompt, formatToolOutput, solveWithTools } from "../../src/infer/tir.js";
 import { createOpenAISampler } from "../../src/engine/openai.js";
 import { generateTraces, type TraceRecord } from "../../src/generate/index.js";
 import { verify } from "../../src/verify/index.js";
 import { multiplyModel, multiplyProblems, scriptedSampler, startScriptedServer, type Model } from "./teacher.js";
 
-let sandbox: PythonSandbox;
-before(async () => { sandbox = await PythonSandbox.create({ workers: 1, timeoutMs: 5000 }); });
+let sandbox: CodeSandbox;
+before(async () => { sandbox = (await openSandbox(undefined, { workers: 1, timeoutMs: 5000 })).sandbox; });
 after(async () => { await sandbox.close(); });
 
 describe("markdown syntax", () => {
@@ -52,7 +53,7 @@ test("continuePrompt extends text prompts and adds an assistant message to chat 
   assert.deepEqual(continuePrompt([{ role: "user", content: "1+1" }], "two"), [{ role: "user", content: "1+1" }, { role: "assistant", content: "two" }]);
 });
 
-describe("solveWithTools with the Pyodide sandbox", () => {
+describe("solveWithTools with the default sandbox", () => {
   const prompt = "Problem: What is 17*23?\nYou may write Python code in ```python blocks; its output will be shown to you in ```output blocks.\nSolution: ";
 
   test("stops at the closing fence, runs the code, appends the output and continues to the answer", async () => {
