@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { trimerReward } from "../../src/verify/reward.js";
@@ -28,6 +28,13 @@ test("TRL GRPOTrainer on a trimer checkpoint logs exactly trimer's rewards", { s
     const ckpt = join(dir, "ckpt");
     const init = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "model", "init", "--config", "tiny", "--out", ckpt], { encoding: "utf8" });
     assert.equal(init.status, 0, init.stderr);
+    // A few steps of `trimer model train` on answers written as \boxed{digit}: rewards no longer come from a last
+    // number in free text (the reward's fallback is off), so an untrained policy would earn 0 everywhere and the
+    // comparison would be 0 = 0. The trained one boxes a digit, right or wrong: rewards take the values 1.0 and 0.2.
+    const data = join(dir, "boxed.jsonl");
+    writeFileSync(data, Array.from({ length: 64 }, (_, i) => JSON.stringify({ prompt: `Q${i}: what is ${i % 5}+${(i * 3) % 5}? A:`, completion: ` \\boxed{${i % 5 + (i * 3) % 5}}` })).join("\n") + "\n");
+    const train = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "model", "train", "--model", ckpt, "--data", data, "--steps", "60", "--lr", "3e-3", "--quiet"], { encoding: "utf8" });
+    assert.equal(train.status, 0, train.stderr);
     const hasHF = existsSync(join(ckpt, "tokenizer_config.json"));
     if (!hasHF) console.error("# trl-grpo: the checkpoint has no HF tokenizer_config.json; the test rebuilds trimer's character tokenizer with `tokenizers`");
     await runPythonArgs((py as { python: string }).python, [join(ROOT, "test/integrations/trl_grpo.py"), ckpt, dir],
@@ -46,7 +53,7 @@ test("TRL GRPOTrainer on a trimer checkpoint logs exactly trimer's rewards", { s
       assert.ok(Math.abs(logged[i]!["rewards/trimer_reward/mean"]! - mean) < 1e-6, `step ${i + 1}: TRL logged ${logged[i]!["rewards/trimer_reward/mean"]}, trimer's mean is ${mean}`);
       nonzero += verdicts.filter((v) => v > 0).length;
     });
-    // The digit answers make a random policy right now and then, so the comparison is not 0 = 0 throughout.
+    // The trained policy boxes digits, so the comparison is not 0 = 0 throughout.
     assert.ok(nonzero > 0, "some completion earned a reward");
   } finally {
     await server.stop();

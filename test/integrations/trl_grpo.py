@@ -51,8 +51,8 @@ tokenizer, tokenizer_source = load_tokenizer(ckpt)
 tokenizer.padding_side = "left"
 model = AutoModelForCausalLM.from_pretrained(ckpt, torch_dtype=torch.float32)
 
-# Gold answers are single digits so that a random policy sometimes ends on the right one (the verifier falls back
-# to the last number in the text): the rewards then take several values and the comparison means something.
+# Gold answers are single digits; the test trained the checkpoint to answer \boxed{digit}, so the rewards take
+# several values (1.0 right, 0.2 boxed but wrong) and the comparison means something.
 rows = [{"prompt": "Q%d: what is %d+%d? A:" % (i, i % 5, (i * 3) % 5), "answer": str(i % 5 + (i * 3) % 5)}
         for i in range(16)]
 dataset = Dataset.from_list(rows)
