@@ -332,12 +332,13 @@ static void gemm_block(const GemmArgs& g, int m0, int m1, int n0, int n1) {
     for (int i = m0; i < m1; i++) std::memset(g.C + (size_t)i * g.ldc + n0, 0, sizeof(float) * (n1 - n0));
 }
 
-static void gemm(const GemmArgs& g) {
+// Runs block(g, m0, m1, n0, n1) over C split by rows (byRows) or by columns into chunks of whole micro-tiles (twice
+// as many as threads, so that the caller can take over a descheduled worker's share); every chunk packs its own
+// blocks and writes its own part of C. Column chunks start on NR boundaries, i.e. on pre-packed panel boundaries.
+template <class Block>
+static void gemm_split(const GemmArgs& g, bool byRows, Block block) {
   double flops = 2.0 * g.M * g.N * g.K;
   bool par = flops > 3e6 && pool::g_threads > 1; // below ~15 us of work a hand-off costs more than it saves
-  // Split the longer side of C into chunks of whole micro-tiles (twice as many as threads, so that the caller can
-  // take over a descheduled worker's share); every chunk packs its own A and B blocks and writes its own part of C.
-  bool byRows = g.M >= g.N;
   int tiles = byRows ? (g.M + MR - 1) / MR : (g.N + NR - 1) / NR;
   int n = par ? std::min(tiles, 2 * pool::g_threads) : 1;
   pool::chunks(
@@ -345,11 +346,13 @@ static void gemm(const GemmArgs& g) {
       [&](int c, int) {
         int step = byRows ? MR : NR, len = byRows ? g.M : g.N;
         int a = (int)((long)tiles * c / n) * step, b = std::min(len, (int)((long)tiles * (c + 1) / n) * step);
-        if (byRows) gemm_block(g, a, b, 0, g.N);
-        else gemm_block(g, 0, g.M, a, b);
+        if (byRows) block(g, a, b, 0, g.N);
+        else block(g, 0, g.M, a, b);
       },
       par);
 }
+
+static void gemm(const GemmArgs& g) { gemm_split(g, g.M >= g.N, gemm_block); }
 
 // ------------------------------------------------------------------------------------------------ pre-packed B
 // Decoding multiplies a few rows by the same weights thousands of times. Read in place from a row-major [K, N]
@@ -392,24 +395,9 @@ static void gemm_panels_block(const GemmArgs& g, int m0, int m1, int n0, int n1)
     for (int i = m0; i < m1; i++) std::memset(g.C + (size_t)i * g.ldc + n0, 0, sizeof(float) * (n1 - n0));
 }
 
-// C[M,N] (+)= A[M,K] * B with B as pack_panels laid it out (g.B, g.ldb unused). Split like gemm(): by whole
-// micro-tiles of the longer side, so column chunks start on panel boundaries.
-static void gemm_panels(const GemmArgs& g) {
-  double flops = 2.0 * g.M * g.N * g.K;
-  bool par = flops > 3e6 && pool::g_threads > 1;
-  bool byRows = g.M >= 4 * g.N;
-  int tiles = byRows ? (g.M + MR - 1) / MR : (g.N + NR - 1) / NR;
-  int n = par ? std::min(tiles, 2 * pool::g_threads) : 1;
-  pool::chunks(
-      n,
-      [&](int c, int) {
-        int step = byRows ? MR : NR, len = byRows ? g.M : g.N;
-        int a = (int)((long)tiles * c / n) * step, b = std::min(len, (int)((long)tiles * (c + 1) / n) * step);
-        if (byRows) gemm_panels_block(g, a, b, 0, g.N);
-        else gemm_panels_block(g, 0, g.M, a, b);
-      },
-      par);
-}
+// C[M,N] (+)= A[M,K] * B with B as pack_panels laid it out (g.B, g.ldb unused). Split like gemm(), but by columns
+// unless C is much taller than wide: each column chunk then streams only its own panels.
+static void gemm_panels(const GemmArgs& g) { gemm_split(g, g.M >= 4 * g.N, gemm_panels_block); }
 
 // ------------------------------------------------------------------------------------------------ fast exp
 // exp(x) = 2^n * e^f with n = round(x / ln 2), f = x - n ln 2 (Cody-Waite split), e^f by its degree-6 Taylor

@@ -24,7 +24,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AuditReport, DoneMessage, InitRequest, RunRequest, WorkerMessage, WorkerSettings } from "./protocol.js";
-import { notRun, type CodeSandbox, type RunOptions, type RunResult, type RunStatus } from "./types.js";
+import { checkRunArgs, notRun, positiveOption, type CodeSandbox, type RunOptions, type RunResult, type RunStatus } from "./types.js";
 
 export type { AuditReport } from "./protocol.js";
 export type { RunOptions, RunResult, RunStatus } from "./types.js";
@@ -95,11 +95,7 @@ function childEntry(): { file: string; execArgv: string[] } {
 }
 
 function positive(value: number | undefined, name: string, fallback: number, integer: boolean): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`PythonSandbox: ${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
-  }
-  return value;
+  return positiveOption("PythonSandbox", value, name, fallback, integer);
 }
 
 /** Resident memory of a process in bytes (Linux), or null where it cannot be read. */
@@ -181,11 +177,9 @@ export class PythonSandbox implements CodeSandbox {
 
   /** Runs one program. Never rejects for anything the program does; rejects only after close(). */
   run(code: string, opts: RunOptions = {}): Promise<RunResult> {
-    if (this.closed) return Promise.reject(new Error("PythonSandbox: run() after close()"));
-    if (typeof code !== "string") return Promise.reject(new TypeError("PythonSandbox: code must be a string"));
     let timeoutMs: number;
     try {
-      timeoutMs = positive(opts.timeoutMs, "timeoutMs", this.timeoutMs, false);
+      timeoutMs = checkRunArgs("PythonSandbox", this.closed, code, opts, this.timeoutMs);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -13,7 +13,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, lstatSync } from "node:fs";
 import { ZYGOTE_PY } from "./zygote-py.js";
-import { notRun, type CodeSandbox, type RunOptions, type RunResult, type RunStatus } from "./types.js";
+import { checkRunArgs, notRun, positiveOption, type CodeSandbox, type RunOptions, type RunResult, type RunStatus } from "./types.js";
 
 export interface ProcessSandboxOptions {
   /** Sandboxes (each one program at a time) for stateless runs (default 2). */
@@ -80,11 +80,7 @@ interface ZygoteReady {
 }
 
 function positive(value: number | undefined, name: string, fallback: number, integer: boolean): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`ProcessSandbox: ${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
-  }
-  return value;
+  return positiveOption("ProcessSandbox", value, name, fallback, integer);
 }
 
 function findBwrap(given?: string): string | null {
@@ -338,11 +334,9 @@ export class ProcessSandbox implements CodeSandbox {
   }
 
   run(code: string, opts: RunOptions = {}): Promise<RunResult> {
-    if (this.closed) return Promise.reject(new Error("ProcessSandbox: run() after close()"));
-    if (typeof code !== "string") return Promise.reject(new TypeError("ProcessSandbox: code must be a string"));
     let timeoutMs: number;
     try {
-      timeoutMs = positive(opts.timeoutMs, "timeoutMs", this.timeoutMs, false);
+      timeoutMs = checkRunArgs("ProcessSandbox", this.closed, code, opts, this.timeoutMs);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -51,3 +51,19 @@ export interface CodeSandbox {
 export function notRun(status: RunStatus, why: string): RunResult {
   return { status, stdout: "", stderr: why.endsWith("\n") ? why : `${why}\n`, truncated: false, durationMs: 0 };
 }
+
+/** A positive option (an integer where asked), or the fallback when absent; a RangeError names the backend. */
+export function positiveOption(backend: string, value: number | undefined, name: string, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`${backend}: ${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return value;
+}
+
+/** The checks every backend's run() makes before anything else: returns the program's time limit, throws on misuse. */
+export function checkRunArgs(backend: string, closed: boolean, code: unknown, opts: RunOptions, defaultTimeoutMs: number): number {
+  if (closed) throw new Error(`${backend}: run() after close()`);
+  if (typeof code !== "string") throw new TypeError(`${backend}: code must be a string`);
+  return positiveOption(backend, opts.timeoutMs, "timeoutMs", defaultTimeoutMs, false);
+}
