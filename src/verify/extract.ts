@@ -21,17 +21,25 @@ interface Candidate {
   at: number;
 }
 
-export function extract(text: string, opts: ExtractOptions, budget: Budget): Extraction | null {
+/**
+ * The final answer of `text`. `starts` is boxStarts(text) when the caller already has it (verify looks for boxes
+ * once, to rule out a bare answer, and the extractor reuses them).
+ */
+export function extract(text: string, opts: ExtractOptions, budget: Budget, starts?: number[]): Extraction | null {
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
   let s = text.length > maxChars ? text.slice(text.length - maxChars) : text;
   // Chat-template tokens a generation ran past ("… is 19. <|im_start|>user") are not part of any answer.
   if (s.includes("<|") || s.includes("</s>")) s = s.replace(/<\|[a-z_]{1,30}\|>|<\/s>/g, "\n");
   const strong: Candidate[] = [];
-  const boxed = boxedAnswer(s, opts, budget);
+  const boxed = boxedAnswer(s, starts !== undefined && s === text ? starts : boxStarts(s, budget), opts, budget);
   if (boxed !== null) strong.push(boxed);
-  const gsm = gsm8k(s);
+  // The latest strong candidate wins, so a "####" or an answer phrase before the boxed answer cannot: only the text
+  // after it is searched (on real outputs a few dozen characters instead of kilobytes). 40 characters more for a
+  // "Final Answer:" line that names the answer phrase after it (below).
+  const from = boxed === null ? 0 : Math.max(0, boxed.at - 40);
+  const gsm = gsm8k(s, boxed === null ? 0 : boxed.at);
   if (gsm !== null) strong.push(gsm);
-  const phrases = lastPhrases(s, budget);
+  const phrases = lastPhrases(s, from, budget);
   const fin = phrases.final && afterPhrase(s, phrases.final, budget);
   if (fin) strong.push({ ...fin, rule: "final_answer" });
   const ans = phrases.answer && afterPhrase(s, phrases.answer, budget);
@@ -108,7 +116,7 @@ export function unclosedBoxAt(text: string, budget: Budget): number {
 const BOX_COMMANDS = ["\\boxed", "\\fbox"];
 
 /** Start indices of every \boxed / \fbox command (not \boxedfoo): the index just after the command name. */
-function boxStarts(s: string, budget: Budget): number[] {
+export function boxStarts(s: string, budget: Budget): number[] {
   const out: number[] = [];
   for (const cmd of BOX_COMMANDS) {
     let i = s.indexOf(cmd);
@@ -197,10 +205,10 @@ function unwrapNested(part: string, budget: Budget): string {
   return part;
 }
 
-function allBoxes(s: string, budget: Budget): Box[] {
+/** The boxes of the text, from its box command starts (boxStarts). */
+function allBoxes(s: string, starts: number[], budget: Budget): Box[] {
   const out: Box[] = [];
   let end = -1;
-  const starts = boxStarts(s, budget);
   if (starts.length === 0) return out;
   const braces = matchBraces(s, starts[0]!, budget); // braces before the first box cannot close a box
   for (const st of starts) {
@@ -228,8 +236,8 @@ function isConnector(between: string): boolean {
  * candidate answers are not credited). For a gold with k parts, a final single box that is not itself a list is
  * joined with the boxes before it, up to k (answers to parts (a), (b) … boxed one by one).
  */
-function boxedAnswer(s: string, opts: ExtractOptions, budget: Budget): Candidate | null {
-  const boxes = allBoxes(s, budget);
+function boxedAnswer(s: string, starts: number[], opts: ExtractOptions, budget: Budget): Candidate | null {
+  const boxes = allBoxes(s, starts, budget);
   if (boxes.length === 0) return null;
   const last = boxes[boxes.length - 1]!;
   if (opts.allBoxes) return { answer: boxes.map((b) => b.text).join(", "), rule: "boxed", at: last.start };
@@ -258,9 +266,10 @@ function topLevelItems(t: string): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Phrases
 
-function gsm8k(s: string): Candidate | null {
+/** The line after the last "####" at or after `from`. */
+function gsm8k(s: string, from: number): Candidate | null {
+  if (s.indexOf("####", from) < 0) return null;
   const i = s.lastIndexOf("####");
-  if (i < 0) return null;
   let line = s.slice(i + 4);
   const nl = line.indexOf("\n");
   if (nl >= 0) line = line.slice(0, nl);
@@ -270,7 +279,8 @@ function gsm8k(s: string): Candidate | null {
 
 /** Answer phrases, in one case-insensitive scan: "final answer" and its translations, then "answer is" / "answer:". */
 const PHRASES = /final answer|最终答案|réponse finale|respuesta final|endgültige antwort|окончательный ответ|answer is|answer ?:|答案|réponse|respuesta|antwort|ответ/gi;
-const NON_ASCII = /[^\x00-\x7f]/;
+/** Where the English-only walk below does not do: other languages, and an answer phrase in capitals. */
+const NOT_ENGLISH_LOWER = /[^\x00-\x7f]|ntwort|espuesta|NSWER|NTWORT|ESPUESTA/g;
 const FINAL = /^(?:final answer|最终答案|réponse finale|respuesta final|endgültige antwort|окончательный ответ)$/i;
 
 interface PhraseAt {
@@ -278,15 +288,17 @@ interface PhraseAt {
   len: number;
 }
 
-/** The last "final answer" phrase and the last other answer phrase of the text (one pass over it). */
-function lastPhrases(s: string, budget: Budget): { final: PhraseAt | null; answer: PhraseAt | null } {
+/** The last "final answer" phrase and the last other answer phrase starting at or after `from` (one pass). */
+function lastPhrases(s: string, from: number, budget: Budget): { final: PhraseAt | null; answer: PhraseAt | null } {
   let final: PhraseAt | null = null;
   let answer: PhraseAt | null = null;
-  budget.tick(s.length >> 6);
+  budget.tick((s.length - from) >> 6);
+  NOT_ENGLISH_LOWER.lastIndex = from;
   // English only (the usual case; the other languages' phrases have non-ASCII letters or "ntwort" / "espuesta"): walk the occurrences of "nswer" back from the end with lastIndexOf, which is
   // several times faster than a case-insensitive alternation over the whole text.
-  if (!NON_ASCII.test(s) && !s.includes("ntwort") && !s.includes("espuesta")) {
-    for (let i = s.lastIndexOf("nswer"); i > 0 && (final === null || answer === null); i = s.lastIndexOf("nswer", i - 1)) {
+  if (!NOT_ENGLISH_LOWER.test(s)) {
+    // indexOf from `from` first: a lastIndexOf that finds nothing in the searched part would go on to the start.
+    for (let i = s.indexOf("nswer", from) < 0 ? -1 : s.lastIndexOf("nswer"); i > from && (final === null || answer === null); i = s.lastIndexOf("nswer", i - 1)) {
       budget.tick();
       const c = s.charAt(i - 1);
       if (c !== "a" && c !== "A") continue;
@@ -300,7 +312,9 @@ function lastPhrases(s: string, budget: Budget): { final: PhraseAt | null; answe
     }
     return { final, answer };
   }
-  for (const m of s.matchAll(PHRASES)) {
+  const re = new RegExp(PHRASES);
+  re.lastIndex = from;
+  for (const m of s.matchAll(re)) {
     budget.tick();
     const p = { at: m.index, len: m[0].length };
     if (FINAL.test(m[0])) final = p;

@@ -1,7 +1,7 @@
 // The math answer verifier: free model output → final answer → canonical value → equal?
 // Everything that judges an answer in trimer (GRPO reward, data filters, evaluation, voting) goes through here.
 // Pure functions: each call builds its own Budget (time + size limits), so the module is safe in worker threads.
-import { extract, unclosedBoxAt } from "./extract.js";
+import { boxStarts, extract, unclosedBoxAt } from "./extract.js";
 import { Budget, VerifyLimit, VerifyTimeout } from "./limits.js";
 import { parseValue } from "./parse.js";
 import { compareValues, type CompareSettings } from "./compare.js";
@@ -121,10 +121,10 @@ const MARKERS = /\\(?:boxed|fbox)(?![a-zA-Z])|####|answer|答案|réponse|respue
  * or null when it is text to extract an answer from. Decided per string, for the gold and the prediction alike:
  * extraction on a bare answer would take a piece of it (the last-number rule turns \\frac{14}{3} into 3).
  */
-function bareValue(s: string, budget: Budget): MathValue | null {
-  // includes() before anything else: most outputs have a box, and trimming or a case-insensitive alternation over
-  // kilobytes of text costs more than the rest of a check.
-  if (s.length > 2 * MAX_BARE || s.includes("\\boxed") || s.includes("####")) return null;
+function bareValue(s: string, budget: Budget, boxes?: number[]): MathValue | null {
+  // The boxes (or includes()) before anything else: most outputs have a box, and trimming or a case-insensitive
+  // alternation over kilobytes of text costs more than the rest of a check.
+  if (s.length > 2 * MAX_BARE || (boxes !== undefined ? boxes.length > 0 : s.includes("\\boxed")) || s.includes("####")) return null;
   const t = s.trim();
   if (t === "" || t.length > MAX_BARE || MARKERS.test(t)) return null;
   // Several math spans inside prose ("Since $x=2$, we get $y=5$") are a text.
@@ -170,8 +170,31 @@ export function prepareGold(gold: string, opts: VerifyOptions = {}): PreparedGol
   }
 }
 
+/**
+ * Golds verify() parsed lately, by gold string and the options that change how a gold is read. Graders call
+ * verify() with the same gold for each of a problem's samples (8 per problem in the Qwen sample, a GRPO group), and
+ * parsing the gold was a tenth of a check. Per thread (each worker loads its own copy of this module); bounded in
+ * entries and in gold length; only golds that parsed are kept, and callers never see the cached object (verify()
+ * does not hand it out, and comparing never changes a value).
+ */
+const GOLD_CACHE = new Map<string, PreparedGold>();
+const GOLD_CACHE_ENTRIES = 256;
+const GOLD_CACHE_CHARS = 2_000;
+
+function cachedGold(gold: string, opts: VerifyOptions): PreparedGold {
+  if (gold.length > GOLD_CACHE_CHARS) return prepareGold(gold, opts);
+  const key = `${opts.allBoxes ? 1 : 0}|${opts.maxChars ?? ""}|${opts.maxInputChars ?? ""}|${gold}`;
+  const hit = GOLD_CACHE.get(key);
+  if (hit !== undefined) return hit;
+  const g = prepareGold(gold, opts);
+  if (g.value === null) return g;
+  if (GOLD_CACHE.size >= GOLD_CACHE_ENTRIES) GOLD_CACHE.delete(GOLD_CACHE.keys().next().value!);
+  GOLD_CACHE.set(key, g);
+  return g;
+}
+
 export function verify(gold: string, predText: string, opts: VerifyOptions = {}): Verdict {
-  return verifyPrepared(prepareGold(gold, opts), predText, opts);
+  return verifyPrepared(cachedGold(gold, opts), predText, opts);
 }
 
 /** verify() against a gold prepared once with prepareGold. */
@@ -183,13 +206,15 @@ export function verifyPrepared(gold: PreparedGold, predText: string, opts: Verif
   try {
     // The gold's own string is its answer, whatever it reads as (also a gold that is a sentence).
     if (gold.value !== null && predText.length <= gold.answer.length + 64 && predText.trim() === gold.answer) return { equal: true, status: "equal", extracted: gold.answer, rule: "bare" };
-    const bare = bareValue(predText, budget);
+    // The prediction's boxes are looked for once: they rule out a bare answer, and the extractor starts from them.
+    const boxes = predText.length <= (opts.maxChars ?? 100_000) ? boxStarts(predText, budget) : undefined;
+    const bare = bareValue(predText, budget, boxes);
     if (bare !== null) {
       answer = predText.trim();
       rule = "bare";
       p = bare;
     } else {
-      const ex = extract(predText, { ...opts, goldParts: gold.parts }, budget);
+      const ex = extract(predText, { ...opts, goldParts: gold.parts }, budget, boxes);
       if (ex === null) {
         const missing = unclosedBoxAt(predText, budget) >= 0 ? "truncated" : "no_answer";
         return { equal: false, status: "not_equal", extracted: null, rule: null, missing, reason: missing === "truncated" ? "output ends inside \\boxed{" : "no answer found" };

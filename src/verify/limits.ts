@@ -90,7 +90,17 @@ export class Budget {
 }
 
 
-/** The answer is not math we can read (the caller falls back to comparing it as text). */
+/**
+ * The answer is not math we can read (the caller falls back to comparing it as text). Thrown and caught inside
+ * one check as control flow (every text answer throws one), so it records no stack trace: capturing one cost more
+ * than parsing a short answer.
+ */
 export class VerifySyntax extends Error {
   override name = "VerifySyntax";
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { extractAnswer } from "../../src/verify/index.js";
+import { extractAnswer, verify } from "../../src/verify/index.js";
 
 test("boxed: the last box wins, nested braces are kept, \\fbox counts", () => {
   assert.deepEqual(extractAnswer("First \\boxed{1}, then \\boxed{\\frac{a}{b^{2}}} done."), { answer: "\\frac{a}{b^{2}}", rule: "boxed" });
@@ -48,4 +48,30 @@ test("only the tail of very long text is searched", () => {
   const text = "\\boxed{1}" + " filler".repeat(50_000) + " then 9";
   assert.deepEqual(extractAnswer(text, { maxChars: 1000, lastNumberFallback: true }), { answer: "9", rule: "last_number" });
   assert.deepEqual(extractAnswer(text, { maxChars: 1_000_000 }), { answer: "1", rule: "boxed" });
+});
+
+test("answer phrases in capitals are phrases too, in English and the other languages", () => {
+  assert.deepEqual(extractAnswer("We get $x=3$ first. FINAL ANSWER: 5"), { answer: "5", rule: "final_answer" });
+  assert.deepEqual(extractAnswer("We get $x=3$ first. THE ANSWER IS 5."), { answer: "5", rule: "answer_is" });
+  assert.deepEqual(extractAnswer("Zuerst $x=3$. ANTWORT: 5"), { answer: "5", rule: "answer_is" });
+  assert.deepEqual(extractAnswer("Primero $x=3$. RESPUESTA: 5"), { answer: "5", rule: "answer_is" });
+});
+
+test("only what follows the boxed answer competes with it: an earlier phrase or #### loses, a later one wins", () => {
+  const long = "Some reasoning, the answer is not obvious. ".repeat(50);
+  assert.deepEqual(extractAnswer(`${long}The answer is 4.\n#### 4\nSo \\boxed{7}.`), { answer: "7", rule: "boxed" });
+  assert.deepEqual(extractAnswer(`${long}So \\boxed{3} is wrong; the final answer is 5.`), { answer: "5", rule: "final_answer" });
+  assert.deepEqual(extractAnswer(`${long}\\boxed{3} then\n#### 5`), { answer: "5", rule: "gsm8k" });
+  assert.deepEqual(extractAnswer(`${long}Final Answer: The final answer is $\\boxed{9}$.`), { answer: "9", rule: "boxed" });
+  // A phrase in another language after the box (the walk for English phrases does not read it).
+  assert.deepEqual(extractAnswer(`${long}\\boxed{3}. Ответ: 6`), { answer: "6", rule: "answer_is" });
+});
+
+test("verify() reuses a gold it parsed, per the options that change how a gold is read", () => {
+  const gold = "For part (a) we find \\boxed{3}. Part (b) takes longer, but in the end it gives \\boxed{5}.";
+  for (let k = 0; k < 3; k++) {
+    assert.equal(verify(gold, "5").equal, true);
+    assert.equal(verify(gold, "5", { allBoxes: true }).equal, false);
+    assert.equal(verify(gold, "3, 5", { allBoxes: true }).equal, true);
+  }
 });
