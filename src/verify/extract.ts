@@ -28,8 +28,13 @@ interface Candidate {
 export function extract(text: string, opts: ExtractOptions, budget: Budget, starts?: number[]): Extraction | null {
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
   let s = text.length > maxChars ? text.slice(text.length - maxChars) : text;
-  // Chat-template tokens a generation ran past ("… is 19. <|im_start|>user") are not part of any answer.
-  if (s.includes("<|") || s.includes("</s>")) s = s.replace(/<\|[a-z_]{1,30}\|>|<\/s>/g, "\n");
+  // A generation that ran past its turn ("… is 19. <|im_start|>user …") ends at the first chat-template token; a
+  // token before any text (an echoed prompt header) is dropped with the others.
+  if (s.includes("<|") || s.includes("</s>")) {
+    const tok = /<\|[a-z_]{1,30}\|>|<\/s>/.exec(s);
+    if (tok !== null && /\S/.test(s.slice(0, tok.index))) s = s.slice(0, tok.index);
+    else s = s.replace(/<\|[a-z_]{1,30}\|>|<\/s>/g, "\n");
+  }
   const strong: Candidate[] = [];
   const boxed = boxedAnswer(s, starts !== undefined && s === text ? starts : boxStarts(s, budget), opts, budget);
   if (boxed !== null) strong.push(boxed);
@@ -56,18 +61,24 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget, star
   // "Answer $ \n 9 \n $": an answer phrase followed by inline delimiters paired across lines has no answer (no
   // weaker rule may dig one out of it).
   if (brokenAnswerSpan(s, budget)) return null;
+  // An output truncated inside its final answer (an unclosed \boxed{, however far back) gets no statement or guess.
+  const truncated = unclosedBoxAt(text, budget) >= 0;
+  const mathEnd = lastMathEnd(s);
+  // A final sentence that states one value in words, after the last math span, is the later statement and wins
+  // ("… so $d = \frac{90}{n}$ … Therefore, there are 12 distinct sequences.").
+  const stated = truncated ? null : statedNumber(s, budget);
+  if (stated !== null && stated.at > mathEnd) return { answer: stated.text, rule: "final_statement" };
   const fallback = opts.lastNumberFallback ?? false;
-  // With the fallback on, a number written after the last math span is the later statement and wins
-  // ("… so $d = \frac{90}{n}$ … Therefore, there are 12 sequences."). An output truncated inside its final
-  // answer (an unclosed \boxed{, however far back) gets no guess.
-  const num = fallback && unclosedBoxAt(text, budget) < 0 ? lastNumber(s, budget) : null;
-  if (num !== null && num.at > lastMathEnd(s)) return { answer: num.text, rule: "last_number" };
+  // With the fallback on, any number written after the last math span wins the same way.
+  const num = fallback && !truncated ? lastNumber(s, budget) : null;
+  if (num !== null && num.at > mathEnd) return { answer: num.text, rule: "last_number" };
   const disp = lastDelimited(s, [["\\[", "\\]"], ["$$", "$$"]], budget);
   if (disp !== null) return { answer: disp, rule: "display_math" };
   const inl = lastInlineMath(s, budget);
   if (inl !== null) return { answer: inl, rule: "inline_math" };
   const bold = lastDelimited(s, [["**", "**"]], budget);
   if (bold !== null && !bold.includes("\n")) return { answer: bold, rule: "bold" };
+  if (stated !== null) return { answer: stated.text, rule: "final_statement" };
   if (num !== null) return { answer: num.text, rule: "last_number" };
   return null;
 }
@@ -232,9 +243,13 @@ function allBoxes(s: string, starts: number[], budget: Budget): Box[] {
 /** Text between two boxes that only connects them ("$ and $", ", ", "\quad", "or"). */
 function isConnector(between: string): boolean {
   if (between.length > MAX_CONNECTOR) return false;
-  const rest = between.replace(/\$|\\\(|\\\)|\\\[|\\\]|\\quad|\\qquad|\\text\s*\{[^{}]*\}|\\[,;!]|[\s,;&.]|\\\\|\band\b|\bor\b|\bund\b|\bet\b|\by\b/g, "");
-  return rest === "";
+  // One word right after a box may name what it counts, when a connector follows ("\boxed{1} papers and
+  // \boxed{2} bins", "\boxed{3}\text{ cm}, \boxed{4}"); "\boxed{1}, then \boxed{2}" are steps, not parts.
+  const label = /^\s*(?!(?:and|or|und|et|y)\b)(?:\\text\s*\{\s*[A-Za-z]+\s*\}|[A-Za-z]+\b)/.exec(between);
+  const rest = (label ? between.slice(label[0].length) : between).replace(CONNECTING, "");
+  return rest === "" && (label === null || /[,;]|\band\b|\bor\b|\\quad/.test(between.slice(label[0].length)));
 }
+const CONNECTING = /\$|\\\(|\\\)|\\\[|\\\]|\\quad|\\qquad|\\text\s*\{[^{}]*\}|\\[,;!]|[\s,;&.]|\\\\|\band\b|\bor\b|\bund\b|\bet\b|\by\b/g;
 
 /**
  * The boxed answer. Boxes next to each other form a group (one answer written over several boxes). The last group
@@ -473,6 +488,44 @@ function lastInlineMath(s: string, budget: Budget): string | null {
   const parenEnd = s.lastIndexOf("\\)");
   if (paren !== null && !paren.includes("\n") && (last === null || parenEnd > last.end)) return paren;
   return last ? last.text : null;
+}
+
+/**
+ * A copula that states the value right after it: "is 2/3", "there are 12", "increases by 100%", "it's 1,000.99m²",
+ * ": 2,74". A verb of computing ("we get 7") reports a step, not the answer.
+ */
+const STATING = /(?:\b(?:is|are|was|were|equals|equal to|be|by|es|est|ist)|[a-z]['’]s|=|:|是|为)\s*$/i;
+/** Where the subject of a final statement starts: a sentence end, a line break, or a concluding word. */
+const CLAUSE_START = /[.!?;](?=\s)|\n|\b(?:therefore|thus|hence|so|consequently|in conclusion|finally|which)\b/gi;
+
+/**
+ * The value a final sentence states in words: "Therefore, the probability that Alice wins the game is 2/3.",
+ * "Therefore, there are 12 distinct sequences that meet the conditions. I hope it is correct.", "Soucis : 2,74 $".
+ * Not a guess among numbers, so it is a strict rule: the number is the last of the text, a stating word comes right
+ * before it, no digit stands between the start of its clause (sentence start, "Therefore", or "which" restating a
+ * value: "the total is 7/2, which is 3.5") and it, and after it
+ * only words follow (a unit, "%", the rest of the sentence: no digit, no LaTeX, no line break). "It is 1, 2, 3",
+ * "x is 3 or 5" and "the number is 10 and 12" state nothing.
+ */
+function statedNumber(s: string, budget: Budget): { text: string; at: number } | null {
+  let t = s.slice(-600).replace(/\s+$/, "");
+  t = t.replace(/\s*I hope it is correct\W*$/i, "").replace(/[\s.!]+$/, "");
+  budget.tick(t.length >> 4);
+  let m: RegExpExecArray | null = null;
+  for (const x of t.matchAll(NUMBER)) {
+    if (!/[a-zA-Z_\d.\\]/.test(t.charAt(x.index - 1))) m = x;
+  }
+  if (m === null) return null;
+  const rest = t.slice(m.index + m[0].length);
+  if (rest.length > 100 || /[\d\n\\]/.test(rest)) return null;
+  const head = t.slice(0, m.index);
+  if (!STATING.test(head)) return null;
+  let from = 0;
+  for (const c of head.matchAll(CLAUSE_START)) from = c.index + c[0].length;
+  if (/\d/.test(head.slice(from))) return null;
+  const at = s.length - t.length + m.index;
+  const text = /^-?\d+,\d+$/.test(m[0]) && !/^-?\d{1,3}(?:,\d{3})+$/.test(m[0]) ? m[0].replace(",", ".") : m[0].replace(/,/g, "");
+  return { text, at };
 }
 
 /** Numbers as the fallback reads them: thousands groups (1,000.99), a decimal comma (2,74), a fraction a/b. */

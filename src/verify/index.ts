@@ -11,7 +11,7 @@ import type { MathValue } from "./value.js";
 export type { MathValue, Expr, RelOp } from "./value.js";
 export type { Rational } from "./rational.js";
 
-export type ExtractRule = "bare" | "boxed" | "gsm8k" | "final_answer" | "answer_is" | "display_math" | "inline_math" | "bold" | "last_number";
+export type ExtractRule = "bare" | "boxed" | "gsm8k" | "final_answer" | "answer_is" | "display_math" | "inline_math" | "bold" | "final_statement" | "last_number";
 
 export interface ExtractOptions {
   /**
@@ -25,7 +25,10 @@ export interface ExtractOptions {
   maxChars?: number;
   /** Parts of the gold answer (set by verify): a k-part gold may be answered over the last k boxes. */
   goldParts?: number;
-  /** Only the strong rules (boxes, ####, answer phrases): how a gold string is read (a gold without them is whole). */
+  /**
+   * How a gold string is read: only the strong rules (boxes, ####, answer phrases; a gold without them is whole),
+   * and every box is a part of the answer.
+   */
   strongOnly?: boolean;
 }
 
