@@ -152,3 +152,37 @@ test("10. a newline inside $…$ and a digit inside a word are not answers", () 
   no("2", "AZYUK2A", { lastNumberFallback: true });
   yes("2", "so the result is 2", { lastNumberFallback: true });
 });
+
+test("3b. a final sentence that states one value with a copula, after the last formula, is the answer (strict)", () => {
+  const steps = "Let $d$ be the common difference, so $1 + nd = 91$ and $d = \\frac{90}{n}$ for a divisor $n$ of 90.";
+  yes("12", `${steps} Therefore, there are 12 distinct arithmetic sequences that meet the three given conditions. I hope it is correct.`);
+  yes("\\frac{2}{3}", "P(A) = 1/2 + (1/4) P(A), so (3/4) P(A) = 1/2. Therefore, the probability that Alice wins the game is 2/3.");
+  yes("100\\%", `We get $$\\frac{\\Delta x'}{\\Delta x} \\geq 2.$$ Therefore, the minimum error in the position increases by 100%.`);
+  yes("2.74", "Le prix : 2,74 €");
+  yes("3.5", "Adding both parts, the total is 7/2, which is 3.5.");
+  yes("5", "So the candidate $x=3$ fails. Hence the side length is 5 cm.");
+  assert.equal(verify("12", `${steps} Therefore, there are 12 sequences.`).rule, "final_statement");
+  // Not statements: a step ("we get"), a hedge, a list, two values, a formula after the sentence, a number among
+  // digits of its own clause.
+  no("7", "After a long computation we get 7 as a value");
+  no("7", "The value is 3 or 7.");
+  no("7", "The values are 1, 2, 3, 4, 5, 6, 7.");
+  no("5", "The total is 3 and 5.");
+  no("12", "There are 12 cases. We then compute $x = 5$.");
+  no("5", "Since 4 is too small the side is 5 cm.");
+});
+
+test("3c. an output that ran past its end of turn ends at the first chat-template token", () => {
+  yes("19", "The maximum is $19$.<|im_end|>\n<|im_start|>user\nWhat is $2+3$?<|im_start|>assistant\nThe answer is $5$.");
+  yes("2", "So the answer is 2.</s>Question: what is 3+4? Answer: 7");
+  // A template header before the text is dropped, not taken as the end.
+  yes("4", "<|im_start|>assistant\nSo $\\boxed{4}$.");
+});
+
+test("5b. a box followed by one word naming what it counts still joins its group", () => {
+  yes("1, 2", "We need \\boxed{1} paper and \\boxed{2} bins.");
+  yes("3, 4", "\\boxed{3}\\text{ cm}, \\boxed{4}");
+  no("2", "We need \\boxed{1} paper and \\boxed{2} bins.");
+  // Steps, not parts: the last box.
+  yes("4", "First \\boxed{3}, then \\boxed{4}");
+});
