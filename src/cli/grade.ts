@@ -28,11 +28,13 @@ options:
   --on-bad fail|skip     a bad line (not JSON, a missing field) stops the run (default), or is skipped and counted
   --quiet                no progress output
   --threads N            verify on N worker threads (default 1: in this thread)
-  --strict, --timeout-ms N                          as in trimer verify
-  --all-boxes, --rel-tol X, --interval-for-inequality   loosen the check, as in trimer verify (see its --help)
+  --timeout-ms N                                    as in trimer verify
+  --all-boxes, --rel-tol X, --interval-for-inequality, --last-number
+                         loosen the check, as in trimer verify (see its --help)
 
-The summary gives the accuracy with the last-number fallback (flexible) and without it (strict), and counts
-outputs with no answer, outputs cut off inside their \\boxed{ (truncated), and unknown / timeout verdicts apart.`;
+The summary gives the accuracy of the verdicts written (strict unless --last-number), the strict accuracy (no
+last-number fallback) and the flexible one (with it) side by side, and counts outputs with no answer, outputs cut
+off inside their \\boxed{ (truncated), and unknown / timeout verdicts apart.`;
 
 export const summary = "grade a JSONL file of model outputs against gold answers";
 
@@ -48,6 +50,8 @@ export interface GradeSummary {
   correct: number;
   /** Correct without the last-number fallback. */
   correctStrict: number;
+  /** Correct with the last-number fallback. */
+  correctFlexible: number;
   noAnswer: number;
   truncated: number;
   byRule: Record<string, { graded: number; correct: number }>;
@@ -122,7 +126,7 @@ interface Pending {
 const CHUNK_LINES = 256;
 
 async function gradeFile(file: string, size: number, g: GradeSettings): Promise<{ summary: GradeSummary; output: Buffer[]; firstBad: string | undefined }> {
-  const s: GradeSummary = { lines: 0, badLines: 0, graded: 0, correct: 0, correctStrict: 0, noAnswer: 0, truncated: 0, byRule: {}, byStatus: {} };
+  const s: GradeSummary = { lines: 0, badLines: 0, graded: 0, correct: 0, correctStrict: 0, correctFlexible: 0, noAnswer: 0, truncated: 0, byRule: {}, byStatus: {} };
   const output: Buffer[] = [];
   const bar = progress(`grade ${file}`, size, { silent: g.quiet });
   const pool = g.threads > 1 ? new VerifierPool({ threads: g.threads }) : null;
@@ -139,11 +143,20 @@ async function gradeFile(file: string, size: number, g: GradeSettings): Promise<
   const flush = async (): Promise<void> => {
     const jobs = chunk.flatMap((c) => c.preds.map((pred) => ({ gold: c.gold, pred })));
     const verdicts = pool ? await pool.verifyMany(jobs, g.opts) : jobs.map((j) => verify(j.gold, j.pred, g.opts));
+    // The other reading (with the fallback when it was off, without it when on), for the strict and flexible
+    // figures: only outputs the fallback can change (no strong rule answered them) are verified again.
+    const other = { ...g.opts, lastNumberFallback: !(g.opts.lastNumberFallback ?? false) };
+    const again = verdicts.flatMap((vd, i) => (fallbackMayChange(vd) ? [i] : []));
+    const redone = pool ? await pool.verifyMany(again.map((i) => jobs[i]!), other) : again.map((i) => verify(jobs[i]!.gold, jobs[i]!.pred, other));
+    const others = verdicts.slice();
+    again.forEach((i, j) => (others[i] = redone[j]!));
+    const flexible = g.opts.lastNumberFallback ? verdicts : others;
+    const strict = g.opts.lastNumberFallback ? others : verdicts;
     let k = 0;
     for (const c of chunk) {
       const vs = verdicts.slice(k, k + c.preds.length);
+      record(s, vs, strict.slice(k, k + c.preds.length), flexible.slice(k, k + c.preds.length));
       k += c.preds.length;
-      record(s, vs);
       if (g.keepOutput) output.push(Buffer.from(JSON.stringify(resultLine(c, vs)) + "\n"));
     }
     bar.tick(chunkBytes, s.graded ? `acc ${((100 * s.correct) / s.graded).toFixed(1)}%` : undefined);
@@ -213,19 +226,26 @@ function parseLine(line: string, lineNo: number, g: GradeSettings, bad: (lineNo:
   return { obj, gold, preds: preds.map(String), single: !Array.isArray(predRaw) };
 }
 
-function record(s: GradeSummary, verdicts: Verdict[]): void {
-  for (const vd of verdicts) {
+/** Rules the last-number fallback never overrides (it runs only when none of them answered). */
+const FALLBACK_PROOF = new Set<Verdict["rule"]>(["bare", "boxed", "gsm8k", "final_answer", "answer_is", "final_statement"]);
+
+function fallbackMayChange(vd: Verdict): boolean {
+  return !FALLBACK_PROOF.has(vd.rule) && vd.missing !== "truncated" && vd.status !== "timeout";
+}
+
+function record(s: GradeSummary, verdicts: Verdict[], strict: Verdict[], flexible: Verdict[]): void {
+  verdicts.forEach((vd, i) => {
     s.graded++;
     if (vd.equal) s.correct++;
-    // Strict and flexible differ only in the final fallback rule, so one verdict gives both.
-    if (vd.equal && vd.rule !== "last_number") s.correctStrict++;
+    if (strict[i]!.equal) s.correctStrict++;
+    if (flexible[i]!.equal) s.correctFlexible++;
     if (vd.missing === "no_answer") s.noAnswer++;
     if (vd.missing === "truncated") s.truncated++;
     const r = (s.byRule[vd.rule ?? "none"] ??= { graded: 0, correct: 0 });
     r.graded++;
     if (vd.equal) r.correct++;
     s.byStatus[vd.status] = (s.byStatus[vd.status] ?? 0) + 1;
-  }
+  });
 }
 
 /** The input fields plus the verdict; list-valued when the prediction field was a list. */
@@ -241,7 +261,7 @@ function pct(a: number, b: number): string {
 export function formatSummary(s: GradeSummary, out?: string): string {
   const lines = [
     `lines: ${s.lines} (${s.badLines} bad, skipped)`,
-    `graded: ${s.graded}   correct: ${s.correct}   accuracy: ${pct(s.correct, s.graded)}   strict (no last-number fallback): ${pct(s.correctStrict, s.graded)}`,
+    `graded: ${s.graded}   correct: ${s.correct}   accuracy: ${pct(s.correct, s.graded)}   strict (no last-number fallback): ${pct(s.correctStrict, s.graded)}   flexible (with it): ${pct(s.correctFlexible, s.graded)}`,
     `no answer: ${s.noAnswer}   truncated inside \\boxed{: ${s.truncated}   unknown: ${s.byStatus.unknown ?? 0}   timeout: ${s.byStatus.timeout ?? 0}`,
     `status: ${Object.entries(s.byStatus).map(([k, n]) => `${k} ${n}`).join(", ") || "-"}`,
     "by rule:",

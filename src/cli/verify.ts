@@ -24,8 +24,8 @@ options:
                          of the options below in camelCase ("relTol", "lastNumberFallback", "allBoxes", "timeoutMs",
                          "allowIntervalForInequality") and an "id" that is echoed back; write one verdict per line
                          (a bad line gets {"error": …} in its place, so output line N always answers input line N)
-  --strict               no last-number fallback (the default of the library and of the GRPO reward)
   --timeout-ms N         time budget of one check (default 1000); over it the verdict is "timeout", never "equal"
+  --strict               the defaults (kept for scripts that pass it): no last-number fallback
 
 options that loosen the check (each accepts answers the defaults refuse):
   --all-boxes            join every \\boxed{} of the output into one answer (default: the last group of adjacent
@@ -35,9 +35,10 @@ options that loosen the check (each accepts answers the defaults refuse):
                          accepts coarser roundings (0.01: 0.33 for 1/3); exact values never use it
   --interval-for-inequality  a gold interval also accepts an inequality ("(2, ∞)" ← "x > 2"); by default only a gold
                          inequality accepts an interval
-
-Without --strict, an output with no boxed answer, no answer phrase and no math span is read by its last number
-(not when the output stops inside \\boxed{, nor when its tail lists more than 6 different numbers).`;
+  --last-number          an output with no boxed answer, no answer phrase, no stated value and no math span is
+                         read by its last number, and a number after the last math span wins over the spans (a
+                         guess: never inside a word, nor when the output stops inside \\boxed{, nor when its tail
+                         lists more than 6 different numbers). Off by default, as in the library and the rewards`;
 
 export const summary = "check one model output (or a JSONL stream of them) against a gold answer";
 
@@ -169,6 +170,7 @@ export const VERIFY_FLAGS = {
   "all-boxes": { type: "boolean" },
   strict: { type: "boolean" },
   "no-last-number": { type: "boolean" },
+  "last-number": { type: "boolean" },
   "timeout-ms": { type: "string" },
   "rel-tol": { type: "string" },
   "interval-for-inequality": { type: "boolean" },
@@ -179,6 +181,7 @@ export function optionsFromFlags(v: {
   "all-boxes"?: boolean;
   strict?: boolean;
   "no-last-number"?: boolean;
+  "last-number"?: boolean;
   "timeout-ms"?: string;
   "rel-tol"?: string;
   "interval-for-inequality"?: boolean;
@@ -187,10 +190,11 @@ export function optionsFromFlags(v: {
   const relTol = numberFlag(v["rel-tol"], "rel-tol", 1e-6);
   if (timeoutMs <= 0) throw new UsageError("--timeout-ms must be positive");
   if (relTol < 0) throw new UsageError("--rel-tol must not be negative");
+  if (v["last-number"] && (v.strict || v["no-last-number"])) throw new UsageError("--last-number loosens the check that --strict asks for: give one of them");
   return {
     allBoxes: v["all-boxes"] ?? false,
-    // --no-last-number is the older spelling of --strict.
-    lastNumberFallback: !(v.strict ?? v["no-last-number"] ?? false),
+    // Off unless asked for: the fallback guesses. --strict and --no-last-number (its older spelling) say the default.
+    lastNumberFallback: v["last-number"] ?? false,
     timeoutMs,
     relTol,
     allowIntervalForInequality: v["interval-for-inequality"] ?? false,

@@ -121,3 +121,27 @@ test("trimer verify --help says what each option loosens; --jsonl refuses --gold
   for (const flag of ["--all-boxes", "--rel-tol", "--interval-for-inequality", "--strict", "--jsonl"]) assert.ok(help.out.includes(flag), flag);
   await assert.rejects(verifyCmd.main(["--jsonl", "--gold", "1"]), UsageError);
 });
+
+test("the last-number fallback is off by default in trimer verify and grade; --last-number turns it on", async () => {
+  const plain = await capture(() => verifyCmd.main(["--gold", "7", "--pred", "we get 7 in the end", "--json"]));
+  assert.equal(JSON.parse(plain.out).equal, false);
+  const loose = await capture(() => verifyCmd.main(["--gold", "7", "--pred", "we get 7 in the end", "--json", "--last-number"]));
+  assert.deepEqual(JSON.parse(loose.out), { equal: true, status: "equal", extracted: "7", rule: "last_number" });
+  const strict = await capture(() => verifyCmd.main(["--gold", "7", "--pred", "we get 7 in the end", "--json", "--strict"]));
+  assert.equal(JSON.parse(strict.out).equal, false);
+  await assert.rejects(verifyCmd.main(["--gold", "7", "--pred", "7", "--strict", "--last-number"]), UsageError);
+  const help = await capture(() => verifyCmd.main(["--help"]));
+  assert.ok(help.out.indexOf("--last-number") > help.out.indexOf("options that loosen the check"));
+
+  const dir = mkdtempSync(join(tmpdir(), "trimer-grade-"));
+  try {
+    const input = join(dir, "in.jsonl");
+    writeFileSync(input, [JSON.stringify({ gold: "7", pred: "we get 7 in the end" }), JSON.stringify({ gold: "3", pred: "So $\\boxed{3}$." }), JSON.stringify({ gold: "5", pred: "We find $x = 4$ and then 5" })].join("\n") + "\n");
+    const r = await capture(() => gradeCmd.main([input, "--gold-field", "gold", "--pred-field", "pred", "--quiet"]));
+    assert.match(r.out, /correct: 1 {3}accuracy: 33\.3% {3}strict \(no last-number fallback\): 33\.3% {3}flexible \(with it\): 100\.0%/);
+    const f = await capture(() => gradeCmd.main([input, "--gold-field", "gold", "--pred-field", "pred", "--quiet", "--last-number"]));
+    assert.match(f.out, /correct: 3 {3}accuracy: 100\.0% {3}strict \(no last-number fallback\): 33\.3% {3}flexible \(with it\): 100\.0%/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
