@@ -34,6 +34,10 @@ const ROWS: [string, string, string, boolean][] = [
   ["sentence", "7", "Por lo tanto, la respuesta es $7$.", T], ["sentence", "7", "Die Antwort ist 7.", T], ["sentence", "7", "Ответ: 7", T],
   ["sentence", "7", "Ответ: 8", F], ["sentence", "7", "La réponse est 17.", F],
   ["sentence", "19", "Final Answer: The maximum is 19. <|im_start|>user", T],
+  ["sentence", "19", "The maximum is $19$.<|im_end|>\n<|im_start|>user\nWhat is $2+3$? The answer is $5$.", T],
+  ["statement", "12", "So $1 + nd = 91$ and $d = \\frac{90}{n}$. Therefore, there are 12 distinct sequences that meet the conditions.", T],
+  ["statement", "\\frac{2}{3}", "So (3/4) P(A) = 1/2. Therefore, the probability that Alice wins the game is 2/3.", T],
+  ["statement", "7", "After a long computation we get 7 as a value", F], ["statement", "7", "The number is 3, or maybe it is 7.", F],
   ["sentence", "(-6, 10)", "The solution is \\( x \\in (-6, 10) \\). Final Answer: The final answer is \\((-6, 10)\\). I hope it is correct.", T],
   // 4. labelled answers
   ["label", "(5,1)", "(a,b)=(5,1)", T], ["label", "3", "x = 3", T], ["label", "3, 7", "XY=3, ZW=7", T], ["label", "2", "|PQ|=2", T],

@@ -85,6 +85,10 @@ test("the last-number fallback is off by default, and cannot be gamed by listing
   refused("1000", Array.from({ length: 1001 }, (_, i) => i).join(", "));
   refused("1000", `${list}`, { lastNumberFallback: true });
   refused("7", "After a long computation we get 7 as a value");
+  // A final sentence that states a value is a strict rule; listing or hedging in it states nothing.
+  refused("1000", `The possible values are ${list}`);
+  refused("7", "The number is 3, or maybe it is 7.");
+  refused("7", "It is 3. It could also be 4, 5, 6 or 7");
   assert.equal(verify("7", "After a long computation we get 7 as a value", { lastNumberFallback: true }).equal, true);
   // A truncated output that opens its \boxed{ and never closes it gives no answer, however far back it opened.
   const cut = "\\boxed{" + " x".repeat(60_000) + " 7";
