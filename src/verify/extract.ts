@@ -67,7 +67,9 @@ export function extract(text: string, opts: ExtractOptions, budget: Budget, star
   // A final sentence that states one value in words, after the last math span, is the later statement and wins
   // ("… so $d = \frac{90}{n}$ … Therefore, there are 12 distinct sequences.").
   const stated = truncated ? null : statedNumber(s, budget);
-  if (stated !== null && stated.at > mathEnd) return { answer: stated.text, rule: "final_statement" };
+  // It must be a sentence or clause of its own: "… is $\frac{1}{3}$, which is 0.33" restates the formula, which
+  // stays the answer.
+  if (stated !== null && stated.at > mathEnd && (mathEnd < 0 || NEW_CLAUSE.test(s.slice(mathEnd, stated.at)))) return { answer: stated.text, rule: "final_statement" };
   const fallback = opts.lastNumberFallback ?? false;
   // With the fallback on, any number written after the last math span wins the same way.
   const num = fallback && !truncated ? lastNumber(s, budget) : null;
@@ -495,6 +497,8 @@ function lastInlineMath(s: string, budget: Budget): string | null {
  * ": 2,74". A verb of computing ("we get 7") reports a step, not the answer.
  */
 const STATING = /(?:\b(?:is|are|was|were|equals|equal to|be|by|es|est|ist)|[a-z]['’]s|=|:|是|为)\s*$/i;
+/** Text that starts a new sentence or a concluding clause. */
+const NEW_CLAUSE = /[.!?](?:\s|$)|\n|\b(?:therefore|thus|hence|so|consequently|in conclusion|finally)\b/i;
 /** Where the subject of a final statement starts: a sentence end, a line break, or a concluding word. */
 const CLAUSE_START = /[.!?;](?=\s)|\n|\b(?:therefore|thus|hence|so|consequently|in conclusion|finally|which)\b/gi;
 
