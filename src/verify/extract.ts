@@ -508,11 +508,13 @@ const CLAUSE_START = /[.!?;](?=\s)|\n|\b(?:therefore|thus|hence|so|consequently|
  * Not a guess among numbers, so it is a strict rule: the number is the last of the text, a stating word comes right
  * before it, no digit stands between the start of its clause (sentence start, "Therefore", or "which" restating a
  * value: "the total is 7/2, which is 3.5") and it, and after it
- * only words follow (a unit, "%", the rest of the sentence: no digit, no LaTeX, no line break). "It is 1, 2, 3",
+ * only words follow (a unit, "%", the rest of the sentence: no digit, no LaTeX, no line break) — and something
+ * does follow: the output does not stop on the number. "It is 1, 2, 3",
  * "x is 3 or 5" and "the number is 10 and 12" state nothing.
  */
 function statedNumber(s: string, budget: Budget): { text: string; at: number } | null {
-  let t = s.slice(-600).replace(/\s+$/, "");
+  const t0 = Math.max(0, s.length - 600);
+  let t = s.slice(t0).replace(/\s+$/, "");
   t = t.replace(/\s*I hope it is correct\W*$/i, "").replace(/[\s.!]+$/, "");
   budget.tick(t.length >> 4);
   let m: RegExpExecArray | null = null;
@@ -527,7 +529,10 @@ function statedNumber(s: string, budget: Budget): { text: string; at: number } |
   let from = 0;
   for (const c of head.matchAll(CLAUSE_START)) from = c.index + c[0].length;
   if (/\d/.test(head.slice(from))) return null;
-  const at = s.length - t.length + m.index;
+  const at = t0 + m.index;
+  // A number that ends the output may have been cut off by the token limit ("… the total is 12" of 123): a
+  // statement's number is followed by something (a unit, a period, a line break).
+  if (at + m[0].length >= s.length) return null;
   const text = /^-?\d+,\d+$/.test(m[0]) && !/^-?\d{1,3}(?:,\d{3})+$/.test(m[0]) ? m[0].replace(",", ".") : m[0].replace(/,/g, "");
   return { text, at };
 }

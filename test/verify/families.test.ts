@@ -170,6 +170,9 @@ test("3b. a final sentence that states one value with a copula, after the last f
   no("5", "The total is 3 and 5.");
   no("12", "There are 12 cases. We then compute $x = 5$.");
   no("5", "Since 4 is too small the side is 5 cm.");
+  // An output that stops on the number may have been cut inside it (123 at the token limit).
+  no("12", "Adding the three parts, the total is 12");
+  yes("12", "Adding the three parts, the total is 12.");
   // A decimal that restates the formula just before it leaves the formula the answer.
   yes("\\frac{1}{3}", "So the probability is $\\frac{1}{3}$, which is 0.33.");
   yes("\\pi", "The area is $\\pi$, which is 3.14");
