@@ -98,7 +98,16 @@ export interface PipelineConfig {
     lr: LrSpec;
     maxTokens: number;
   };
-  agents: { max: number; maxTokens: number };
+  agents: {
+    max: number;
+    maxTokens: number;
+    /**
+     * Absent: the agents sample with TriMER's table (T 0.2 … 1.0, infer/agents.ts). Set: every agent samples at this
+     * temperature and top-p (self-consistency). A GRPO-sharpened small policy is nearly greedy at T 0.2–0.4, so the
+     * table's first agents repeat one another's errors and the votes have nothing to correct.
+     */
+    sampling?: { temperature: number; topP: number };
+  };
   eval: {
     maxTokens: number;
     /** Token limits of the sweep (GRPO model, greedy). */

@@ -124,7 +124,8 @@ export interface MultiAgentResult {
 /** TriMER stage 3: the agents' table on the GRPO policy, reranked by the reward model, and the votes. */
 export async function multiAgentEval(ctx: StageContext, policy: LocalEngine, rm: LocalEngine, problems: ProblemWithSolutions[]): Promise<MultiAgentResult> {
   const cfg = ctx.cfg.agents;
-  const agents = agentTable(cfg.max, cfg.maxTokens);
+  const table = agentTable(cfg.max, cfg.maxTokens);
+  const agents = cfg.sampling ? table.map((a) => ({ ...a, temperature: cfg.sampling!.temperature, topP: cfg.sampling!.topP })) : table;
   const runs: AgentRun[] = await sampleAgents(policy.sampler(), problems.map((p) => p.question), agents, ctx.cfg.seed + 77);
   const scores: number[][] = [];
   for (const run of runs) {

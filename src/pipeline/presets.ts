@@ -43,7 +43,7 @@ export function tinyPreset(): PipelineConfig {
       maxTokens: [[0, 32], [2, 48]], difficulty: [[0, [1, 2]], [2, [1, 2, 3]]], checkpointEvery: 2, klEvery: 2,
     },
     rewardModel: { trainProblems: 8, heldoutProblems: 4, samplesPerProblem: 4, temperatures: [0.6, 1.0], maxPairsPerProblem: 4, steps: 4, pairsPerStep: 4, lr: lr(1e-3, 1), maxTokens: 48 },
-    agents: { max: 8, maxTokens: 48 },
+    agents: { max: 8, maxTokens: 48, sampling: { temperature: 0.85, topP: 0.95 } },
     eval: { maxTokens: 48, tokenLimits: [8, 16, 32, 48], temperature: 0.7, topP: 0.95 },
     betaComparison: { steps: 2, beta: 0.04 },
   };
@@ -90,7 +90,11 @@ export function fullPreset(): PipelineConfig {
     // candidates the agents produce. The GRPO policy errs on a third of rung-2–3 problems, so those temperatures
     // give enough (correct, incorrect) pairs (earlier, with a policy right ~90% of the time, T 0.8–1.4 were needed).
     rewardModel: { trainProblems: 2048, heldoutProblems: 128, samplesPerProblem: 8, temperatures: [0.2, 0.4, 0.6, 0.8], maxPairsPerProblem: 6, steps: 600, pairsPerStep: 16, lr: lr(5e-4, 10), maxTokens: 200 },
-    agents: { max: 8, maxTokens: 200 },
+    // Every agent samples at T 0.85 (self-consistency) instead of TriMER's table: the GRPO policy is nearly greedy at
+    // the table's T 0.2–0.4, so those agents repeat agent 1's errors and the votes stay flat. On the dev split (seed
+    // 1 / seed 2 policies, majority at 1 → 4 → 8 agents): the table 70.5 → 70.0 → 71.0% / 69.5 → 70.0 → 70.0%; all
+    // at T 0.7: 67.5 → 69.5 → 71.0% / 63.5 → 68.0 → 68.0%; all at T 0.85: 62.5 → 67.5 → 70.5% / 58.5 → 65.5 → 67.5%.
+    agents: { max: 8, maxTokens: 200, sampling: { temperature: 0.85, topP: 0.95 } },
     eval: { maxTokens: 200, tokenLimits: [24, 32, 40, 48, 56, 64, 80, 96, 128, 200], temperature: 0.7, topP: 0.95 },
     betaComparison: { steps: 4, beta: 0.04 },
   };

@@ -16,6 +16,8 @@ export interface Report {
   /** Greedy accuracy on the dev split: what the presets were tuned on (never the held-out set). */
   dev: Row[];
   scaling: MultiAgentResult["scaling"];
+  /** The agents' sampling when all share one (config agents.sampling); absent or null: TriMER's agent table. */
+  agentSampling?: { temperature: number; topP: number } | null;
   tokenSweep: { limit: number; accuracy: number; meanTokens: number }[];
   /** The same sweep for the distilled model (absent in reports written before it existed). */
   distilledTokenSweep?: { limit: number; accuracy: number; meanTokens: number }[];
@@ -52,8 +54,9 @@ export function renderMarkdown(r: Report): string {
     L.push("", "Dev split (greedy; the set presets were tuned on — disjoint from the held-out set):", "", "| model | accuracy | mean tokens |", "|---|---|---|");
     for (const row of r.dev) L.push(`| ${row.name} | ${pct(row.accuracy)} | ${num(row.meanTokens)} |`);
   }
-  L.push(...dualPath(r), ...votingRoom(r), ...correlations(r), ...curve(r));
-  L.push("", "Agent scaling (GRPO policy, TriMER's agent table; reward-model rerank vs votes):", "");
+  L.push(...directions(r), ...dualPath(r), ...votingRoom(r), ...correlations(r), ...curve(r));
+  const how = r.agentSampling ? `every agent at T ${r.agentSampling.temperature}, top-p ${r.agentSampling.topP}` : "TriMER's agent table";
+  L.push("", `Agent scaling (GRPO policy, ${how}; reward-model rerank vs votes):`, "");
   L.push("| agents | rerank | majority | weighted vote | tokens / problem |", "|---|---|---|---|---|");
   for (const s of r.scaling) L.push(`| ${s.agents} | ${pct(s.rerank)} | ${pct(s.majority)} | ${pct(s.weighted)} | ${num(s.tokens)} |`);
   const ds = r.distilledTokenSweep ?? [];
@@ -125,5 +128,35 @@ function curve(r: Report): string[] {
   const L = ["", "GRPO training (its own samples, T of the stage; windows of steps):", ""];
   L.push("| steps | limit | accuracy | mean tokens | truncated | zero-variance groups | entropy |", "|---|---|---|---|---|---|---|");
   for (const w of r.grpoCurve) L.push(`| ${w.fromStep}–${w.toStep} | ${w.maxTokens} | ${pct(w.accuracy)} | ${num(w.meanResponseTokens)} | ${pct(w.truncatedFraction)} | ${pct(w.zeroVarianceFraction)} | ${w.entropy.toFixed(3)} |`);
+  return L;
+}
+
+/** The paper's directions, each stated as holding or not on this run (the issue's acceptance checks). */
+export function directionChecks(r: Report): { claim: string; holds: boolean; detail: string }[] {
+  const row = (rows: readonly Row[], n: string): Row | undefined => rows.find((x) => x.name === n);
+  const out: { claim: string; holds: boolean; detail: string }[] = [];
+  for (const [label, rows, d, g] of [["sampled", r.rows, "distilled", "grpo"], ["greedy", r.greedy, "distilled-greedy", "grpo-greedy"]] as const) {
+    const dr = row(rows, d), gr = row(rows, g);
+    if (!dr || !gr) continue;
+    const ratio = gr.meanTokens / dr.meanTokens;
+    out.push({ claim: `GRPO tokens ≤ 0.5× distilled (${label})`, holds: ratio <= 0.5, detail: `${num(dr.meanTokens)} → ${num(gr.meanTokens)} (${ratio.toFixed(2)}×)` });
+    out.push({ claim: `GRPO accuracy ≥ distilled (${label})`, holds: gr.accuracy >= dr.accuracy, detail: `${pct(dr.accuracy)} → ${pct(gr.accuracy)}` });
+  }
+  const at = (k: number) => r.scaling.find((s) => s.agents === k);
+  const a1 = at(1), a4 = at(4), a8 = at(8);
+  if (a1 && a4 && a8) {
+    for (const rule of ["majority", "weighted", "rerank"] as const) {
+      const g14 = a4[rule] - a1[rule], g48 = a8[rule] - a4[rule];
+      out.push({ claim: `agents: gain 1→4 > gain 4→8 > 0 (${rule})`, holds: g14 > g48 && g48 > 0, detail: `${pct(a1[rule])} → ${pct(a4[rule])} → ${pct(a8[rule])}` });
+    }
+  }
+  return out;
+}
+
+function directions(r: Report): string[] {
+  const checks = directionChecks(r);
+  if (!checks.length) return [];
+  const L = ["", "The paper's directions on this run (held-out):", "", "| direction | holds | figures |", "|---|---|---|"];
+  for (const c of checks) L.push(`| ${c.claim} | ${c.holds ? "yes" : "no"} | ${c.detail} |`);
   return L;
 }

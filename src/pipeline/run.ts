@@ -120,7 +120,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
     const beta = await cached<BetaProbe[]>(ctx, "beta", async () =>
       cfg.betaComparison.steps > 0 ? compareBeta(art.root, grpoDir, [0, cfg.betaComparison.beta]) : []);
     const report: Report = {
-      preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, dev, scaling: ma.scaling,
+      preset: cfg.preset, seed: cfg.seed, holdoutProblems: holdout.length, rows, greedy, dev, scaling: ma.scaling, agentSampling: cfg.agents.sampling ?? null,
       tokenSweep: sweep, distilledTokenSweep: distilledSweep, rewardModel: rmResult,
       grpoCurve: grpoCurve(join(art.root, "grpo", "grpo", "metrics.jsonl"), Math.max(1, Math.round(cfg.grpo.steps / 8))), beta, stageSeconds: {},
     };

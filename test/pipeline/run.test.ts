@@ -44,6 +44,12 @@ test("trimer run --preset tiny: all stages, report files, and an interrupted run
   assert.equal(full.distilledTokenSweep?.length, tinyPreset().eval.tokenLimits.length);
   assert.equal(full.scaling.length, 8);
   assert.equal(full.beta.length, 2);
+  // The agents sample at the preset's one temperature (agents.sampling), each with its own seed, and the report says so.
+  const agentSamples = readFileSync(join(dir, "full", "evaluate/samples-agents.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { agent: number; temperature: number; topP: number });
+  assert.equal(agentSamples.length, 8 * tinyPreset().data.holdoutSize);
+  assert.ok(agentSamples.every((a) => a.temperature === 0.85 && a.topP === 0.95));
+  assert.match(md, /Agent scaling \(GRPO policy, every agent at T 0\.85, top-p 0\.95;/);
+  assert.match(md, /\| agents: gain 1→4 > gain 4→8 > 0 \(majority\) \| (yes|no) \|/);
   assert.ok(full.rows.every((r) => r.accuracy >= 0 && r.accuracy <= 1 && r.meanTokens > 0));
 
   // GRPO logs every metric the issue asks for, every step.
