@@ -48,13 +48,25 @@ export class Artifacts {
     return rec;
   }
 
-  /** Writes the resolved config, or on resume checks that the folder was made with the same one. */
-  checkConfig(config: unknown, resume: boolean): void {
+  /**
+   * Writes the resolved config, or on resume checks that the folder was made with the same one. `mayChange`, given
+   * the folder's config, may allow a different one on resume (it returns null; the new config is then written) or
+   * name why not.
+   */
+  checkConfig(config: unknown, resume: boolean, mayChange?: (old: unknown) => string | null): void {
     const p = join(this.root, "config.json");
     const text = JSON.stringify(config, null, 2) + "\n";
     if (existsSync(p)) {
       const old = readFileSync(p, "utf8");
       if (old !== text) {
+        if (resume && mayChange) {
+          const why = mayChange(JSON.parse(old));
+          if (why === null) {
+            writeFileAtomicSync(p, text);
+            return;
+          }
+          throw new InputError(`${p}: this folder was made with a different config (${why}); use another --out, the same preset and flags, or remove that stage's folder to rerun it`);
+        }
         if (resume) throw new InputError(`${p}: this folder was made with a different config; use another --out or the same preset and flags`);
         throw new InputError(`${this.root} already holds a run; pass --resume to continue it, or choose another --out`);
       }

@@ -9,6 +9,7 @@
 //   grpo                        TriMER stage 2 (β = 0)
 //   reward-model                TriMER stage 3: preference reward model on the policy's own samples
 //   evaluate                    held-out set: the ablation table, agent scaling, token sweep, β comparison
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Artifacts } from "./artifacts.js";
 import type { PipelineConfig } from "./config.js";
@@ -23,6 +24,7 @@ import { rewardModelStage } from "./stage-reward.js";
 import { distillStage, grpoStage, pretrain, teacherSft, type StageContext } from "./stages.js";
 import { loadTeacherTraces, teacherTracesStage } from "./stage-traces.js";
 import { instructStage } from "./stage-dual.js";
+import { changedStartedStage } from "./stage-settings.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import type { LocalEngine } from "../engine/local.js";
 
@@ -39,7 +41,17 @@ export const STAGES = ["student-base", "teacher-base", "teacher-sft", "teacher-t
 
 export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promise<Report | null> {
   const art = new Artifacts(opts.out);
-  art.checkConfig(cfg, opts.resume);
+  // A resume may change the settings of stages not yet started (reusing the teacher and the distilled student for a
+  // GRPO or agent experiment); a started stage's settings, or those of any stage it builds on, may not change.
+  art.checkConfig(cfg, opts.resume, (old) => {
+    let s: string | null;
+    try {
+      s = changedStartedStage(old as PipelineConfig, cfg, STAGES, (name) => existsSync(join(art.root, name)));
+    } catch {
+      return "its config.json is not a trimer run config";
+    }
+    return s === null ? null : `the settings of stage ${s}, already started, differ`;
+  });
   const ctx: StageContext = { cfg, art, tok: newTokenizer(), quiet: opts.quiet ?? false };
   const log = opts.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const seconds: Record<string, number> = {};

@@ -74,3 +74,33 @@ test("trimer run --preset tiny: all stages, report files, and an interrupted run
   other.seed = 2;
   await assert.rejects(runPipeline(other, { out, resume: true, ...quiet }), /different config/);
 });
+
+test("trimer run --resume may change the settings of stages not yet started, never of a started one", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "trimer-run-change-"));
+  const out = join(dir, "run");
+  assert.equal(await runPipeline(tinyPreset(), { out, resume: false, stopAfter: "instruct", ...quiet }), null);
+  const distillDone = readFileSync(join(out, "distill", "DONE.json"), "utf8");
+  // A distillation setting changed after distillation ran: refused, naming the stage.
+  const distill = tinyPreset();
+  distill.distill.alpha = 0.9;
+  await assert.rejects(runPipeline(distill, { out, resume: true, ...quiet }), /settings of stage distill, already started, differ/);
+  // A pre-training setting reaches every later stage through its checkpoints: refused at the first started stage.
+  const pre = tinyPreset();
+  pre.pretrain.extension.steps = 5;
+  await assert.rejects(runPipeline(pre, { out, resume: true, ...quiet }), /settings of stage student-base, already started, differ/);
+  // GRPO and the agents have not started: the run continues with the new settings and records them.
+  const next = tinyPreset();
+  next.preset = "tiny-grpo";
+  next.grpo.steps = 2;
+  next.agents.sampling = { temperature: 0.7, topP: 0.9 };
+  const r = await runPipeline(next, { out, resume: true, ...quiet });
+  assert.ok(r);
+  assert.equal(readFileSync(join(out, "distill", "DONE.json"), "utf8"), distillDone, "distill was not redone");
+  assert.equal(readFileSync(join(out, "grpo/grpo/metrics.jsonl"), "utf8").trim().split("\n").length, 2);
+  assert.deepEqual(r.agentSampling, { temperature: 0.7, topP: 0.9 });
+  assert.equal(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).grpo.steps, 2);
+  // Now GRPO has run: changing it again is refused.
+  const again = structuredClone(next);
+  again.grpo.steps = 3;
+  await assert.rejects(runPipeline(again, { out, resume: true, ...quiet }), /settings of stage grpo, already started, differ/);
+});
