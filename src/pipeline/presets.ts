@@ -1,5 +1,6 @@
 // Presets of `trimer run`: one dial for scale. `tiny` checks that everything runs (tests use it; under a minute);
-// `mini` (the default, the README's main job) is sized for ≤ 15 minutes on 2 cores and to show the paper's
+// `mini` (the default, the README's first command) is sized for ≤ 6 minutes on 2 quiet cores; `full` trains the
+// same models ~1.6× longer, where the distilled student is much stronger. Both are sized to show the paper's
 // directions: sub-million-parameter students learn the one-digit ladder with a digit-level scratchpad in minutes,
 // and at a fixed time budget more steps beat more parameters. What the choices below gave, with the command that
 // measured it, is in the README's `trimer run` section (figures live there, not here, so they cannot go stale).
