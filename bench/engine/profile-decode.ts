@@ -16,7 +16,8 @@ const which = get("--configs", "A,B,mini").split(",");
 const SHAPES: Record<string, { V: number; d: number; L: number; H: number; KV: number; f: number }> = {
   A: { V: 96, d: 128, L: 4, H: 4, KV: 4, f: 512 },
   B: { V: 96, d: 256, L: 6, H: 8, KV: 8, f: 1024 },
-  mini: { V: 120, d: 96, L: 4, H: 4, KV: 2, f: 256 },
+  mini: { V: 377, d: 96, L: 4, H: 4, KV: 2, f: 256 },
+  mini121: { V: 121, d: 96, L: 4, H: 4, KV: 2, f: 256 },
 };
 
 function timed(base: Kernels, acc: Map<string, number>): Kernels {

@@ -68,7 +68,7 @@ export class LocalEngine implements Trainer {
   }
 
   async forwardBackward(batch: Datum[], loss: LossSpec): Promise<StepStats> {
-    checkBatch(batch, this.model.config.vocab_size, { minTokens: 2 });
+    checkBatch(batch, this.tokenizer.vocabSize, { minTokens: 2 });
     if (loss.type === "pairwise") {
       if (!this.model.config.score_head) throw new InputError("pairwise loss needs a model with a score head (config.score_head: true)");
       if (batch.length % 2 !== 0) throw new InputError(`pairwise loss: the batch has ${batch.length} data; expected pairs (chosen, rejected)`);
@@ -82,6 +82,7 @@ export class LocalEngine implements Trainer {
     const st = this.model.forwardPacked(packRows(batch.map((d) => d.tokens), V), { keep: true, head: true });
     // The losses see target positions only: the last position of each row predicts nothing.
     const logits = st.rowLogits.map((l, i) => l.subarray(0, (batch[i]!.tokens.length - 1) * V));
+    this.maskPadding(logits);
     const out = tokenLoss(loss, batch, logits, V);
     this.model.backward(st, out.dlogits);
     this.pending++;
@@ -96,18 +97,18 @@ export class LocalEngine implements Trainer {
   }
 
   async logprobs(batch: Datum[]): Promise<Float32Array[]> {
-    checkBatch(batch, this.model.config.vocab_size, { minTokens: 2 });
+    checkBatch(batch, this.tokenizer.vocabSize, { minTokens: 2 });
     return targetLogprobs(batch, this.targetLogits(batch), this.model.config.vocab_size);
   }
 
   async distribution(batch: Datum[], opts: { topK?: number } = {}): Promise<TeacherTargets[]> {
-    checkBatch(batch, this.model.config.vocab_size, { minTokens: 2 });
+    checkBatch(batch, this.tokenizer.vocabSize, { minTokens: 2 });
     const V = this.model.config.vocab_size;
     const k = opts.topK ?? 0;
     if (!Number.isInteger(k) || k < 0) throw new InputError(`distribution: topK must be an integer >= 0, got ${opts.topK}`);
     const logits = this.targetLogits(batch);
     if (k === 0) return logits.map((l) => ({ kind: "logits" as const, vocab: V, logits: l }));
-    const kk = Math.min(k, V);
+    const kk = Math.min(k, this.tokenizer.vocabSize);
     return logits.map((l) => {
       const n = l.length / V;
       const ids = new Int32Array(n * kk), lps = new Float32Array(n * kk);
@@ -177,11 +178,25 @@ export class LocalEngine implements Trainer {
     return this.sampleTokens(encoded, opts);
   }
 
-  /** Logits at the target positions of every datum ([(len - 1) * V] each), no gradients. */
+  /** Logits at the target positions of every datum ([(len - 1) * V] each, padding ids masked), no gradients. */
   private targetLogits(batch: Datum[]): Float32Array[] {
     const V = this.model.config.vocab_size;
     const st = this.model.forwardPacked(packRows(batch.map((d) => d.tokens), V), { keep: false, head: true });
-    return st.rowLogits.map((l, i) => l.slice(0, (batch[i]!.tokens.length - 1) * V));
+    const logits = st.rowLogits.map((l, i) => l.slice(0, (batch[i]!.tokens.length - 1) * V));
+    this.maskPadding(logits);
+    return logits;
+  }
+
+  /**
+   * A vocab_size padded past the tokenizer (e.g. 377 ids padded to 384 for the kernels): the padding ids get logit
+   * -Infinity, so probability 0 in every loss, log-probability and distribution, as in sampling (which never draws
+   * them). Otherwise GRPO's training log-probs would normalise over ids its sampler excluded, and the ratio
+   * pi/pi_old would start below 1 instead of at 1.
+   */
+  private maskPadding(rows: Float32Array[]): void {
+    const V = this.model.config.vocab_size, L = this.tokenizer.vocabSize;
+    if (L >= V) return;
+    for (const r of rows) for (let off = 0; off < r.length; off += V) r.fill(-Infinity, off + L, off + V);
   }
 
   /** The optimizer state (moments and step), e.g. for inspection. */

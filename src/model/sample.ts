@@ -18,6 +18,9 @@
 
 import { createRng, mixSeed, type Rng } from "../util/rng.js";
 import type { Transformer, KVCache } from "./transformer.js";
+import { DrawScratch, drawToken, logSoftmaxAt } from "./draw.js";
+
+export { logSoftmaxAt };
 
 export interface TokenSampleOptions {
   maxTokens: number;
@@ -142,8 +145,7 @@ export class DecodeSession {
   private nextId = 1;
   private readonly V: number;
   private readonly ctx: number;
-  private readonly probs: Float64Array;
-  private readonly order: Int32Array;
+  private readonly scratch: DrawScratch;
 
   constructor(private readonly model: Transformer, maxRows: number, cap: number) {
     if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new Error(`DecodeSession: maxRows must be a positive integer, got ${maxRows}`);
@@ -151,8 +153,7 @@ export class DecodeSession {
     this.V = model.config.vocab_size;
     this.ctx = model.config.max_position_embeddings;
     this.cache = model.newCache(maxRows, cap);
-    this.probs = new Float64Array(this.V);
-    this.order = new Int32Array(this.V);
+    this.scratch = new DrawScratch(this.V);
   }
 
   /** Rows the cache holds. */
@@ -247,11 +248,12 @@ export class DecodeSession {
         drawFrom = row.slice();
         r.opts.processLogits(drawFrom, r.promptIds!, r.out.tokens);
       }
-      const tok = pick(drawFrom, r.temperature, r.topP, r.topK, r.rng, this.probs, this.order);
+      const tok = drawToken(drawFrom, r.temperature, r.topP, r.topK, r.rng, this.scratch);
       const o = r.out;
       o.tokens.push(tok);
-      // Logprobs under the distribution tokens are drawn from (the real vocabulary), before temperature.
-      const lp = logSoftmaxAt(row, tok);
+      // Logprobs under the distribution tokens are drawn from (the real vocabulary), before temperature and before
+      // processLogits' edits.
+      const lp = drawFrom === row ? this.scratch.logprob : logSoftmaxAt(row, tok);
       o.logprobs.push(lp);
       const ev: StepEvent = { id: r.id, token: tok, logprob: lp };
       if (r.nTop > 0) {
@@ -373,14 +375,6 @@ function finish(out: TokenCompletion[], opts: TokenSampleOptions): TokenCompleti
   return out;
 }
 
-export function logSoftmaxAt(row: Float32Array, tok: number): number {
-  let mx = -Infinity;
-  for (let j = 0; j < row.length; j++) if (row[j]! > mx) mx = row[j]!;
-  let s = 0;
-  for (let j = 0; j < row.length; j++) s += Math.exp(row[j]! - mx);
-  return row[tok]! - mx - Math.log(s);
-}
-
 function topLogprobs(row: Float32Array, k: number): { token: number; logprob: number }[] {
   let mx = -Infinity;
   for (let j = 0; j < row.length; j++) if (row[j]! > mx) mx = row[j]!;
@@ -406,121 +400,3 @@ export function topIndices(row: ArrayLike<number>, k: number): number[] {
   }
   return best;
 }
-
-/**
- * Candidates taken by repeated selection of the largest remaining probability before falling back to a full sort:
- * at the temperatures sampling uses, the top-p nucleus is usually a handful of tokens, and selecting them costs
- * O(V) each where sorting every row cost O(V log V) plus a comparator call per comparison (the sort was most of the
- * sampling time at the GRPO shape, 128 rows x 120 ids). Both give the same order, so the draw is the same.
- */
-const SELECT_MAX = 16;
-
-/** Draws a token: greedy at temperature 0, else softmax(logits / T) restricted by top-k then top-p. */
-function pick(row: Float32Array, temperature: number, topP: number, topK: number, rng: Rng, probs: Float64Array, order: Int32Array): number {
-  const V = row.length;
-  if (temperature === 0) {
-    let best = 0;
-    for (let j = 1; j < V; j++) if (row[j]! > row[best]!) best = j;
-    return best;
-  }
-  let mx = -Infinity;
-  for (let j = 0; j < V; j++) if (row[j]! > mx) mx = row[j]!;
-  const inv = 1 / temperature;
-  let sum = 0;
-  for (let j = 0; j < V; j++) {
-    const e = Math.exp((row[j]! - mx) * inv);
-    probs[j] = e;
-    sum += e;
-  }
-  logitsRef = row;
-  if ((topK > 0 && topK < V) || topP < 1) {
-    // Candidates by decreasing probability (ties: lower id first); cut to top-k, then to the smallest prefix whose
-    // mass reaches top-p of the top-k mass. order[0..n) receives the candidates in that order.
-    const k = topK > 0 ? Math.min(topK, V) : V;
-    let mass = sum, have = 0;
-    if (k < V) {
-      have = sortedPrefix(probs, V, k, order);
-      mass = 0;
-      for (let i = 0; i < k; i++) mass += probs[order[i]!]!;
-    }
-    const target = topP * mass;
-    let acc = 0, n = k;
-    if (topP < 1) {
-      for (let i = 0; i < k; i++) {
-        if (i === have) have = sortedPrefix(probs, V, Math.min(k, Math.max(2 * have, 4)), order, have);
-        acc += probs[order[i]!]!;
-        if (acc >= target) {
-          n = i + 1;
-          break;
-        }
-      }
-    }
-    let total = 0;
-    for (let i = 0; i < n; i++) total += probs[order[i]!]!;
-    let u = rng.next() * total;
-    for (let i = 0; i < n; i++) {
-      u -= probs[order[i]!]!;
-      if (u < 0) return order[i]!;
-    }
-    return order[n - 1]!;
-  }
-  let u = rng.next() * sum;
-  for (let j = 0; j < V; j++) {
-    u -= probs[j]!;
-    if (u < 0) return j;
-  }
-  return V - 1;
-}
-
-/**
- * Makes order[0..want) the `want` largest of probs[0..V) in decreasing order (ties: lower index first), given that
- * order[0..have) already holds the `have` largest; returns want. Up to SELECT_MAX entries by selection, beyond
- * that one sort of all ids (the first `have` come out the same).
- */
-function sortedPrefix(probs: Float64Array, V: number, want: number, order: Int32Array, have = 0): number {
-  if (want <= have) return have;
-  if (want <= SELECT_MAX) {
-    // order[have..V) holds the ids not yet taken (any order); move the largest to the front, one at a time.
-    if (have === 0) for (let j = 0; j < V; j++) order[j] = j;
-    for (let i = have; i < want; i++) {
-      let best = i, bp = probs[order[i]!]!;
-      for (let j = i + 1; j < V; j++) {
-        const id = order[j]!, p = probs[id]!;
-        if (p > bp || (p === bp && id < order[best]!)) { best = j; bp = p; }
-      }
-      const t = order[i]!;
-      order[i] = order[best]!;
-      order[best] = t;
-    }
-    return want;
-  }
-  if (V > KEY_IDS || !logitsRef) {
-    const sorted = Array.from({ length: V }, (_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
-    for (let j = 0; j < V; j++) order[j] = sorted[j]!;
-    return V;
-  }
-  // probs = exp((logit - max) / T) is increasing in the float32 logit, and distinct float32 logits give distinct
-  // probabilities (short of underflow to 0, which never enters a nucleus), so ordering by (logit descending, id
-  // ascending) is the order above. Both go into one float64 key (the logit's order-preserving 32 bits, then the id
-  // in the low 20 bits), sorted by the engine's native numeric sort: no comparator call per comparison (measured
-  // ~5x faster for 120 ids). Ties in the logit fall back to the id, as above.
-  const keys = keyScratch.length >= V ? keyScratch.subarray(0, V) : (keyScratch = new Float64Array(V));
-  const bits = new Uint32Array(f32Scratch.buffer);
-  for (let j = 0; j < V; j++) {
-    f32Scratch[0] = logitsRef[j]!;
-    const b = bits[0]!;
-    // Order-preserving map of the float's bits to an unsigned integer (negatives reversed), then reversed again
-    // so that larger logits sort first.
-    const u = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-    keys[j] = (0xffffffff - u) * KEY_IDS + j;
-  }
-  keys.sort();
-  for (let j = 0; j < V; j++) order[j] = keys[j]! % KEY_IDS;
-  return V;
-}
-
-const KEY_IDS = 1 << 20;
-let keyScratch = new Float64Array(0);
-const f32Scratch = new Float32Array(1);
-/** The logits of the row pick() is working on (its probs are exp of these): read by sortedPrefix's key sort. */
-let logitsRef: Float32Array | null = null;

@@ -130,3 +130,54 @@ test("bad data are named", async () => {
   await assert.rejects(e.forwardBackward([{ tokens: [1, 2, 3], weights: [1] }], { type: "cross_entropy" }), /datum 0: weights has length 1, expected tokens.length - 1 = 2/);
   await assert.rejects(e.logprobs([{ tokens: [1, 9999], weights: [1] }]), /datum 0: tokens\[1\] = 9999 is outside the vocabulary/);
 });
+
+test("a vocab_size padded past the tokenizer: padding ids get probability 0 in log-probs, distributions and losses", async () => {
+  const padded = Math.ceil((tok.vocabSize + 1) / 64) * 64;
+  const e = LocalEngine.create({ ...config, vocab_size: padded, tie_word_embeddings: true }, tok, 3);
+  // Make the padding ids likely: unmasked, they would take most of every softmax.
+  const d = config.hidden_size;
+  const emb = e.model.parameters().get("model.embed_tokens.weight")!;
+  for (let id = tok.vocabSize; id < padded; id++) for (let j = 0; j < d; j++) emb.data[id * d + j] = 3;
+  const prompts = ["12+34=", "7*8="];
+  const groups = await e.sampler().sample(prompts, { n: 3, temperature: 1, maxTokens: 8, seed: 5, logprobs: true });
+  const data: Datum[] = groups.flatMap((g, i) => g.map((c) => {
+    const p = [tok.bos, ...tok.encode(prompts[i]!)];
+    const tokens = [...p, ...c.tokens!];
+    const T = tokens.length - 1;
+    const old = new Array<number>(T).fill(0);
+    c.logprobs!.forEach((lp, k) => { old[T - c.logprobs!.length + k] = lp; });
+    return { tokens, weights: tokens.slice(1).map((_, t) => (t >= p.length - 1 ? 1 : 0)), oldLogprobs: old, advantages: new Array<number>(T).fill(1) };
+  }));
+  // The trainer's log-probs of the sampled tokens are the sampler's (the GRPO ratio starts at exactly 1).
+  const lps = await e.logprobs(data);
+  data.forEach((datum, i) => datum.weights!.forEach((w, t) => {
+    if (w) assert.ok(Math.abs(lps[i]![t]! - datum.oldLogprobs![t]!) < 1e-4, `datum ${i} position ${t}: ${lps[i]![t]} vs sampled ${datum.oldLogprobs![t]}`);
+  }));
+  const st = await e.forwardBackward(data, { type: "policy_gradient", clip: 0.2, aggregation: "sequence", beta: 0 });
+  assert.ok(Math.abs(st.metrics.ratioMean! - 1) < 1e-4, `ratio mean ${st.metrics.ratioMean}`);
+  // No gradient reaches a padding id's head row (tied: its embedding row, which no input uses either).
+  const g = e.model.gradients().get("model.embed_tokens.weight")!;
+  for (let id = tok.vocabSize; id < padded; id++) for (let j = 0; j < d; j++) assert.equal(g.data[id * d + j], 0);
+  assert.ok(g.data.some((x) => x !== 0));
+  // Distributions: full logits mask the padding, top-k never names it, and the real ids carry all the mass.
+  const [full] = await e.distribution([data[0]!]);
+  assert.equal(full!.kind, "logits");
+  if (full!.kind === "logits") {
+    for (let off = 0; off < full!.logits.length; off += padded) {
+      for (let id = tok.vocabSize; id < padded; id++) assert.equal(full!.logits[off + id], -Infinity);
+    }
+  }
+  const [top] = await e.distribution([data[0]!], { topK: 5 });
+  if (top!.kind === "topk") assert.ok([...top!.ids].every((id) => id < tok.vocabSize));
+  // Cross-entropy: the same loss as a model without the padding rows would give (logits over the real ids only).
+  const ce = await e.forwardBackward(data, { type: "cross_entropy" });
+  const real = LocalEngine.create({ ...config, vocab_size: tok.vocabSize, tie_word_embeddings: true }, tok, 3);
+  for (const [name, t] of real.model.parameters()) {
+    const src = e.model.parameters().get(name)!;
+    t.data.set(src.data.subarray(0, t.data.length));
+  }
+  const ceReal = await real.forwardBackward(data, { type: "cross_entropy" });
+  assert.ok(Math.abs(ce.loss - ceReal.loss) < 1e-5 * Math.max(1, ceReal.loss), `${ce.loss} vs ${ceReal.loss}`);
+  // A padding id in a batch is refused with a clear error.
+  await assert.rejects(e.forwardBackward([{ tokens: [tok.bos, tok.vocabSize, tok.eos], weights: [1, 1] }], { type: "cross_entropy" }), new RegExp(`outside the vocabulary \\[0, ${tok.vocabSize}\\)`));
+});
