@@ -691,9 +691,12 @@ static void rmsnorm_bwd(const float* x, const float* w, const float* r, const fl
 
 static void swiglu_fwd(const float* g, const float* u, float* m, int n) {
   parallel_range(n, (double)n * 4, [&](int a, int b, int) {
+    // Written as x * s * u with s = 1 / (1 + e^-x), as the backward: the form x / (1 + e^-x) * u ran ~6 ns per
+    // element here (~0.4 ns now; the compiler's code for it was not the vectorised loop), which made SwiGLU ~12% of
+    // a training step's kernel time and ~10% of a decode step at config B.
     for (int i = a; i < b; i++) {
-      float x = g[i];
-      m[i] = x / (1.f + fast_exp(-x)) * u[i];
+      float x = g[i], s = 1.f / (1.f + fast_exp(-x));
+      m[i] = x * s * u[i];
     }
   });
 }

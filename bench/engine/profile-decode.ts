@@ -3,6 +3,8 @@
 // student. Every kernel call is timed through a wrapping kernel set (per kernel and per GEMM shape); "engine JS" is
 // the step time not spent inside a kernel (embedding, cache writes, buffers, argument checks); sampling (pick +
 // logprob, top-p 0.95) is timed separately on the step's logits. GFLOP/s counts the matmul FLOPs of the step.
+// `--cpu` times with the process's CPU time instead of the wall clock: on a shared machine (other processes
+// descheduling ours) the breakdown then stays meaningful; with --threads 1 it is the one thread's work.
 import { Transformer } from "../../src/model/transformer.js";
 import { kernels, type Kernels } from "../../src/model/kernels.js";
 import { DecodeSession } from "../../src/model/sample.js";
@@ -12,6 +14,10 @@ const argv = process.argv.slice(2);
 const get = (f: string, d: string) => { const i = argv.indexOf(f); return i >= 0 ? argv[i + 1]! : d; };
 const threads = Number(get("--threads", "2"));
 const which = get("--configs", "A,B,mini").split(",");
+const useCpu = argv.includes("--cpu");
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const now: () => number = useCpu ? cpuMs : () => performance.now();
+const batches = get("--batches", "1,8,32,128").split(",").map(Number);
 
 const SHAPES: Record<string, { V: number; d: number; L: number; H: number; KV: number; f: number }> = {
   A: { V: 96, d: 128, L: 4, H: 4, KV: 4, f: 512 },
@@ -22,9 +28,9 @@ const SHAPES: Record<string, { V: number; d: number; L: number; H: number; KV: n
 
 function timed(base: Kernels, acc: Map<string, number>): Kernels {
   const wrap = <A extends unknown[]>(name: string, fn: (...a: A) => void, key?: (...a: A) => string) => (...a: A) => {
-    const t0 = performance.now();
+    const t0 = now();
     fn(...a);
-    const dt = performance.now() - t0;
+    const dt = now() - t0;
     const k = key ? key(...a) : name;
     acc.set(k, (acc.get(k) ?? 0) + dt);
   };
@@ -49,7 +55,7 @@ for (const name of which) {
   const acc = new Map<string, number>();
   const model = Transformer.init(config, 0, timed(kernels(), acc));
   const flopsPerTok = 2 * (s.L * (2 * s.d * s.d + 2 * s.d * (s.KV * s.d / s.H) + 3 * s.d * s.f) + s.d * s.V);
-  for (const B of [1, 8, 32, 128]) {
+  for (const B of batches) {
     const ctx = 96; // decode at cache positions 32..96 (the curriculum's prompt + answer lengths)
     const session = new DecodeSession(model, B, ctx + 4);
     session.add(Array.from({ length: B }, (_, i) => Array.from({ length: 32 }, (_, j) => (i * 7 + j * 3) % s.V)),
@@ -60,11 +66,11 @@ for (const name of which) {
     // Sampling time: DecodeSession.step = sampling + decodeStep; decodeStep alone is timed by wrapping it.
     const orig = model.decodeStep.bind(model);
     let dec = 0;
-    model.decodeStep = (...a: Parameters<Transformer["decodeStep"]>) => { const t0 = performance.now(); const r = orig(...a); dec += performance.now() - t0; return r; };
+    model.decodeStep = (...a: Parameters<Transformer["decodeStep"]>) => { const t0 = now(); const r = orig(...a); dec += now() - t0; return r; };
     while (session.active > 0) {
-      const t0 = performance.now();
+      const t0 = now();
       session.step();
-      total += performance.now() - t0;
+      total += now() - t0;
       steps++;
     }
     samp = total - dec;
