@@ -39,7 +39,7 @@ function timed(base: Kernels, acc: Map<string, number>): Kernels {
     gemmPanels: wrap("gemmPanels", base.gemmPanels, (M, N, K) => `gemm ${M}x${N}x${K}`),
     gemm: wrap("gemm", base.gemm, (_a, _b, M, N, K) => `gemm ${M}x${N}x${K}`),
     attnForward: wrap("attnForward", base.attnForward), attnBackward: wrap("attnBackward", base.attnBackward),
-    attnDecode: wrap("attnDecode", base.attnDecode), rmsNormForward: wrap("rmsNorm", base.rmsNormForward),
+    attnDecode: wrap("attnDecode", base.attnDecode), cacheWrite: wrap("cacheWrite", base.cacheWrite), rmsNormForward: wrap("rmsNorm", base.rmsNormForward),
     rmsNormBackward: wrap("rmsNormBackward", base.rmsNormBackward), swigluForward: wrap("swiglu", base.swigluForward),
     swigluBackward: wrap("swigluBackward", base.swigluBackward), rope: wrap("rope", base.rope),
   };

@@ -157,6 +157,25 @@ function attnDecode(
   }
 }
 
+function cacheWrite(
+  n: number, KV: number, hd: number, cap: number, slot: Int32Array, pos: Int32Array,
+  k: Float32Array, v: Float32Array, kc: Float32Array, vc: Float32Array,
+): void {
+  const kvd = KV * hd, per = KV * hd * cap;
+  if (slot.length < n || pos.length < n) throw new TypeError("cacheWrite: slot/pos shorter than n");
+  if (k.length < n * kvd || v.length < n * kvd) throw new TypeError("cacheWrite: k or v too small");
+  for (let t = 0; t < n; t++) {
+    const s = slot[t]!, p = pos[t]!, src = t * kvd;
+    if (p < 0 || p >= cap) throw new TypeError("cacheWrite: position outside the cache");
+    if (s < 0 || (s + 1) * per > kc.length || (s + 1) * per > vc.length) throw new TypeError("cacheWrite: slot outside the cache");
+    for (let j = 0; j < KV; j++) {
+      const vo = ((s * KV + j) * cap + p) * hd, ko = (s * KV + j) * hd * cap + p, so = src + j * hd;
+      for (let i = 0; i < hd; i++) vc[vo + i] = v[so + i]!;
+      for (let i = 0; i < hd; i++) kc[ko + i * cap] = k[so + i]!; // keys transposed: [hd, cap]
+    }
+  }
+}
+
 function rmsNormForward(x: Float32Array, w: Float32Array, y: Float32Array, r: Float32Array, N: number, d: number, eps: number): void {
   for (let t = 0; t < N; t++) {
     const o = t * d;
@@ -261,6 +280,7 @@ export const jsKernels: Kernels = {
   attnForward,
   attnBackward,
   attnDecode,
+  cacheWrite,
   rmsNormForward,
   rmsNormBackward,
   swigluForward,

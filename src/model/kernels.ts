@@ -58,6 +58,12 @@ export interface Kernels {
    * streamed sequentially). Every row of C is computed the same whatever M is (no gemmRowBlock limit).
    */
   gemmPanels(M: number, N: number, K: number, A: Float32Array, lda: number, P: Float32Array, C: Float32Array, ldc: number, accumulate: boolean): void;
+  /**
+   * Writes n tokens' keys and values (k, v [n, KV * hd]) into a KV cache at (slot[t], pos[t]): keys [slots, KV, hd,
+   * cap] (transposed, as attnDecode reads them), values [slots, KV, cap, hd]. Each token needs its own (slot, pos).
+   */
+  cacheWrite(n: number, KV: number, hd: number, cap: number, slot: Int32Array, pos: Int32Array,
+    k: Float32Array, v: Float32Array, kcache: Float32Array, vcache: Float32Array): void;
   /** y = x * r * w with r = 1 / sqrt(mean(x^2) + eps) per row of x [N, d]; r [N] is kept for backward. */
   rmsNormForward(x: Float32Array, w: Float32Array, y: Float32Array, r: Float32Array, N: number, d: number, eps: number): void;
   /** dx += r * (dy*w - xhat * mean(dy*w * xhat)); dw += sum_t dy * xhat, with xhat = x * r. */
@@ -100,7 +106,7 @@ export function loadNativeKernels(): Kernels | null {
     const threads = Number(process.env.TRIMER_THREADS ?? Math.min(2, availableParallelism()));
     mod.setThreads(Number.isInteger(threads) && threads > 0 ? threads : 2);
     const missing = (["gemm", "attnForward", "attnBackward", "attnDecode", "rmsNormForward", "rmsNormBackward", "swigluForward",
-      "swigluBackward", "rope", "setThreads", "packPanels", "gemmPanels"] as const).filter((k) => typeof mod[k] !== "function");
+      "swigluBackward", "rope", "setThreads", "packPanels", "gemmPanels", "cacheWrite"] as const).filter((k) => typeof mod[k] !== "function");
     if (missing.length) throw new Error(`the addon lacks ${missing.join(", ")} (stale build? run node native/build.mjs)`);
     if (!(Number.isInteger(mod.panelWidth) && mod.panelWidth >= 1)) throw new Error("the addon lacks panelWidth (stale build? run node native/build.mjs)");
     if (!(Number.isInteger(mod.gemmRowBlock) && mod.gemmRowBlock >= 1)) throw new Error("the addon lacks gemmRowBlock (stale build? run node native/build.mjs)");

@@ -440,7 +440,7 @@ export class Transformer {
       mm(n, kvd, d, h, names.k, kk, false);
       mm(n, kvd, d, h, names.v, vv, false);
       this.rope(kk, pos, n, KV, false);
-      writeCacheRows(cache, l, kk, vv, slot, pos, n, KV, hd);
+      K.cacheWrite(n, KV, hd, cache.cap, slot, pos, kk, vv, cache.k[l]!, cache.v[l]!);
       if (l === L - 1 && sel && R < N) {
         // Past the last layer's keys/values only the tokens whose logits are wanted matter: the rest of the layer
         // (queries, attention, output projection, MLP) runs on those rows alone (for a prompt, its last token).
@@ -515,19 +515,4 @@ function maxLen(pk: Packed): number {
   let m = 0;
   for (let r = 0; r < pk.rows; r++) m = Math.max(m, pk.len[r]!);
   return m;
-}
-
-/** Writes the keys/values of tokens 0..n-1 (already RoPE-rotated keys) at (slot[t], pos[t]) of layer l's cache. */
-function writeCacheRows(cache: KVCache, l: number, k: Float32Array, v: Float32Array, slot: Int32Array, pos: Int32Array, n: number, KV: number, hd: number): void {
-  const kvd = KV * hd, cap = cache.cap, kc = cache.k[l]!, vc = cache.v[l]!;
-  for (let t = 0; t < n; t++) {
-    const s = slot[t]!, p = pos[t]!, src = t * kvd;
-    for (let j = 0; j < KV; j++) {
-      // Plain loops: a subarray per (token, head) for TypedArray.set cost more than the copy (~10% of a config-B
-      // decode step went here).
-      const vo = ((s * KV + j) * cap + p) * hd, ko = (s * KV + j) * hd * cap + p, so = src + j * hd;
-      for (let i = 0; i < hd; i++) vc[vo + i] = v[so + i]!;
-      for (let i = 0; i < hd; i++) kc[ko + i * cap] = k[so + i]!; // keys transposed: [hd, cap]
-    }
-  }
 }

@@ -179,3 +179,24 @@ test("native RMSNorm, SwiGLU and RoPE (forward and backward) equal the TypeScrip
   assert.ok(maxRelErr(a.ri, x) < 1e-6);
   assert.throws(() => native!.rope(Float32Array.from(x), Int32Array.from({ length: N }, () => P), N, heads, hd, cos, sin, false), /outside the table/);
 });
+
+for (const [name, K] of [["js", jsKernels], ["native", native]] as const) {
+  test(`${name} cacheWrite puts each token's keys (transposed) and values at its slot and position, and checks bounds`, { skip: !K }, () => {
+    const KV = 2, hd = 5, cap = 7, slots = 3, kvd = KV * hd;
+    // Four tokens: two positions of slot 1 (a prompt in one step), one each in slots 0 and 2.
+    const slot = Int32Array.from([1, 0, 1, 2]), pos = Int32Array.from([0, 6, 1, 3]), n = slot.length;
+    const k = rand(n * kvd), v = rand(n * kvd);
+    const kc = new Float32Array(slots * KV * hd * cap).fill(9), vc = new Float32Array(slots * KV * cap * hd).fill(9);
+    K!.cacheWrite(n, KV, hd, cap, slot, pos, k, v, kc, vc);
+    const wantK = new Float32Array(kc.length).fill(9), wantV = new Float32Array(vc.length).fill(9);
+    for (let t = 0; t < n; t++) for (let j = 0; j < KV; j++) for (let i = 0; i < hd; i++) {
+      wantK[((slot[t]! * KV + j) * hd + i) * cap + pos[t]!] = k[t * kvd + j * hd + i]!;
+      wantV[((slot[t]! * KV + j) * cap + pos[t]!) * hd + i] = v[t * kvd + j * hd + i]!;
+    }
+    assert.deepEqual(kc, wantK);
+    assert.deepEqual(vc, wantV);
+    assert.throws(() => K!.cacheWrite(1, KV, hd, cap, Int32Array.from([3]), Int32Array.from([0]), k, v, kc, vc), /slot outside the cache/);
+    assert.throws(() => K!.cacheWrite(1, KV, hd, cap, Int32Array.from([0]), Int32Array.from([cap]), k, v, kc, vc), /position outside the cache/);
+    assert.throws(() => K!.cacheWrite(5, KV, hd, cap, Int32Array.from([0, 0, 0, 0, 0]), Int32Array.from([0, 1, 2, 3, 4]), k, v, kc, vc), /k or v too small/);
+  });
+}
