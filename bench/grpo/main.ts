@@ -7,7 +7,7 @@
 // 2 threads, and the same cheap reward (the share of completion ids divisible by 7: varies within every group and
 // costs nothing, so the reward is not what is timed). Each side runs in its own process: `warmup` untimed steps,
 // then `steps` timed ones; the processes alternate for `rounds` rounds and the medians of all timed steps are
-// compared. The trimer step is runGrpo's step written out over the same engine calls (sample with logprobs, group
+// compared, by wall clock and by process CPU time (steadier on a shared machine). The trimer step is runGrpo's step written out over the same engine calls (sample with logprobs, group
 // advantages, policy-gradient forwardBackward, optimStep) with the cheap reward in place of the verifier.
 // TRL is installed on demand into the scratch venv (bench/common/peer-python.ts). Goal (issue 17): >= 3x per step.
 import { spawnSync } from "node:child_process";
@@ -71,7 +71,7 @@ function modelConfig(size: string, vocab: number): ModelConfig {
   };
 }
 
-interface SideResult { engine: string; step_s: number[]; gen_s: number[]; peak_mb: number }
+interface SideResult { engine: string; step_s: number[]; gen_s: number[]; cpu_s: number[]; gen_cpu_s: number[]; peak_mb: number }
 
 // ------------------------------------------------------------------------------------------------ trimer side
 async function trimerSide(dir: string, threads: number, warmup: number, steps: number): Promise<SideResult> {
@@ -80,11 +80,12 @@ async function trimerSide(dir: string, threads: number, warmup: number, steps: n
   const tok = engine.tokenizer;
   const ps = prompts();
   const sampler = engine.sampler();
-  const stepS: number[] = [], genS: number[] = [];
+  const stepS: number[] = [], genS: number[] = [], cpuS: number[] = [], genCpuS: number[] = [];
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
   for (let step = 0; step < warmup + steps; step++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = cpu();
     const groups = await sampler.sample(ps, { n: G, temperature: TEMPERATURE, topP: TOP_P, maxTokens: MAX_NEW, logprobs: true, seed: SEED * 1_000_003 + step });
-    const t1 = performance.now();
+    const t1 = performance.now(), c1 = cpu();
     const rewards = groups.map((g) => g.map((c) => cheapReward(c.tokens!)));
     const { advantages } = groupAdvantages(rewards, { scaling: "std" });
     const batch: Datum[] = [];
@@ -106,9 +107,11 @@ async function trimerSide(dir: string, threads: number, warmup: number, steps: n
     if (step >= warmup) {
       stepS.push((performance.now() - t0) / 1000);
       genS.push((t1 - t0) / 1000);
+      cpuS.push(cpu() - c0);
+      genCpuS.push(c1 - c0);
     }
   }
-  return { engine: `trimer (${kernels().name} kernels)`, step_s: stepS, gen_s: genS, peak_mb: process.resourceUsage().maxRSS / 1024 };
+  return { engine: `trimer (${kernels().name} kernels)`, step_s: stepS, gen_s: genS, cpu_s: cpuS, gen_cpu_s: genCpuS, peak_mb: process.resourceUsage().maxRSS / 1024 };
 }
 
 // ------------------------------------------------------------------------------------------------ driver
@@ -162,19 +165,27 @@ async function main(): Promise<void> {
           else p.push(JSON.parse(last) as SideResult);
         }
         // Each round as it ends (a long run killed part-way still leaves its figures).
-        console.log(`${size} round ${round + 1}: trimer steps ${t.at(-1)!.step_s.map((x) => x.toFixed(2)).join(" / ")} s` +
-          (p.length === round + 1 ? `; TRL steps ${p.at(-1)!.step_s.map((x) => x.toFixed(2)).join(" / ")} s (generation ${p.at(-1)!.gen_s.map((x) => x.toFixed(2)).join(" / ")} s)` : ""));
+        const f = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" / ");
+        console.log(`${size} round ${round + 1}: trimer steps ${f(t.at(-1)!.step_s)} s (CPU ${f(t.at(-1)!.cpu_s)} s)` +
+          (p.length === round + 1 ? `; TRL steps ${f(p.at(-1)!.step_s)} s (CPU ${f(p.at(-1)!.cpu_s)} s; generation ${f(p.at(-1)!.gen_s)} s)` : "") +
+          `; load ${loadavg()[0]!.toFixed(2)}`);
       }
       if (trlError && python) console.log(`NOTICE: ${size}: ${trlError}`);
-      const all = (rs: SideResult[], k: "step_s" | "gen_s") => rs.flatMap((x) => x[k]);
-      const ts = median(all(t, "step_s")), tg = median(all(t, "gen_s"));
-      const line = [size, `${ts.toFixed(2)} s (gen ${tg.toFixed(2)}, rest ${(ts - tg).toFixed(2)})`, `${Math.max(...t.map((x) => x.peak_mb)).toFixed(0)} MB`];
+      const all = (rs: SideResult[], k: "step_s" | "gen_s" | "cpu_s" | "gen_cpu_s") => rs.flatMap((x) => x[k]);
+      const ts = median(all(t, "step_s")), tg = median(all(t, "gen_s")), tc = median(all(t, "cpu_s")), tgc = median(all(t, "gen_cpu_s"));
+      const line = [size, `${ts.toFixed(2)} s (gen ${tg.toFixed(2)}, rest ${(ts - tg).toFixed(2)}); CPU ${tc.toFixed(2)} s (gen ${tgc.toFixed(2)})`,
+        `${Math.max(...t.map((x) => x.peak_mb)).toFixed(0)} MB`];
       if (p.length) {
-        const ps2 = median(all(p, "step_s")), pg = median(all(p, "gen_s"));
+        const ps2 = median(all(p, "step_s")), pg = median(all(p, "gen_s")), pc = median(all(p, "cpu_s")), pgc = median(all(p, "gen_cpu_s"));
         const r = ps2 / ts;
         if (r < GOAL) missed = true;
-        line.push(`${ps2.toFixed(2)} s (gen ${pg.toFixed(2)}, rest ${(ps2 - pg).toFixed(2)})`, `${Math.max(...p.map((x) => x.peak_mb)).toFixed(0)} MB`,
-          `${r.toFixed(2)}x (gen ${(pg / tg).toFixed(2)}x, rest ${((ps2 - pg) / (ts - tg)).toFixed(2)}x)`, `>= ${GOAL}x ${r >= GOAL ? "met" : "MISSED"}`);
+        // CPU time beside the wall clock: on a shared machine a process waiting for a core is not working, and
+        // torch's OpenMP threads lose more wall time to descheduling than trimer's pool (wall ratios of 10-75x
+        // were printed under load), so the CPU-time ratio is the steadier one there.
+        line.push(`${ps2.toFixed(2)} s (gen ${pg.toFixed(2)}, rest ${(ps2 - pg).toFixed(2)}); CPU ${pc.toFixed(2)} s (gen ${pgc.toFixed(2)})`,
+          `${Math.max(...p.map((x) => x.peak_mb)).toFixed(0)} MB`,
+          `${r.toFixed(2)}x (gen ${(pg / tg).toFixed(2)}x, rest ${((ps2 - pg) / (ts - tg)).toFixed(2)}x); CPU ${(pc / tc).toFixed(2)}x (gen ${(pgc / tgc).toFixed(2)}x)`,
+          `>= ${GOAL}x ${r >= GOAL ? "met" : "MISSED"}`);
         console.log(`${size}: ${t[0]!.engine} steps ${all(t, "step_s").map((x) => x.toFixed(2)).join(" / ")}; ${p[0]!.engine} steps ${all(p, "step_s").map((x) => x.toFixed(2)).join(" / ")}`);
       } else {
         line.push("-", "-", "-", "not measured");

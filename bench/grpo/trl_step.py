@@ -5,7 +5,7 @@ same character vocabulary (WordLevel over single characters, trimer's special to
 automatic bos: the prompt text carries "<bos>"), checks that it gives exactly trimer's prompt ids, then runs
 `warmup + steps` GRPO steps on the same prompts with the same G, limits, temperature, top-p, beta = 0, clip, learning
 rate, fp32 and threads, with the same cheap reward on the completion ids. Prints one JSON object: the seconds of
-each step and of the generation inside it.
+each step and of the generation inside it, wall clock and process CPU time.
 """
 import json, os, sys, tempfile, time
 
@@ -53,15 +53,16 @@ args = GRPOConfig(
     dataloader_num_workers=0, seed=spec["seed"], log_completions=False,
 )
 ds = Dataset.from_dict({"prompt": texts * n})
-times, gen = [], []
+times, gen, cpu, gen_cpu = [], [], [], []
 
 
 class Timer(TrainerCallback):
     def on_step_begin(self, a, state, control, **kw):
-        self.t0 = time.perf_counter()
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
 
     def on_step_end(self, a, state, control, **kw):
         times.append(time.perf_counter() - self.t0)
+        cpu.append(time.process_time() - self.c0)
 
 
 trainer = GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=ds, processing_class=tok, callbacks=[Timer()])
@@ -69,9 +70,10 @@ inner = trainer._generate
 
 
 def timed_generate(*a, **kw):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = inner(*a, **kw)
     gen.append(time.perf_counter() - t0)
+    gen_cpu.append(time.process_time() - c0)
     return out
 
 
@@ -81,4 +83,4 @@ import resource
 
 w = spec["warmup"]
 print(json.dumps({"engine": f"TRL {__import__('trl').__version__} (torch {torch.__version__}, transformers {__import__('transformers').__version__})",
-                  "step_s": times[w:], "gen_s": gen[w:], "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "step_s": times[w:], "gen_s": gen[w:], "cpu_s": cpu[w:], "gen_cpu_s": gen_cpu[w:], "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
