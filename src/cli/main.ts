@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `trimer` command: one file per subcommand under src/cli/, loaded lazily so that `trimer verify` does not pay
 // for the model engine. Each module exports `summary` (one line for the help) and `main(argv)` → exit code.
-import type { CommandModule } from "./command.js";
+import { setCommandName, type CommandModule } from "./command.js";
 import { describeError } from "./errors.js";
 import { diagnose, serverFlags } from "./preflight.js";
 import { writeManifests } from "../util/manifest.js";
@@ -52,6 +52,7 @@ async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = await load();
+  setCommandName(name);
   return mod.main(rest);
 }
 
