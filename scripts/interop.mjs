@@ -82,7 +82,7 @@ function setupNpm() {
 
 function startServer(model) {
   return new Promise((resolveUrl, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "dist", "cli", "main.js"), "serve", "--model", model, "--port", "0", "--served-model-name", NAME, "--token", TOKEN, "--quiet"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [join(ROOT, "dist", "cli", "main.js"), "serve", "--checkpoint", model, "--port", "0", "--model", NAME, "--token", TOKEN, "--quiet"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     const timer = setTimeout(() => { child.kill(); reject(new Error("trimer serve did not start within 120 s")); }, 120_000);
     child.stdout.on("data", (d) => {

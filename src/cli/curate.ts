@@ -13,6 +13,9 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { dropWarnings, totalFailure, DEFAULT_MAX_DROP_SHARE } from "../data/curate/health.js";
 import type { StepResult } from "../data/curate/pipeline.js";
 import { noteOutput } from "../util/manifest.js";
+import { CHECKPOINT_FLAGS, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
+
+const CURATE_ALIASES = { "cache-dir": { to: "cache" } } as const;
 
 /** The seeds a step's options carry (near-dedupe's hash seed, mix's sampling seed …), for the manifest. */
 function seedsOf(spec: object): Record<string, number> {
@@ -25,12 +28,10 @@ export const summary = "curate problem data: normalise, dedupe, near-dedupe, dec
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-const MODEL_FLAGS = `model (pass-rate, judge, domain --method llm):
-      --base-url URL       OpenAI-compatible server, e.g. http://localhost:8000/v1 (or $TRIMER_BASE_URL)
-      --model NAME         model name (or $TRIMER_MODEL); --api-key KEY (or $TRIMER_API_KEY / $OPENAI_API_KEY)
-      --extra-body JSON    fields added to every request body (e.g. '{"top_k": 20}')
-      --checkpoint DIR     a trimer checkpoint, run in-process instead of a server
-      --concurrency N      requests in flight (default 16); --cache-dir DIR response cache; --reasoning-effort low|medium|high
+const MODEL_FLAGS = `model (pass-rate, judge, domain --method llm), one of:
+  --checkpoint DIR      a trimer checkpoint, run in-process
+${SERVER_HELP}
+  --concurrency N       requests in flight (default 16); --cache DIR response cache; --reasoning-effort low|medium|high
 
 A step that drops more than --max-drop-share of its input (default ${DEFAULT_MAX_DROP_SHARE}) prints a WARNING with the reasons;
 a model step whose every problem got no completion exits 1 with the first error.`;
@@ -53,20 +54,18 @@ steps:
 ${steps.join("\n")}
 
 ${MODEL_FLAGS}
-      --quiet              no progress lines`;
+  --quiet               no progress lines
+Old spellings still accepted, with a notice: --base-url (--url), --cache-dir (--cache).`;
 }
 
 const COMMON = {
   in: { type: "string", multiple: true },
   out: { type: "string" },
   report: { type: "string" },
-  "base-url": { type: "string" },
-  model: { type: "string" },
-  "api-key": { type: "string" },
-  "extra-body": { type: "string" },
-  checkpoint: { type: "string" },
+  ...SERVER_FLAGS,
+  ...CHECKPOINT_FLAGS,
   concurrency: { type: "string" },
-  "cache-dir": { type: "string" },
+  cache: { type: "string" },
   "reasoning-effort": { type: "string" },
   "max-drop-share": { type: "string" },
   quiet: { type: "boolean" },
@@ -88,7 +87,7 @@ function checkHealth(results: readonly StepResult[], v: Values, sampler: Sampler
   for (const r of results) {
     const why = totalFailure(r, firstFailure(sampler));
     if (why) {
-      process.stderr.write(`trimer curate: ${why} — check the server (--base-url with /v1, --model, --api-key) or --checkpoint; the output kept the records unrated\n`);
+      process.stderr.write(`trimer curate: ${why} — check the server (--url with /v1, --model, --api-key) or --checkpoint; the output kept the records unrated\n`);
       return 1;
     }
   }
@@ -108,7 +107,7 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler 
       const { resolveOpenAIConfig } = await import("../engine/openai.js");
       let cfg: { baseUrl: string; apiKey?: string; model: string };
       try {
-        cfg = resolveOpenAIConfig({ baseUrl: v["base-url"] as string | undefined, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
+        cfg = resolveOpenAIConfig({ baseUrl: urlFlag(v.url), apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
       } catch (e) {
         throw new UsageError(`this step needs a model: ${(e as Error).message}; or pass --checkpoint DIR`);
       }
@@ -116,7 +115,7 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler 
       const base = {
         ...cfg,
         concurrency: numberFlag(v.concurrency as string | undefined, "concurrency", 16, true),
-        ...(typeof v["cache-dir"] === "string" ? { cacheDir: v["cache-dir"] } : {}),
+        ...(typeof v.cache === "string" ? { cacheDir: v.cache } : {}),
         ...(typeof v["reasoning-effort"] === "string" ? { reasoningEffort: v["reasoning-effort"] } : {}),
         ...extraBodyOf(v["extra-body"] as string | undefined),
       };
@@ -169,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
   const log = (quiet: boolean) => (line: string): void => { if (!quiet) process.stderr.write(`curate: ${line}\n`); };
 
   if (step === "pipeline") {
-    const parsed = parseFlags(rest, { ...COMMON, config: { type: "string" }, "work-dir": { type: "string" } } satisfies NonNullable<ParseArgsConfig["options"]>, usage());
+    const parsed = parseFlags(rest, { ...COMMON, config: { type: "string" }, "work-dir": { type: "string" } } satisfies NonNullable<ParseArgsConfig["options"]>, usage(), false, { aliases: CURATE_ALIASES });
     if (!parsed) return 0;
     const v = parsed.values as Values;
     const { inputs, out } = requireIo(v);
@@ -200,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!schema) throw new UsageError(`unknown curate step "${step}" (known: ${Object.keys(STEP_SCHEMAS).join(", ")}, pipeline)`);
   const stepFlags: Record<string, { type: "string" | "boolean" }> = {};
   for (const [key, opt] of Object.entries(schema.options)) stepFlags[kebab(key)] = { type: opt.type === "boolean" ? "boolean" : "string" };
-  const parsed = parseFlags(rest, { ...COMMON, ...stepFlags }, usage());
+  const parsed = parseFlags(rest, { ...COMMON, ...stepFlags }, usage(), false, { aliases: CURATE_ALIASES });
   if (!parsed) return 0;
   const v = parsed.values as Values;
   const { inputs, out } = requireIo(v);

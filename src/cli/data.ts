@@ -1,7 +1,7 @@
 // `trimer data`: look at problem sets and generate the synthetic curriculum.
 //   trimer data stats [gsm8k|math500|aime24|amc23|gsm8k-train|FILE.jsonl|FILE.parquet ...]   counts per source/domain/difficulty
 //   trimer data synth --n 10000 --seed 1 --modes instruct,thinking --difficulty 1-5 --out data/synth.jsonl
-//   trimer data overlap TRAIN.jsonl HOLDOUT.jsonl                                             exact + n-gram overlap
+//   trimer data overlap TRAIN.jsonl HOLDOUT.jsonl [--ngram 13]                                exact + n-gram overlap
 import { extname } from "node:path";
 import { parseFlags, numberFlag, type CommandModule } from "./command.js";
 import { UsageError } from "../util/errors.js";
@@ -18,7 +18,7 @@ export const summary = "math data: benchmark/file stats, synthetic curriculum ge
 
 const USAGE = `usage: trimer data <stats|synth|overlap> [options]
 
-  trimer data stats [NAME|FILE ...]      counts per source, domain and difficulty
+  trimer data stats [NAME|FILE ...]      counts per source, domain and difficulty (--bench NAME|FILE, repeatable, is the same)
       NAME: ${benchmarkNames().join(", ")} (default: all); FILE: .jsonl, .jsonl.gz or .parquet: trimer
       records, plain {question, answer} lines, raw GSM8K, verl rows (--question-field / --answer-field name others)
       --data-dir DIR       benchmark folder (default $TRIMER_DATA_DIR or ../shared/data)
@@ -38,7 +38,8 @@ const USAGE = `usage: trimer data <stats|synth|overlap> [options]
       --resume             continue an interrupted JSONL run from FILE.partial
       --quiet              no progress output
 
-  trimer data overlap TRAIN HOLDOUT [--n 13]   exact and n-gram overlap of question texts (names or files as for stats)`;
+  trimer data overlap TRAIN HOLDOUT [--ngram 13]   exact and n-gram overlap of question texts (names or files as for stats)
+      (--n for the n-gram length is an old spelling: --n counts what a command makes, as in data synth)`;
 
 async function* problemsOf(input: string, opts: { dataDir?: string; onBad: "fail" | "skip"; skipped: BadLine[]; fields?: ProblemFieldOptions }): AsyncGenerator<Problem> {
   if (BENCHMARKS[input]) {
@@ -72,10 +73,11 @@ function table(title: string, counts: Map<string, number>, total: number): strin
 }
 
 async function stats(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { "data-dir": { type: "string" }, "on-bad": { type: "string" }, json: { type: "boolean" }, ...FIELD_FLAGS }, USAGE, true);
+  const f = parseFlags(argv, { bench: { type: "string", multiple: true }, "data-dir": { type: "string" }, "on-bad": { type: "string" }, json: { type: "boolean" }, ...FIELD_FLAGS }, USAGE, true);
   if (!f) return 0;
   const onBad = onBadFlag(f.values["on-bad"]);
-  const inputs = f.positionals.length ? f.positionals : benchmarkNames();
+  const named = [...(f.values.bench ?? []), ...f.positionals];
+  const inputs = named.length ? named : benchmarkNames();
   const result: Record<string, unknown> = {};
   for (const input of inputs) {
     const skipped: BadLine[] = [];
@@ -214,11 +216,11 @@ async function synth(argv: string[]): Promise<number> {
 }
 
 async function overlap(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { n: { type: "string" }, "on-bad": { type: "string" }, ...FIELD_FLAGS }, USAGE, true);
+  const f = parseFlags(argv, { ngram: { type: "string" }, "on-bad": { type: "string" }, ...FIELD_FLAGS }, USAGE, true, { aliases: { n: { to: "ngram" } } });
   if (!f) return 0;
   if (f.positionals.length !== 2) throw new UsageError(`overlap needs TRAIN and HOLDOUT\n\n${USAGE}`);
   const onBad = onBadFlag(f.values["on-bad"]);
-  const gram = numberFlag(f.values.n, "n", 13, true);
+  const gram = numberFlag(f.values.ngram, "ngram", 13, true);
   const load = async (input: string): Promise<Problem[]> => {
     const out: Problem[] = [];
     for await (const p of problemsOf(input, { onBad, skipped: [], fields: fieldOptions(f.values) })) out.push(p);

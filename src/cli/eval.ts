@@ -14,7 +14,9 @@ import { noteOutput } from "../util/manifest.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
 import { benchmarkPath } from "../data/benchmarks.js";
-import { defaultPromptOptions, type FewShotExample, type PromptOptions } from "../infer/prompts.js";
+import { promptFromFlags, type FewShotExample, type PromptOptions } from "../infer/prompts.js";
+import { LOCAL_PROMPT, servedPromptDefault, type PromptDefault } from "./served-prompt.js";
+import { BENCH_FLAGS, BENCH_HELP, CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, PROMPT_FLAGS, PROMPT_HELP, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
 import { renderReport, type ReportTable } from "../eval/report-html.js";
 import { QWEN_FIELDS, readScoreFile, scoreProblems, type ScoreSummary } from "../eval/score-file.js";
 import { verifierGrader } from "../eval/verifier-grader.js";
@@ -24,55 +26,41 @@ import { writeFileAtomicSync } from "../util/atomic.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 
-const USAGE = `usage: trimer eval --bench NAME|FILE.jsonl [model] [sampling] [prompt] [--out DIR]
+const USAGE = `usage: trimer eval --bench NAME|FILE (--checkpoint DIR | --url URL --model NAME) [options] [--out DIR]
        trimer eval --score FILE.jsonl [--out DIR]
 
 benchmark:
-  --bench B             gsm8k | math500 | aime24 | amc23 | a .jsonl file
-  --question-field F    field of the question in a .jsonl bench (default question)
-  --answer-field F      field of the gold answer (default answer; with --score: gt)
-  --id-field F --domain-field F --level-field F   optional fields of a .jsonl bench
-  --data-dir DIR        folder of the shared benchmark files (default ../shared/data or $TRIMER_DATA_DIR)
-  --limit N             first N problems only
-model (OpenAI-compatible server; flags win over TRIMER_BASE_URL / OPENAI_BASE_URL, TRIMER_API_KEY, TRIMER_MODEL):
-  --url URL             e.g. http://localhost:8000/v1   (--base-url is the same); several replicas of one model:
-                        --url http://a:8000/v1,http://b:8000/v1 (spread, a failed replica is rested, its requests retried)
-  --model M  --api-key K  --concurrency N (default 16)
-  --extra-body JSON     fields added to every request body (e.g. '{"min_p": 0.05}', vLLM's chat_template_kwargs)
-  --checkpoint DIR      a trimer checkpoint instead (embedded engine; default prompt: the raw question, as trained)
+${BENCH_HELP}
+  --id-field F --domain-field F --level-field F   optional fields of a problem file
+model (one of):
+  --checkpoint DIR      a trimer checkpoint (embedded engine)
+${SERVER_HELP}
+  --concurrency N       requests in flight (default 16)
   --reward-model DIR    a trimer reward-model checkpoint (score head): adds rm@k
 sampling:
   --k N (default 8)  --temperature T (default 0.6)  --top-p P (default 0.95)  --max-tokens N (default 4096)
   --seed S (default 0)  --stop STR (repeatable)  --batch N problems per sampler call (default 16)
-prompt:
-  --format chat|completion (default chat)  --system TEXT  --template TEXT (with {question}; the instruction goes
-                        where {instruction} stands, and is left out of a template without it unless --instruction is given)
-  --instruction TEXT (default: the boxed-answer instruction; "" for none)
+prompt (the same default for --checkpoint and for --url of \`trimer serve --checkpoint\` of it):
+${PROMPT_HELP}
   --few-shot FILE.jsonl (fields question, solution)
 report:
   --ks 1,2,4,8          ks for pass@k / maj@k / rm@k (default powers of two up to k)
   --token-limits 512,1024,...   token limits of the sweep (default eighths of --max-tokens)
   --bootstrap N (default 1000)  --out DIR (default runs/eval-<bench>)  --quiet
+--score FILE: --question-field (default question) and --answer-field (default gt) name its fields.
 
-A rerun with the same --out continues: finished (problem, sample) pairs are read back, not sampled again.`;
+A rerun with the same --out continues: finished (problem, sample) pairs are read back, not sampled again.
+Old spellings still accepted, with a notice: --base-url (--url), --benchmark (--bench), --format (--prompt-format).`;
 
 const OPTIONS = {
-  bench: { type: "string" },
+  ...BENCH_FLAGS,
   score: { type: "string" },
-  "question-field": { type: "string" },
-  "answer-field": { type: "string" },
   "id-field": { type: "string" },
   "domain-field": { type: "string" },
   "level-field": { type: "string" },
-  "data-dir": { type: "string" },
-  limit: { type: "string" },
-  url: { type: "string" },
-  "base-url": { type: "string" },
-  model: { type: "string" },
-  "api-key": { type: "string" },
-  "extra-body": { type: "string" },
+  ...CHECKPOINT_FLAGS,
+  ...SERVER_FLAGS,
   concurrency: { type: "string" },
-  checkpoint: { type: "string" },
   "reward-model": { type: "string" },
   k: { type: "string" },
   temperature: { type: "string" },
@@ -81,10 +69,7 @@ const OPTIONS = {
   seed: { type: "string" },
   stop: { type: "string", multiple: true },
   batch: { type: "string" },
-  format: { type: "string" },
-  system: { type: "string" },
-  template: { type: "string" },
-  instruction: { type: "string" },
+  ...PROMPT_FLAGS,
   "few-shot": { type: "string" },
   ks: { type: "string" },
   "token-limits": { type: "string" },
@@ -222,43 +207,39 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
   if (limit > 0) problems = problems.slice(0, limit);
 
   const local = typeof v.checkpoint === "string";
-  if (local && (v.url !== undefined || v["base-url"] !== undefined)) throw new UsageError("give --checkpoint or --url, not both");
-  const format = (v.format as string | undefined) ?? (local ? "completion" : "chat");
-  if (format !== "chat" && format !== "completion") throw new UsageError(`--format must be chat or completion, got "${format}"`);
-  const prompt: PromptOptions = defaultPromptOptions(format);
-  // The embedded pipeline trains on the bare question (no template, no instruction): evaluate it the same way.
-  if (local && format === "completion") Object.assign(prompt, { template: "{question}", instruction: "" });
-  if (typeof v.system === "string") prompt.system = v.system;
-  if (typeof v.template === "string") {
-    prompt.template = v.template.replace(/\\n/g, "\n");
-    // A template is the user's whole text: without an {instruction} slot (and no --instruction) nothing is added
-    // to it — `--template '{question}'` sends the bare question, as --help promises.
-    if (!prompt.template.includes("{instruction}") && typeof v.instruction !== "string") prompt.instruction = "";
-  }
-  if (typeof v.instruction === "string") prompt.instruction = v.instruction;
-  if (typeof v["few-shot"] === "string") prompt.fewShot = readFewShot(v["few-shot"]);
-
+  const url = urlFlag(v.url);
+  if (local && url !== undefined) throw new UsageError("give --checkpoint or --url, not both");
   let sampler: Sampler;
   let modelLabel: string;
+  let promptDefault: PromptDefault;
   if (local) {
     sampler = (await openSampler({ checkpoint: v.checkpoint as string })).sampler;
     modelLabel = `checkpoint ${v.checkpoint as string}`;
+    promptDefault = LOCAL_PROMPT;
   } else {
     let cfg: ReturnType<typeof resolveOpenAIConfig>;
     try {
-      cfg = resolveOpenAIConfig({ baseUrl: (v.url ?? v["base-url"]) as string | undefined, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
+      cfg = resolveOpenAIConfig({ baseUrl: url, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError(`${(e as Error).message} (or pass --checkpoint DIR)`);
     }
     const concurrency = numberFlag(v.concurrency as string | undefined, "concurrency", 16, true);
     const urls = replicaUrls(cfg.baseUrl);
     sampler = await serverSampler({ ...cfg, concurrency, ...extraBodyOf(v["extra-body"] as string | undefined) }, "eval");
     modelLabel = `${urls.length > 1 ? "replicas" : cfg.baseUrl} ${cfg.model}`;
+    promptDefault = await servedPromptDefault(cfg.baseUrl, cfg.model, cfg.apiKey);
   }
+  const prompt: PromptOptions = promptFromFlags({
+    ...(typeof v["prompt-format"] === "string" ? { format: v["prompt-format"] } : {}),
+    ...(typeof v.system === "string" ? { system: v.system } : {}),
+    ...(typeof v.template === "string" ? { template: v.template } : {}),
+    ...(typeof v.instruction === "string" ? { instruction: v.instruction } : {}),
+    ...(typeof v["few-shot"] === "string" ? { fewShot: readFewShot(v["few-shot"]) } : {}),
+  }, promptDefault);
   const rewardModel = typeof v["reward-model"] === "string" ? await openRewardModel(v["reward-model"]) : undefined;
   const k = numberFlag(v.k as string | undefined, "k", 8, true);
   const maxTokens = numberFlag(v["max-tokens"] as string | undefined, "max-tokens", 4096, true);
-  const out = (v.out as string | undefined) ?? join("runs", `eval-${basename(bench).replace(/\.jsonl$/, "")}`);
+  const out = (v.out as string | undefined) ?? join("runs", `eval-${basename(bench).replace(/\.(jsonl(\.gz)?|parquet)$/, "")}`);
   const ks = intList(v.ks as string | undefined, "ks");
   const tokenLimits = intList(v["token-limits"] as string | undefined, "token-limits");
   const sampling = {
@@ -307,7 +288,7 @@ export function runSettings(s: EvalRunSummary): [string, string][] {
 const command: CommandModule = {
   summary: "evaluate a model on a benchmark (accuracy, pass@k, maj@k, rm@k, tokens, HTML report), or score given completions",
   async main(argv) {
-    const parsed = parseFlags(argv, OPTIONS, USAGE);
+    const parsed = parseFlags(argv, OPTIONS, USAGE, false, { aliases: FORMAT_IS_PROMPT_FORMAT });
     if (!parsed) return 0;
     const v = parsed.values as Record<string, unknown>;
     if (typeof v.score === "string" && typeof v.bench === "string") throw new UsageError("give either --bench (sample and grade) or --score (grade given completions), not both");

@@ -13,21 +13,19 @@ import { estimateCost, generateTraceFile } from "../generate/file.js";
 import { progress } from "../util/progress.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
+import { benchFile, loadBenchProblems } from "./bench.js";
+import { BENCH_FLAGS, BENCH_HELP, CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, IN_IS_BENCH, PROMPT_FLAGS, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
 
-const USAGE = `usage: trimer generate (--in FILE.jsonl | --bench NAME | --synth N) (--url URL --model M | --checkpoint DIR) --out FILE.jsonl [options]
+const USAGE = `usage: trimer generate (--bench NAME|FILE | --synth N) (--checkpoint DIR | --url URL --model NAME) --out FILE.jsonl [options]
 
 problems:
-  --in FILE             problems (.jsonl, .jsonl.gz, .parquet): trimer records, plain {question, answer}, raw GSM8K
-  --question-field F    the field holding the question (default question); --answer-field F likewise (answer)
-  --bench NAME          a benchmark from the shared data folder (gsm8k, math500, aime24, amc23); --data-dir DIR
-  --synth N             N synthetic problems (--synth-seed S, default 1)
-  --limit N             first N problems only
-teacher:
-  --url URL --model M [--api-key K]   an OpenAI-compatible server (flags win over TRIMER_BASE_URL, TRIMER_MODEL …)
-  --extra-body JSON   fields added to every request body (vLLM sampling extras, chat_template_kwargs, …)
+${BENCH_HELP}
+  --synth N             N synthetic problems instead (--synth-seed S, default 1)
+teacher (one of):
+  --checkpoint DIR      a trimer checkpoint (embedded engine; use --prompt-format completion)
+${SERVER_HELP}
   --reasoning-effort    also send reasoning_effort = the mode (gpt-oss, o-series); servers that reject it: leave off
-  --checkpoint DIR      a trimer checkpoint (embedded engine; use --format completion)
-  --format chat|completion   prompt style (default completion; chat continues TIR traces with vLLM's
+  --prompt-format chat|completion   prompt style (default completion; chat continues TIR traces with vLLM's
                         continue_final_message)
   --cache DIR           response cache of the server sampler (default <out>.cache; "none" for no cache)
 traces:
@@ -49,25 +47,17 @@ job:
   --resume              continue a job (finished problems are skipped, a half-written one is redone)
   --concurrency N       problems in flight (default 8); requests in flight: --requests N (default 16)
   --price-in P --price-out P   price per million prompt / completion tokens, for the cost estimate
-  --quiet`;
+  --quiet
+Old spellings still accepted, with a notice: --in (--bench), --base-url (--url), --format (--prompt-format).`;
 
 const OPTIONS = {
-  in: { type: "string" },
-  "question-field": { type: "string" },
-  "answer-field": { type: "string" },
-  bench: { type: "string" },
-  "data-dir": { type: "string" },
+  ...BENCH_FLAGS,
   synth: { type: "string" },
   "synth-seed": { type: "string" },
-  limit: { type: "string" },
-  url: { type: "string" },
-  "base-url": { type: "string" },
-  model: { type: "string" },
-  "api-key": { type: "string" },
-  "extra-body": { type: "string" },
+  ...SERVER_FLAGS,
   "reasoning-effort": { type: "boolean" },
-  checkpoint: { type: "string" },
-  format: { type: "string" },
+  ...CHECKPOINT_FLAGS,
+  "prompt-format": PROMPT_FLAGS["prompt-format"],
   cache: { type: "string" },
   modes: { type: "string" },
   tir: { type: "string" },
@@ -95,16 +85,12 @@ const OPTIONS = {
   quiet: { type: "boolean" },
 } as const;
 
-async function loadProblems(v: { in?: string; "question-field"?: string; "answer-field"?: string; bench?: string; synth?: string; "synth-seed"?: string; "data-dir"?: string; limit?: string }): Promise<Problem[]> {
-  const sources = [v.in, v.bench, v.synth].filter((x) => x !== undefined);
-  if (sources.length !== 1) throw new UsageError(`give exactly one of --in, --bench, --synth\n\n${USAGE}`);
+async function loadProblems(v: { "question-field"?: string; "answer-field"?: string; bench?: string; synth?: string; "synth-seed"?: string; "data-dir"?: string; limit?: string }): Promise<Problem[]> {
+  const sources = [v.bench, v.synth].filter((x) => x !== undefined);
+  if (sources.length !== 1) throw new UsageError(`give exactly one of --bench, --synth\n\n${USAGE}`);
   let problems: Problem[];
-  if (v.in !== undefined) {
-    const { readProblemsAll } = await import("../data/problems-file.js");
-    problems = await readProblemsAll(v.in, { ...(v["question-field"] ? { questionField: v["question-field"] } : {}), ...(v["answer-field"] ? { answerField: v["answer-field"] } : {}) });
-  } else if (v.bench !== undefined) {
-    const { loadBenchmarkAll } = await import("../data/benchmarks.js");
-    problems = await loadBenchmarkAll(v.bench, v["data-dir"] ? { dataDir: v["data-dir"] } : {});
+  if (v.bench !== undefined) {
+    problems = await loadBenchProblems(v.bench, { dataDir: v["data-dir"], questionField: v["question-field"], answerField: v["answer-field"] });
   } else {
     const n = numberFlag(v.synth, "synth", 0, true);
     if (n < 1) throw new UsageError("--synth must be at least 1");
@@ -155,15 +141,15 @@ function usageTable(usage: Usage, modes: readonly ReasoningMode[], tirs: readonl
 export const summary = "teacher traces in high/medium/low modes, with and without tool-integrated reasoning (rejection-sampled, resumable)";
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseFlags(argv, OPTIONS, USAGE);
+  const parsed = parseFlags(argv, OPTIONS, USAGE, false, { aliases: { ...IN_IS_BENCH, ...FORMAT_IS_PROMPT_FORMAT } });
   if (!parsed) return 0;
   const v = parsed.values;
   if (!v.out) throw new UsageError(`--out is required\n\n${USAGE}`);
   const out = v.out;
   const modes = parseModes(v.modes);
   const tirs = parseTir(v.tir);
-  const format = v.format ?? "completion";
-  if (format !== "chat" && format !== "completion") throw new UsageError(`--format must be chat or completion, got "${format}"`);
+  const format = v["prompt-format"] ?? "completion";
+  if (format !== "chat" && format !== "completion") throw new UsageError(`--prompt-format must be chat or completion, got "${format}"`);
   const balance = v.balance ?? "per-problem";
   if (balance !== "per-problem" && balance !== "off") throw new UsageError(`--balance must be per-problem or off, got "${balance}"`);
   let syntax;
@@ -182,14 +168,12 @@ export async function main(argv: string[]): Promise<number> {
 
   const problems = await loadProblems(v);
   const { noteOutput } = await import("../util/manifest.js");
-  let benchFile: string | undefined;
-  if (v.bench !== undefined) { try { benchFile = (await import("../data/benchmarks.js")).benchmarkPath(v.bench, v["data-dir"]); } catch { /* reported by loadProblems */ } }
   noteOutput({
     output: out, kind: "file",
     options: { ...v, modes, tir: tirs, format, balance, k, maxAttempts, maxTokens, concurrency, requests, problems: problems.length,
       temperature: numberFlag(v.temperature, "temperature", 0.7), seed: numberFlag(v.seed, "seed", 0, true) },
     seeds: { sampling: numberFlag(v.seed, "seed", 0, true), ...(v.synth !== undefined ? { synth: numberFlag(v["synth-seed"], "synth-seed", 1, true) } : {}) },
-    inputs: [v.in, benchFile, v.checkpoint ? `${v.checkpoint}/model.safetensors` : undefined].filter((x): x is string => typeof x === "string"),
+    inputs: [v.bench !== undefined ? benchFile(v.bench, v["data-dir"]) : undefined, v.checkpoint ? `${v.checkpoint}/model.safetensors` : undefined].filter((x): x is string => typeof x === "string"),
   });
 
   // The teacher.
@@ -198,15 +182,15 @@ export async function main(argv: string[]): Promise<number> {
   let continueSamplerFor: ((m: ReasoningMode) => Sampler) | undefined;
   const remotes: OpenAISampler[] = [];
   if (v.checkpoint !== undefined) {
-    if (v.url ?? v["base-url"] ?? v.model) throw new UsageError("give either --checkpoint or --url/--model, not both");
-    if (format === "chat" && tirs.includes(true)) throw new UsageError("the embedded engine cannot continue a chat message: use --format completion with --checkpoint and TIR");
+    if (v.url ?? v.model) throw new UsageError("give either --checkpoint or --url/--model, not both");
+    if (format === "chat" && tirs.includes(true)) throw new UsageError("the embedded engine cannot continue a chat message: use --prompt-format completion with --checkpoint and TIR");
     const { LocalEngine } = await import("../engine/local.js");
     sampler = (await LocalEngine.load(v.checkpoint)).sampler();
   } else {
     const { createOpenAISampler, resolveOpenAIConfig } = await import("../engine/openai.js");
     let cfg;
     try {
-      cfg = resolveOpenAIConfig({ baseUrl: v.url ?? v["base-url"], apiKey: v["api-key"], model: v.model });
+      cfg = resolveOpenAIConfig({ baseUrl: urlFlag(v.url), apiKey: v["api-key"], model: v.model });
     } catch (e) {
       throw new UsageError(`${(e as Error).message} (or pass --checkpoint DIR)`);
     }

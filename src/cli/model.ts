@@ -1,8 +1,8 @@
 // `trimer model init | train | sample`: create an embedded model, train it on a text or JSONL file, sample from it.
 //
 //   trimer model init   --config tiny --out runs/m
-//   trimer model train  --model runs/m --data ../shared/data/gsm8k/train.jsonl --steps 300 --batch 16 --ctx 256 --lr 3e-3
-//   trimer model sample --model runs/m --prompt "Natalia sold clips" --max-tokens 64 --temperature 0
+//   trimer model train  --checkpoint runs/m --data ../shared/data/gsm8k/train.jsonl --steps 300 --batch 16 --ctx 256 --lr 3e-3
+//   trimer model sample --checkpoint runs/m --prompt "Natalia sold clips" --max-tokens 64 --temperature 0
 //
 // Training is plain next-token cross-entropy: train/sft.ts's supervised step, run by train/runner.ts like every
 // training stage of `trimer run`.
@@ -37,6 +37,9 @@ const USAGE = `usage: trimer model <init|train|sample> [options]   (trimer model
   train    train it with next-token cross-entropy on a .txt or .jsonl file, with checkpoints and --resume
   sample   generate from it
   export   write it as a GGUF file for llama.cpp / Ollama (--format gguf)`;
+
+/** model train / sample / export took the checkpoint folder as --model, before the one vocabulary (vocab.ts). */
+const MODEL_IS_CHECKPOINT = { aliases: { model: { to: "checkpoint" } } } as const;
 
 // ------------------------------------------------------------------------------------------------------ init
 /** Shape presets; vocab_size is filled from the tokenizer (rounded up to a multiple of 8 for the kernels). */
@@ -204,9 +207,9 @@ export async function loadTrainingData(path: string, tok: Tokenizer, ctx: number
 }
 
 // ------------------------------------------------------------------------------------------------------ train
-const TRAIN_USAGE = `usage: trimer model train --model DIR --data FILE.txt|FILE.jsonl --steps N [options]
+const TRAIN_USAGE = `usage: trimer model train --checkpoint DIR --data FILE.txt|FILE.jsonl --steps N [options]
 
-  --model DIR        the model to start from (trimer model init)
+  --checkpoint DIR   the model to start from (trimer model init)
   --data FILE        .txt (random windows of the text) or .jsonl (one record a line: text | prompt+completion |
                      question+answer | problem+solution | messages)
   --steps N          optimizer steps in total (a resumed run continues up to N)
@@ -217,11 +220,12 @@ const TRAIN_USAGE = `usage: trimer model train --model DIR --data FILE.txt|FILE.
   --min-lr LR        floor of the decay (default lr / 10)
   --weight-decay W   AdamW decoupled weight decay (default 0.1)
   --clip C           clip the global gradient norm (default 1; 0 = off)
-  --out DIR          where checkpoints go (default: --model, updated in place)
+  --out DIR          where checkpoints go (default: --checkpoint, updated in place)
   --save-every N     checkpoint every N steps (default: steps / 10, at least 10)
   --resume           continue from the optimizer state and step saved in --out
   --seed N           data order seed (default 0)
-  --quiet            no progress output`;
+  --quiet            no progress output
+Old spelling still accepted, with a notice: --model DIR (--checkpoint).`;
 
 interface RunInfo {
   data: string;
@@ -236,20 +240,20 @@ interface RunInfo {
 
 async function train(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
-    model: { type: "string" }, data: { type: "string" }, steps: { type: "string" }, batch: { type: "string" },
+    checkpoint: { type: "string" }, data: { type: "string" }, steps: { type: "string" }, batch: { type: "string" },
     ctx: { type: "string" }, lr: { type: "string" }, schedule: { type: "string" }, warmup: { type: "string" },
     "min-lr": { type: "string" }, "weight-decay": { type: "string" }, clip: { type: "string" }, out: { type: "string" },
     "save-every": { type: "string" }, resume: { type: "boolean" }, seed: { type: "string" }, quiet: { type: "boolean" },
-  }, TRAIN_USAGE);
+  }, TRAIN_USAGE, false, MODEL_IS_CHECKPOINT);
   if (!f) return 0;
   const v = f.values;
-  if (!v.model || !v.data || v.steps === undefined) throw new UsageError(`--model, --data and --steps are required\n\n${TRAIN_USAGE}`);
-  const out = v.out ?? v.model;
+  if (!v.checkpoint || !v.data || v.steps === undefined) throw new UsageError(`--checkpoint, --data and --steps are required\n\n${TRAIN_USAGE}`);
+  const out = v.out ?? v.checkpoint;
   const steps = numberFlag(v.steps, "steps", 0, true);
   if (steps < 1) throw new UsageError("--steps must be at least 1");
 
-  // Start: from --out's saved state with --resume, else from --model's weights with a fresh optimizer.
-  const from = v.resume ? out : v.model;
+  // Start: from --out's saved state with --resume, else from --checkpoint's weights with a fresh optimizer.
+  const from = v.resume ? out : v.checkpoint;
   if (v.resume && !(await exists(join(out, FILES.trainerState)))) {
     throw new UsageError(`--resume: ${out} has no ${FILES.trainerState} (no training run was saved there)`);
   }
@@ -346,7 +350,7 @@ async function train(argv: string[]): Promise<number> {
 }
 
 // ------------------------------------------------------------------------------------------------------ sample
-const SAMPLE_USAGE = `usage: trimer model sample --model DIR --prompt TEXT [options]
+const SAMPLE_USAGE = `usage: trimer model sample --checkpoint DIR --prompt TEXT [options]
 
   --prompt TEXT      the prompt (completion style: bos + text; with --chat, a user message)
   --chat             render the prompt as a chat (user turn, then the assistant opener)
@@ -357,18 +361,19 @@ const SAMPLE_USAGE = `usage: trimer model sample --model DIR --prompt TEXT [opti
   --max-tokens N     new tokens (default 128)
   --stop S           stop string (repeatable)
   --seed N           reproducible sampling (default 0)
-  --json             one JSON object per completion (text, tokens, logprobs, finishReason)`;
+  --json             one JSON object per completion (text, tokens, logprobs, finishReason)
+Old spelling still accepted, with a notice: --model DIR (--checkpoint).`;
 
 async function sample(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
-    model: { type: "string" }, prompt: { type: "string" }, chat: { type: "boolean" }, n: { type: "string" },
+    checkpoint: { type: "string" }, prompt: { type: "string" }, chat: { type: "boolean" }, n: { type: "string" },
     temperature: { type: "string" }, "top-p": { type: "string" }, "top-k": { type: "string" }, "max-tokens": { type: "string" },
     stop: { type: "string", multiple: true }, seed: { type: "string" }, json: { type: "boolean" },
-  }, SAMPLE_USAGE);
+  }, SAMPLE_USAGE, false, MODEL_IS_CHECKPOINT);
   if (!f) return 0;
   const v = f.values;
-  if (!v.model || v.prompt === undefined) throw new UsageError(`--model and --prompt are required\n\n${SAMPLE_USAGE}`);
-  const engine = await LocalEngine.load(v.model);
+  if (!v.checkpoint || v.prompt === undefined) throw new UsageError(`--checkpoint and --prompt are required\n\n${SAMPLE_USAGE}`);
+  const engine = await LocalEngine.load(v.checkpoint);
   const prompt = v.chat ? [{ role: "user" as const, content: v.prompt }] : v.prompt;
   let completions;
   try {
@@ -395,29 +400,30 @@ async function sample(argv: string[]): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------------- export
-const EXPORT_USAGE = `usage: trimer model export --format gguf --model DIR --out FILE.gguf [--name NAME]
+const EXPORT_USAGE = `usage: trimer model export --format gguf --checkpoint DIR --out FILE.gguf [--name NAME]
 
 Writes the checkpoint as a GGUF file (float32, llama architecture, trimer's vocabulary with its chat template) for
 llama.cpp, Ollama and LM Studio:  llama-cli -m FILE.gguf -p "12+30=" -n 32 --temp 0
-(The folder itself is a Hugging Face Llama checkpoint: transformers and vLLM read it as it is.)`;
+(The folder itself is a Hugging Face Llama checkpoint: transformers and vLLM read it as it is.)
+Old spelling still accepted, with a notice: --model DIR (--checkpoint).`;
 
 async function exportModel(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { format: { type: "string" }, model: { type: "string" }, out: { type: "string" }, name: { type: "string" } }, EXPORT_USAGE);
+  const f = parseFlags(argv, { format: { type: "string" }, checkpoint: { type: "string" }, out: { type: "string" }, name: { type: "string" } }, EXPORT_USAGE, false, MODEL_IS_CHECKPOINT);
   if (!f) return 0;
   const v = f.values;
   if (v.format !== "gguf") throw new UsageError(`--format gguf is required (the only export format)\n\n${EXPORT_USAGE}`);
-  if (!v.model || !v.out) throw new UsageError(`--model and --out are required\n\n${EXPORT_USAGE}`);
-  const ck = await loadCheckpoint(v.model);
+  if (!v.checkpoint || !v.out) throw new UsageError(`--checkpoint and --out are required\n\n${EXPORT_USAGE}`);
+  const ck = await loadCheckpoint(v.checkpoint);
   const tok = ck.tokenizer;
   if (!("type" in tok) || tok.type !== "trimer-char") {
-    throw new InputError(`${v.model}: its tokenizer is a Hugging Face tokenizer of its own; convert this folder with llama.cpp's convert_hf_to_gguf.py instead`);
+    throw new InputError(`${v.checkpoint}: its tokenizer is a Hugging Face tokenizer of its own; convert this folder with llama.cpp's convert_hf_to_gguf.py instead`);
   }
   const { ggufChunks } = await import("../model/gguf.js");
   let chunks: Uint8Array[];
   try {
-    chunks = [...ggufChunks(ck.config, ck.tensors, tok as CharTokenizerJSON, { name: v.name ?? basename(resolve(v.model)) })];
+    chunks = [...ggufChunks(ck.config, ck.tensors, tok as CharTokenizerJSON, { name: v.name ?? basename(resolve(v.checkpoint)) })];
   } catch (e) {
-    throw new InputError(`${v.model}: ${(e as Error).message}`);
+    throw new InputError(`${v.checkpoint}: ${(e as Error).message}`);
   }
   await writeFileAtomic(v.out, chunks);
   const bytes = chunks.reduce((n, c) => n + c.length, 0);

@@ -1,7 +1,7 @@
 // `trimer serve`: an OpenAI-compatible HTTP server for a trimer checkpoint (/v1/models, /v1/chat/completions,
 // /v1/completions), continuously batching concurrent requests (rows join the running batch between decode steps).
 //
-//   trimer serve --model runs/mini/grpo --port 8000 --token secret
+//   trimer serve --checkpoint runs/mini/models/grpo --port 8000 --token secret
 //   curl -H 'authorization: Bearer secret' localhost:8000/v1/completions -d '{"model":"trimer","prompt":"3*9+3-6="}'
 import { basename, resolve } from "node:path";
 import { Batcher } from "../serve/batcher.js";
@@ -10,14 +10,16 @@ import { openServedModel } from "../serve/host.js";
 import { startOpenAIServer } from "../serve/openai-server.js";
 import { UsageError } from "../util/errors.js";
 import { numberFlag, parseFlags, type CommandModule } from "./command.js";
+import { CHECKPOINT_FLAGS, SERVER_FLAGS } from "./vocab.js";
 
-const USAGE = `usage: trimer serve --model DIR [options]
+const USAGE = `usage: trimer serve --checkpoint DIR [options]
 
-  --model DIR               a trimer checkpoint folder (config.json, model.safetensors, tokenizer.json)
+  --checkpoint DIR          a trimer checkpoint folder (config.json, model.safetensors, tokenizer.json)
+  --model NAME              the model name clients use (default: the folder's name; vLLM's --served-model-name
+                            is the same flag)
   --host H                  address to listen on (default 127.0.0.1)
   --port P                  (default 8000; 0 = any free port)
   --token T                 require "Authorization: Bearer T" (default: $TRIMER_SERVE_TOKEN, else no auth)
-  --served-model-name NAME  the model name clients use (default: the folder's name)
   --max-batch N             most sequences decoding at once (default 32)
   --steps-per-tick N        most decode steps between admissions (default 8); streams get one chunk per token,
                             delivered every tick (1 = lowest latency per token)
@@ -29,14 +31,15 @@ const USAGE = `usage: trimer serve --model DIR [options]
   --in-process              decode on the HTTP thread instead of a worker thread (the server stalls while decoding)
   --quiet                   no per-request log lines
 
-Stops gracefully on SIGINT / SIGTERM (requests in flight finish).`;
+Stops gracefully on SIGINT / SIGTERM (requests in flight finish).
+Old spelling still accepted, with a notice: --model DIR for a checkpoint folder (--checkpoint).`;
 
 const OPTIONS = {
-  model: { type: "string" },
+  ...CHECKPOINT_FLAGS,
+  model: SERVER_FLAGS.model,
   host: { type: "string" },
   port: { type: "string" },
   token: { type: "string" },
-  "served-model-name": { type: "string" },
   "max-batch": { type: "string" },
   "batch-window-ms": { type: "string" },
   "steps-per-tick": { type: "string" },
@@ -57,10 +60,13 @@ function positive(v: string | undefined, name: string, fallback: number): number
 export const summary = "OpenAI-compatible HTTP server for a trimer checkpoint (batched sampling)";
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseFlags(argv, OPTIONS, USAGE);
+  const parsed = parseFlags(argv, OPTIONS, USAGE, false, { aliases: { "served-model-name": { to: "model" } } });
   if (!parsed) return 0;
   const v = parsed.values;
-  if (!v.model) throw new UsageError(`--model DIR is required\n\n${USAGE}`);
+  if (!v.checkpoint) {
+    const hint = v.model !== undefined ? ` ("${v.model}" is not a checkpoint folder: --model is the name to serve under)` : "";
+    throw new UsageError(`--checkpoint DIR is required${hint}\n\n${USAGE}`);
+  }
   const port = numberFlag(v.port, "port", 8000, true);
   if (port < 0 || port > 65535) throw new UsageError(`--port must be in [0, 65535], got ${port}`);
   const windowMs = numberFlag(v["batch-window-ms"], "batch-window-ms", 0);
@@ -72,9 +78,9 @@ export async function main(argv: string[]): Promise<number> {
   const maxBodyBytes = positive(v["max-body-bytes"], "max-body-bytes", 4 * 1024 * 1024);
   const token = v.token ?? process.env.TRIMER_SERVE_TOKEN;
   if (token !== undefined && token.trim() === "") throw new UsageError("--token must not be empty");
-  const name = v["served-model-name"] ?? basename(resolve(v.model));
+  const name = v.model ?? basename(resolve(v.checkpoint));
 
-  const model = await openServedModel(v.model, { inProcess: v["in-process"] });
+  const model = await openServedModel(v.checkpoint, { inProcess: v["in-process"] });
   const whole = v["whole-batch"] ? new Batcher(model.backend, { maxBatch, windowMs }) : null;
   const continuous = whole ? null : new ContinuousBatcher(model.stepBackend, { maxBatch, stepsPerTick });
   const batcher = whole ?? continuous!;

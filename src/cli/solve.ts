@@ -2,54 +2,49 @@
 // (TriMER stage 3): agents sample with TriMER's (temperature, top-p) table, an optional reflection round, then
 // selection by a reward model (a local score-head checkpoint) or by majority / weighted vote.
 //
-//   trimer solve "3*9+3-6=" --model runs/mini/grpo --reward-model runs/mini/rm
-//   trimer solve "What is the sum of the first 10 primes?" --url http://localhost:8000/v1 --api-model qwen --agents 8 --reflect
+//   trimer solve "3*9+3-6=" --checkpoint runs/mini/models/grpo --reward-model runs/mini/models/reward-model
+//   trimer solve "What is the sum of the first 10 primes?" --url http://localhost:8000/v1 --model qwen --agents 8 --reflect
 import { readFileSync } from "node:fs";
 import { openSampler } from "../engine/open.js";
 import { openRewardModel } from "../train/reward-model/score.js";
-import { BOXED_INSTRUCTION } from "../infer/prompts.js";
+import { promptFromFlags } from "../infer/prompts.js";
+import { LOCAL_PROMPT, servedPromptDefault } from "./served-prompt.js";
+import { CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, PROMPT_FLAGS, PROMPT_HELP, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
 import { agentTable, MAX_AGENTS } from "../infer/agents.js";
 import { SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";
-import { parseAgentTable, solve, type PromptFormat, type SolveResult } from "../infer/solve.js";
+import { parseAgentTable, solve, type SolveResult } from "../infer/solve.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 
-const USAGE = `usage: trimer solve "QUESTION" (--model DIR | --url URL --api-model NAME) [options]
+const USAGE = `usage: trimer solve "QUESTION" (--checkpoint DIR | --url URL --model NAME) [options]
        (QUESTION "-" reads it from stdin)
 
-engine:
-  --model DIR            a trimer checkpoint (completion prompts: the raw question, as the pipeline trains)
-  --url URL              an OpenAI-compatible server up to /v1 (chat prompts with the boxed-answer instruction)
-  --api-model NAME       the server's model name     --api-key K (default $TRIMER_API_KEY / $OPENAI_API_KEY)
-  --extra-body JSON      fields added to every request body (e.g. '{"min_p": 0.05}')
+model (one of):
+  --checkpoint DIR      a trimer checkpoint (embedded engine)
+${SERVER_HELP}
 agents:
-  --agents N             the first N agents of TriMER's table (default 4, at most ${MAX_AGENTS})
-  --agent-table T:P,...  your own table instead, e.g. "0.2:0.85,0.4:0.9,0.6:0.92"
-  --max-tokens N         new tokens per solution (default 4096)
-  --seed S               (default 0)
-  --prompt-format F      chat | completion (default: completion for --model, chat for --url)
-  --instruction TEXT     appended to the question in chat format (default: the boxed-answer instruction)
-  --system TEXT          a system message (chat format)
-  --reflect              a reflection round: each agent sees the others' answers and may revise (chat format only)
+  --agents N            the first N agents of TriMER's table (default 4, at most ${MAX_AGENTS})
+  --agent-table T:P,... your own table instead, e.g. "0.2:0.85,0.4:0.9,0.6:0.92"
+  --max-tokens N        new tokens per solution (default 4096)
+  --seed S              (default 0)
+  --reflect             a reflection round: each agent sees the others' answers and may revise (chat prompts only)
+prompt (the same rule and defaults as trimer eval):
+${PROMPT_HELP}
 selection:
-  --reward-model DIR     a trimer reward-model checkpoint (score head) to score the candidates
-  --select M             reward | majority | weighted (default: reward with --reward-model, else majority)
+  --reward-model DIR    a trimer reward-model checkpoint (score head) to score the candidates
+  --select M            reward | majority | weighted (default: reward with --reward-model, else majority)
 output:
-  --json                 one JSON object (answer, chosen agent, per-agent results, tokens)`;
+  --json                one JSON object (answer, chosen agent, per-agent results, tokens)
+Old spellings still accepted, with a notice: --model DIR for a checkpoint folder (--checkpoint), --api-model (--model).`;
 
 const OPTIONS = {
-  model: { type: "string" },
-  url: { type: "string" },
-  "api-model": { type: "string" },
-  "api-key": { type: "string" },
-  "extra-body": { type: "string" },
+  ...CHECKPOINT_FLAGS,
+  ...SERVER_FLAGS,
   agents: { type: "string" },
   "agent-table": { type: "string" },
   "max-tokens": { type: "string" },
   seed: { type: "string" },
-  "prompt-format": { type: "string" },
-  instruction: { type: "string" },
-  system: { type: "string" },
+  ...PROMPT_FLAGS,
   reflect: { type: "boolean" },
   "reward-model": { type: "string" },
   select: { type: "string" },
@@ -95,14 +90,18 @@ function printResult(r: SolveResult): void {
 export const summary = "solve one question with several sampling agents, reranked by a reward model or a vote";
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseFlags(argv, OPTIONS, USAGE, true);
+  const parsed = parseFlags(argv, OPTIONS, USAGE, true, { aliases: FORMAT_IS_PROMPT_FORMAT });
   if (!parsed) return 0;
   const v = parsed.values;
   if (parsed.positionals.length !== 1) throw new UsageError(`give exactly one question (quote it), got ${parsed.positionals.length}\n\n${USAGE}`);
   const question = readQuestion(parsed.positionals[0]!);
   if (question.trim() === "") throw new UsageError("the question is empty");
-  if ((v.model === undefined) === (v.url === undefined)) throw new UsageError(`give --model DIR or --url URL (one of them)\n\n${USAGE}`);
-  if (v.url !== undefined && !v["api-model"]) throw new UsageError("--url needs --api-model NAME (the server's model name)");
+  const url = urlFlag(v.url);
+  if ((v.checkpoint === undefined) === (url === undefined)) {
+    const hint = v.checkpoint === undefined && v.model !== undefined ? ` ("${v.model}" is not a checkpoint folder: --model names a server's model)` : "";
+    throw new UsageError(`give --checkpoint DIR or --url URL --model NAME (one of them)${hint}\n\n${USAGE}`);
+  }
+  if (url !== undefined && !v.model) throw new UsageError("--url needs --model NAME (the server's model name; GET <url>/models lists them)");
   const maxTokens = numberFlag(v["max-tokens"], "max-tokens", 4096, true);
   if (maxTokens < 1) throw new UsageError(`--max-tokens must be >= 1, got ${maxTokens}`);
   if (v.agents !== undefined && v["agent-table"] !== undefined) throw new UsageError("give --agents or --agent-table, not both");
@@ -112,8 +111,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const format = (v["prompt-format"] ?? (v.model !== undefined ? "completion" : "chat")) as PromptFormat;
-  if (format !== "chat" && format !== "completion") throw new UsageError(`--prompt-format must be chat or completion, got "${format}"`);
+  const apiKey = v["api-key"] ?? process.env.TRIMER_API_KEY ?? process.env.OPENAI_API_KEY;
+  const promptDefault = url === undefined ? LOCAL_PROMPT : await servedPromptDefault(url, v.model!, apiKey);
+  const prompt = promptFromFlags({
+    ...(v["prompt-format"] !== undefined ? { format: v["prompt-format"] } : {}),
+    ...(v.system !== undefined ? { system: v.system } : {}),
+    ...(v.template !== undefined ? { template: v.template } : {}),
+    ...(v.instruction !== undefined ? { instruction: v.instruction } : {}),
+  }, promptDefault);
+  const format = prompt.format;
   if (v.reflect && format !== "chat") {
     throw new UsageError("--reflect needs chat prompts (--prompt-format chat): completion-format models (the embedded miniatures) are not instructed, so a reflection round is not meaningful for them");
   }
@@ -122,20 +128,15 @@ export async function main(argv: string[]): Promise<number> {
   if ((select === "reward" || select === "weighted") && !v["reward-model"]) throw new UsageError(`--select ${select} needs --reward-model DIR`);
   const seed = numberFlag(v.seed, "seed", 0, true);
 
-  if (v.url !== undefined) {
-    const apiKey = v["api-key"] ?? process.env.TRIMER_API_KEY ?? process.env.OPENAI_API_KEY;
-    await (await import("./preflight.js")).preflight({ baseUrl: v.url, model: v["api-model"]!, ...(apiKey ? { apiKey } : {}) });
-  }
+  if (url !== undefined) await (await import("./preflight.js")).preflight({ baseUrl: url, model: v.model!, ...(apiKey ? { apiKey } : {}) });
   const rewardModel = v["reward-model"] ? await openRewardModel(v["reward-model"]) : undefined;
   const opened = await openSampler({
-    ...(v.model !== undefined ? { checkpoint: v.model } : { url: v.url, model: v["api-model"] }),
-    ...(v.url !== undefined ? { apiKey: v["api-key"] ?? process.env.TRIMER_API_KEY ?? process.env.OPENAI_API_KEY, ...extraBodyOf(v["extra-body"]) } : {}),
+    ...(v.checkpoint !== undefined ? { checkpoint: v.checkpoint } : { url, model: v.model }),
+    ...(url !== undefined ? { ...(apiKey ? { apiKey } : {}), ...extraBodyOf(v["extra-body"]) } : {}),
   });
   try {
     const result = await solve(opened.sampler, question, {
-      agents, promptFormat: format, seed, select, reflect: v.reflect ?? false,
-      ...(format === "chat" ? { instruction: v.instruction ?? BOXED_INSTRUCTION } : {}),
-      ...(v.system ? { system: v.system } : {}),
+      agents, promptFormat: format, prompt, seed, select, reflect: v.reflect ?? false,
       ...(rewardModel ? { rewardModel } : {}),
     });
     if (v.json) console.log(JSON.stringify(result, null, 2));

@@ -71,7 +71,7 @@ export function resolveOpenAIConfig(flags: { baseUrl?: string; apiKey?: string; 
   const baseUrl = flags.baseUrl ?? env.TRIMER_BASE_URL ?? env.OPENAI_BASE_URL;
   const apiKey = flags.apiKey ?? env.TRIMER_API_KEY ?? env.OPENAI_API_KEY;
   const model = flags.model ?? env.TRIMER_MODEL;
-  if (!baseUrl) throw new Error("no API base URL: pass --base-url or set TRIMER_BASE_URL / OPENAI_BASE_URL (e.g. http://localhost:8000/v1)");
+  if (!baseUrl) throw new Error("no server URL: pass --url or set TRIMER_BASE_URL / OPENAI_BASE_URL (e.g. http://localhost:8000/v1)");
   if (!model) throw new Error("no model name: pass --model or set TRIMER_MODEL");
   try {
     const u = new URL(baseUrl);

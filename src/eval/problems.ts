@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { BENCHMARKS, loadBenchmarkAll } from "../data/benchmarks.js";
 import { readJsonl } from "../data/jsonl.js";
+import { readProblemsAll } from "../data/problems-file.js";
 import type { Where } from "../data/validate.js";
 import { InputError, UsageError } from "../util/errors.js";
 import type { EvalProblem } from "./runner.js";
@@ -25,7 +26,7 @@ function scalar(v: unknown): string | null {
 /** Reads a JSONL of problems; the error of a bad line names the file, line and field. */
 export async function loadJsonlProblems(path: string, fields: JsonlFields): Promise<EvalProblem[]> {
   if (!existsSync(path)) throw new InputError(`${path}: no such file`);
-  const name = basename(path).replace(/\.jsonl$/, "");
+  const name = basename(path).replace(/\.jsonl(\.gz)?$/, "");
   let index = 0;
   const parse = (raw: unknown, where: Where): EvalProblem => {
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new InputError(`${where.file}:${where.line}: expected a JSON object`);
@@ -58,9 +59,16 @@ export async function loadJsonlProblems(path: string, fields: JsonlFields): Prom
   return out;
 }
 
-/** A benchmark name (gsm8k, math500, aime24, amc23 …) or a path to a .jsonl file. */
+/** A benchmark name (gsm8k, math500, aime24, amc23 …) or a problem file: .jsonl, .jsonl.gz, .parquet (any shape
+ * data/problems-file.ts reads: trimer records, plain {question, answer}, raw GSM8K, verl rows). */
 export async function loadEvalProblems(bench: string, fields: JsonlFields, dataDir?: string): Promise<EvalProblem[]> {
   if (BENCHMARKS[bench]) return loadBenchmarkAll(bench, dataDir ? { dataDir } : {});
-  if (bench.endsWith(".jsonl") || existsSync(bench)) return loadJsonlProblems(bench, fields);
-  throw new UsageError(`--bench "${bench}" is neither a known benchmark (${Object.keys(BENCHMARKS).sort().join(", ")}) nor a .jsonl file`);
+  if (/\.parquet$/i.test(bench)) {
+    if (!existsSync(bench)) throw new InputError(`${bench}: no such file`);
+    const out = await readProblemsAll(bench, { questionField: fields.question, answerField: fields.answer });
+    if (out.length === 0) throw new InputError(`${bench}: no problems in the file`);
+    return out;
+  }
+  if (/\.jsonl(\.gz)?$/i.test(bench) || existsSync(bench)) return loadJsonlProblems(bench, fields);
+  throw new UsageError(`--bench "${bench}" is neither a known benchmark (${Object.keys(BENCHMARKS).sort().join(", ")}) nor a .jsonl, .jsonl.gz or .parquet file`);
 }

@@ -18,7 +18,8 @@ export interface PromptOptions {
   system?: string;
   /**
    * Text around the question: must contain {question}; {instruction} marks where the instruction goes. A template
-   * without {instruction} gets the instruction appended on its own line (pass instruction "" to have none).
+   * without {instruction} gets a non-empty instruction appended on its own line (promptFromFlags clears the
+   * default instruction for a user's template without the slot, so only an explicit --instruction is appended).
    */
   template: string;
   instruction: string;
@@ -35,6 +36,44 @@ export function defaultPromptOptions(format: "chat" | "completion" = "chat"): Pr
     instruction: BOXED_INSTRUCTION,
     fewShot: [],
   };
+}
+
+/**
+ * The prompt a trimer checkpoint is asked with by default, in-process (`--checkpoint`) and through `trimer serve`
+ * (which advertises it in /v1/models as `trimer_prompt`, so that `eval --url` asks the same thing): the bare question,
+ * completion style — how the embedded pipeline trains.
+ */
+export const CHECKPOINT_PROMPT: Readonly<Pick<PromptOptions, "format" | "template" | "instruction">> = { format: "completion", template: "{question}", instruction: "" };
+
+/** The prompt flags of a command (eval, solve): each optional; absent ones keep the model's default. */
+export interface PromptFlags {
+  format?: string;
+  system?: string;
+  template?: string;
+  instruction?: string;
+  fewShot?: FewShotExample[];
+}
+
+/**
+ * The one rule for turning prompt flags into a prompt, shared by every command that asks a model a question.
+ * `modelDefault` is the model's own prompt (CHECKPOINT_PROMPT for a trimer checkpoint, local or served; chat with
+ * the boxed-answer instruction for other servers). A --prompt-format other than the default's starts from that
+ * format's generic default. A --template is the user's whole text: without an {instruction} slot, and with no
+ * --instruction, nothing is added to it (`--template '{question}'` sends the bare question).
+ */
+export function promptFromFlags(flags: PromptFlags, modelDefault: Pick<PromptOptions, "format" | "template" | "instruction">): PromptOptions {
+  const format = flags.format ?? modelDefault.format;
+  if (format !== "chat" && format !== "completion") throw new UsageError(`--prompt-format must be chat or completion, got "${format}"`);
+  const prompt: PromptOptions = format === modelDefault.format ? { ...modelDefault, fewShot: [] } : defaultPromptOptions(format);
+  if (flags.template !== undefined) {
+    prompt.template = flags.template.replace(/\\n/g, "\n");
+    checkTemplate(prompt.template);
+    if (!prompt.template.includes("{instruction}") && flags.instruction === undefined) prompt.instruction = "";
+  }
+  if (flags.instruction !== undefined) prompt.instruction = flags.instruction;
+  if (flags.system !== undefined) prompt.system = flags.system;
+  if (flags.fewShot) prompt.fewShot = flags.fewShot;
+  return prompt;
 }
 
 /** Throws a UsageError when the template cannot hold a question. */

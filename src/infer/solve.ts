@@ -6,6 +6,7 @@
 //      majority / reward-weighted vote over verified-equivalent answers (infer/select.ts).
 import type { ChatMessage, Prompt, Sampler } from "../engine/types.js";
 import { extractAnswer } from "../verify/index.js";
+import { buildPrompt, CHECKPOINT_PROMPT, DEFAULT_CHAT_TEMPLATE, type PromptOptions } from "./prompts.js";
 import { InputError } from "../util/errors.js";
 import type { AgentConfig } from "./agents.js";
 import { sampleAgents } from "./multi-agent.js";
@@ -18,6 +19,8 @@ export interface SolveOptions {
   agents: readonly AgentConfig[];
   /** completion: the raw question (how the embedded pipeline trains); chat: a user message with the instruction. */
   promptFormat: PromptFormat;
+  /** The whole prompt recipe (the CLI's promptFromFlags); wins over promptFormat / instruction / system. */
+  prompt?: PromptOptions;
   /** Chat only: appended to the question (default: none; the CLI passes the boxed-answer instruction). */
   instruction?: string;
   system?: string;
@@ -55,13 +58,10 @@ export interface SolveResult {
   totalTokens: number;
 }
 
+/** The prompt of SolveOptions without `prompt`, built by the one prompt builder (infer/prompts.ts). */
 export function solvePrompt(question: string, format: PromptFormat, instruction?: string, system?: string): Prompt {
-  if (format === "completion") return question;
-  const content = instruction ? `${question}\n${instruction}` : question;
-  const messages: ChatMessage[] = [];
-  if (system) messages.push({ role: "system", content: system });
-  messages.push({ role: "user", content });
-  return messages;
+  if (format === "completion") return buildPrompt(question, { ...CHECKPOINT_PROMPT, fewShot: [] });
+  return buildPrompt(question, { format: "chat", template: DEFAULT_CHAT_TEMPLATE, instruction: instruction ?? "", fewShot: [], ...(system ? { system } : {}) });
 }
 
 const answerOf = (text: string): string | null => extractAnswer(text)?.answer ?? null;
@@ -73,11 +73,11 @@ export async function solve(sampler: Sampler, question: string, opts: SolveOptio
   if ((method === "reward" || method === "weighted") && !opts.rewardModel) {
     throw new InputError(`solve: selection "${method}" needs a reward model`);
   }
-  if (opts.reflect && opts.promptFormat !== "chat") {
+  if (opts.reflect && (opts.prompt?.format ?? opts.promptFormat) !== "chat") {
     throw new InputError("solve: the reflection round needs the chat prompt format (completion-format models are not instructed; see infer/reflect.ts)");
   }
   const seed = opts.seed ?? 0;
-  const prompt = solvePrompt(question, opts.promptFormat, opts.instruction, opts.system);
+  const prompt = opts.prompt ? buildPrompt(question, opts.prompt) : solvePrompt(question, opts.promptFormat, opts.instruction, opts.system);
   const runs = await sampleAgents(sampler, [prompt], opts.agents, seed, opts.stop);
   const first = runs.map((r) => r.completions[0]!);
   let outcomes: AgentOutcome[] = first.map((c, a) => ({ agent: opts.agents[a]!, text: c.text, answer: answerOf(c.text), tokens: c.completionTokens }));

@@ -23,6 +23,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Completion } from "../engine/types.js";
 import type { Tokenizer } from "../model/tokenizer.js";
+import { CHECKPOINT_PROMPT } from "../infer/prompts.js";
 import type { BatchParams } from "./batcher.js";
 import type { JobUpdate } from "./continuous.js";
 import type { PromptLogprobs, PromptScorer } from "./prompt-logprobs.js";
@@ -369,7 +370,9 @@ export function createOpenAIServer(opts: OpenAIServerOptions): http.Server {
         return send(res, 401, errorBody(m ? "the bearer token is wrong" : "a bearer token is required (Authorization: Bearer …)", "invalid_request_error", null, "invalid_api_key"), { "www-authenticate": 'Bearer realm="trimer"' });
       }
     }
-    const modelObject = { id: modelName, object: "model", created: started, owned_by: "trimer", max_model_len: opts.contextLength };
+    // trimer_prompt: the checkpoint's default prompt, so that `trimer eval --url` asks this model what
+    // `trimer eval --checkpoint` asks it (one default prompt, in-process and over HTTP; infer/prompts.ts).
+    const modelObject = { id: modelName, object: "model", created: started, owned_by: "trimer", max_model_len: opts.contextLength, trimer_prompt: CHECKPOINT_PROMPT };
     const routes: Record<string, { method: string; run: () => Promise<void> | void }> = {
       "/v1/models": { method: "GET", run: () => send(res, 200, { object: "list", data: [modelObject] }) },
       "/v1/chat/completions": { method: "POST", run: () => handleSampling(req, res, "chat") },

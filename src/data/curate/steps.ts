@@ -190,7 +190,7 @@ const list = (s: StepSpec, k: string): string[] | undefined => (Array.isArray(s[
 const flag = (s: StepSpec, k: string): boolean => s[k] === true;
 
 async function needSampler(ctx: StepContext, step: string): Promise<Sampler> {
-  if (!ctx.sampler) throw new UsageError(`step ${step} needs a model: pass --base-url and --model (OpenAI-compatible server) or --checkpoint DIR`);
+  if (!ctx.sampler) throw new UsageError(`step ${step} needs a model: pass --url and --model (OpenAI-compatible server) or --checkpoint DIR`);
   return ctx.sampler();
 }
 
