@@ -15,7 +15,7 @@ let v1 = "";
 
 before(async () => {
   ckpt = await savedCheckpoint(tinyEngine(5));
-  serve = spawn(process.execPath, ["--import", "tsx", join(process.cwd(), "src/cli/main.ts"), "serve", "--model", ckpt.dir, "--port", "0", "--served-model-name", "mini", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+  serve = spawn(process.execPath, ["--import", "tsx", join(process.cwd(), "src/cli/main.ts"), "serve", "--checkpoint", ckpt.dir, "--port", "0", "--model", "mini", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
   v1 = await new Promise<string>((resolve, reject) => {
     let out = "";
     serve.stdout!.on("data", (d: Buffer) => {
@@ -51,7 +51,7 @@ async function closedPort(): Promise<number> {
 test("serve and serve-sandbox on a port in use: one line, exit 2, no hang", { timeout: 120_000 }, async () => {
   const port = new URL(v1).port;
   const t0 = Date.now();
-  oneLine(await runCli(["serve", "--model", ckpt.dir, "--port", port], { timeoutMs: 60_000 }), new RegExp(`^trimer serve: port ${port} on 127\\.0\\.0\\.1 is in use — .*--port`));
+  oneLine(await runCli(["serve", "--checkpoint", ckpt.dir, "--port", port], { timeoutMs: 60_000 }), new RegExp(`^trimer serve: port ${port} on 127\\.0\\.0\\.1 is in use — .*--port`));
   oneLine(await runCli(["serve-sandbox", "--port", port, "--workers", "1"], { timeoutMs: 90_000 }), new RegExp(`^trimer serve-sandbox: port ${port} on 127\\.0\\.0\\.1 is in use — `));
   oneLine(await runCli(["serve-reward", "--port", port], { timeoutMs: 60_000 }), new RegExp(`^trimer serve-reward: port ${port} on 127\\.0\\.0\\.1 is in use`));
   assert.ok(Date.now() - t0 < 100_000);
@@ -61,7 +61,7 @@ test("connection refused: one line at once, not 24 s of retries", { timeout: 60_
   const url = `http://127.0.0.1:${await closedPort()}/v1`;
   const t0 = Date.now();
   oneLine(await runCli(["eval", "--bench", "aime24", "--limit", "1", "--k", "1", "--url", url, "--model", "m", "--out", join(ckpt.dir, "e1")]), /^trimer eval: nothing is listening at http:\/\/127\.0\.0\.1:\d+\/v1 \(connection refused\) — start the server/);
-  oneLine(await runCli(["solve", "What is 1+1?", "--url", url, "--api-model", "m"]), /^trimer solve: nothing is listening at/);
+  oneLine(await runCli(["solve", "What is 1+1?", "--url", url, "--model", "m"]), /^trimer solve: nothing is listening at/);
   oneLine(await runCli(["generate", "--bench", "aime24", "--limit", "1", "--url", url, "--model", "m", "--out", join(ckpt.dir, "gen.jsonl")]), /^trimer generate: nothing is listening at/);
   assert.ok(Date.now() - t0 < 40_000, `took ${Date.now() - t0} ms`);
 });
@@ -70,12 +70,12 @@ test("a --url without /v1 and a model name the server does not serve", { timeout
   const bare = v1.replace(/\/v1$/, "");
   oneLine(await runCli(["eval", "--bench", "aime24", "--limit", "1", "--k", "1", "--url", bare, "--model", "mini", "--out", join(ckpt.dir, "e2")]), new RegExp(`^trimer eval: ${bare}/models is not found \\(HTTP 404\\) — did you mean --url ${bare}/v1\\?`));
   oneLine(await runCli(["eval", "--bench", "aime24", "--limit", "1", "--k", "1", "--url", v1, "--model", "gpt-4", "--out", join(ckpt.dir, "e3")]), /^trimer eval: the server at .* does not serve a model named "gpt-4" — it serves: mini \(pass one as --model\)/);
-  oneLine(await runCli(["solve", "What is 1+1?", "--url", v1, "--api-model", "qwen"]), /^trimer solve: the server at .* does not serve a model named "qwen"/);
-  oneLine(await runCli(["curate", "pass-rate", "--in", join(process.cwd(), "../shared/data/aime24/test.jsonl"), "--out", join(ckpt.dir, "pr.jsonl"), "--base-url", v1, "--model", "qwen", "--quiet"]), /^trimer curate: pass-rate got no completion for any of the 30 problems it sampled \(first error: .*"qwen" does not exist.*\) — check the server/, 1);
+  oneLine(await runCli(["solve", "What is 1+1?", "--url", v1, "--model", "qwen"]), /^trimer solve: the server at .* does not serve a model named "qwen"/);
+  oneLine(await runCli(["curate", "pass-rate", "--in", join(process.cwd(), "../shared/data/aime24/test.jsonl"), "--out", join(ckpt.dir, "pr.jsonl"), "--url", v1, "--model", "qwen", "--quiet"]), /^trimer curate: pass-rate got no completion for any of the 30 problems it sampled \(first error: .*"qwen" does not exist.*\) — check the server/, 1);
 });
 
 test("TRIMER_DEBUG=1 adds the stack trace to the one line", { timeout: 60_000 }, async () => {
-  const r = await runCli(["serve", "--model", ckpt.dir, "--port", new URL(v1).port], { env: { TRIMER_DEBUG: "1" } });
+  const r = await runCli(["serve", "--checkpoint", ckpt.dir, "--port", new URL(v1).port], { env: { TRIMER_DEBUG: "1" } });
   assert.equal(r.code, 2);
   assert.match(r.stderr.split("\n")[0]!, /^trimer serve: port \d+ on 127\.0\.0\.1 is in use/);
   assert.match(r.stderr, /\n\s+at /);

@@ -40,7 +40,7 @@ test("eval, generate and curate write manifests with resolved options, seeds and
     assert.ok(m.inputs.some((i) => i.path === join(ckpt.dir, "model.safetensors") && i.sha256 === sha(join(ckpt.dir, "model.safetensors"))));
 
     const gen = join(dir, "traces.jsonl");
-    const g = await runCli(["generate", "--in", bench, "--checkpoint", ckpt.dir, "--modes", "low", "--k", "1", "--max-attempts", "1", "--max-tokens", "8", "--out", gen, "--quiet"]);
+    const g = await runCli(["generate", "--bench", bench, "--checkpoint", ckpt.dir, "--modes", "low", "--k", "1", "--max-attempts", "1", "--max-tokens", "8", "--out", gen, "--quiet"]);
     assert.equal(g.code, 0, g.stderr);
     const gm = JSON.parse(readFileSync(`${gen}.manifest.json`, "utf8")) as Manifest;
     check(gm, "generate");

@@ -46,7 +46,7 @@ test("init → train → sample: loss falls, checkpoints are HF-style, sampling 
     assert.match(init.out, /wrote .*: 14,640 parameters \(d 16, 1 layers, 2 heads \/ 1 kv, vocab 384/);
     await assert.rejects(main(["init", "--config", config, "--out", m]), /already holds a model/);
 
-    const trained = await run(["train", "--model", m, "--data", data, "--steps", "40", "--batch", "8", "--ctx", "24", "--lr", "1e-2", "--quiet"]);
+    const trained = await run(["train", "--checkpoint", m, "--data", data, "--steps", "40", "--batch", "8", "--ctx", "24", "--lr", "1e-2", "--quiet"]);
     assert.equal(trained.code, 0);
     assert.match(trained.out, /done at step 40: loss/);
     const log = readFileSync(join(m, "train_log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step: number; loss: number });
@@ -57,23 +57,23 @@ test("init → train → sample: loss falls, checkpoints are HF-style, sampling 
     for (const f of ["config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer_state.json"]) assert.ok(existsSync(join(m, f)), f);
     assert.equal(JSON.parse(readFileSync(join(m, "trainer_state.json"), "utf8")).step, 40);
 
-    const greedy = await run(["sample", "--model", m, "--prompt", "3+4=", "--temperature", "0", "--max-tokens", "6", "--json"]);
+    const greedy = await run(["sample", "--checkpoint", m, "--prompt", "3+4=", "--temperature", "0", "--max-tokens", "6", "--json"]);
     const g = JSON.parse(greedy.out) as { text: string; tokens: number[]; logprobs: number[]; completionTokens: number };
     assert.equal(g.completionTokens, g.tokens.length);
     assert.equal(g.logprobs.length, g.tokens.length);
     assert.ok(g.logprobs.every((lp) => lp <= 0));
-    const a = await run(["sample", "--model", m, "--prompt", "3+4=", "--n", "3", "--seed", "7", "--max-tokens", "8"]);
-    const b = await run(["sample", "--model", m, "--prompt", "3+4=", "--n", "3", "--seed", "7", "--max-tokens", "8"]);
+    const a = await run(["sample", "--checkpoint", m, "--prompt", "3+4=", "--n", "3", "--seed", "7", "--max-tokens", "8"]);
+    const b = await run(["sample", "--checkpoint", m, "--prompt", "3+4=", "--n", "3", "--seed", "7", "--max-tokens", "8"]);
     assert.equal(a.out, b.out);
     assert.equal(a.out.match(/^--- \d/gm)?.length, 3);
-    const stopped = await run(["sample", "--model", m, "--prompt", "1+1=", "--temperature", "0", "--max-tokens", "20", "--stop", "\n", "--json"]);
+    const stopped = await run(["sample", "--checkpoint", m, "--prompt", "1+1=", "--temperature", "0", "--max-tokens", "20", "--stop", "\n", "--json"]);
     assert.ok(!JSON.parse(stopped.out).text.includes("\n"));
 
-    const exported = await run(["export", "--format", "gguf", "--model", m, "--out", join(dir, "m.gguf")]);
+    const exported = await run(["export", "--format", "gguf", "--checkpoint", m, "--out", join(dir, "m.gguf")]);
     assert.equal(exported.code, 0);
     assert.match(exported.out, /wrote .*m\.gguf: .* MB GGUF \(float32, 1 layers, vocab 384\)/);
     assert.equal(readFileSync(join(dir, "m.gguf")).subarray(0, 4).toString("ascii"), "GGUF");
-    await assert.rejects(main(["export", "--format", "onnx", "--model", m, "--out", join(dir, "x")]), /--format gguf is required/);
+    await assert.rejects(main(["export", "--format", "onnx", "--checkpoint", m, "--out", join(dir, "x")]), /--format gguf is required/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -84,15 +84,15 @@ test("resume: 6 steps + 6 resumed steps give exactly the weights of 12 steps", a
   try {
     const common = ["--data", data, "--batch", "4", "--ctx", "16", "--lr", "5e-3", "--schedule", "constant", "--warmup", "0", "--quiet"];
     for (const name of ["a", "b"]) await run(["init", "--config", config, "--out", join(dir, name), "--seed", "1"]);
-    await run(["train", "--model", join(dir, "a"), "--steps", "12", ...common]);
-    await run(["train", "--model", join(dir, "b"), "--steps", "6", ...common]);
-    await run(["train", "--model", join(dir, "b"), "--steps", "12", "--resume", ...common]);
+    await run(["train", "--checkpoint", join(dir, "a"), "--steps", "12", ...common]);
+    await run(["train", "--checkpoint", join(dir, "b"), "--steps", "6", ...common]);
+    await run(["train", "--checkpoint", join(dir, "b"), "--steps", "12", "--resume", ...common]);
     const steps = readFileSync(join(dir, "b", "train_log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).step);
     assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     const wa = (await readSafetensors(join(dir, "a", "model.safetensors"))).tensors;
     const wb = (await readSafetensors(join(dir, "b", "model.safetensors"))).tensors;
     for (const [n, t] of wa) assert.deepEqual(wb.get(n)!.data, t.data, n);
-    const again = await run(["train", "--model", join(dir, "b"), "--steps", "12", "--resume", ...common]);
+    const again = await run(["train", "--checkpoint", join(dir, "b"), "--steps", "12", "--resume", ...common]);
     assert.equal(again.code, 0); // already at step 12: nothing to do
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -105,13 +105,13 @@ test("bad flags and bad data are reported clearly", async () => {
     const m = join(dir, "m");
     await run(["init", "--config", config, "--out", m]);
     await assert.rejects(main(["init", "--config", "huge", "--out", join(dir, "x")]), /--config must be one of tiny, small or a \.json file/);
-    await assert.rejects(main(["train", "--model", m, "--data", join(dir, "none.txt"), "--steps", "2", "--quiet"]), /none\.txt: cannot read \(ENOENT\)/);
+    await assert.rejects(main(["train", "--checkpoint", m, "--data", join(dir, "none.txt"), "--steps", "2", "--quiet"]), /none\.txt: cannot read \(ENOENT\)/);
     const bad = join(dir, "bad.jsonl");
     writeFileSync(bad, `{"text": "1+1=2"}\n{"prompt": "2+2="}\n`);
-    await assert.rejects(main(["train", "--model", m, "--data", bad, "--steps", "2", "--quiet"]), /bad\.jsonl:2: field "completion" must be a string/);
-    await assert.rejects(main(["train", "--model", m, "--data", bad, "--steps", "2", "--ctx", "999"]), /--ctx must be in \[2, 32\]/);
-    await assert.rejects(main(["train", "--model", m, "--data", bad, "--steps", "2", "--resume"]), /has no trainer_state\.json/);
-    await assert.rejects(main(["sample", "--model", m, "--prompt", "1", "--top-p", "0"]), /topP must be in \(0, 1\]/);
+    await assert.rejects(main(["train", "--checkpoint", m, "--data", bad, "--steps", "2", "--quiet"]), /bad\.jsonl:2: field "completion" must be a string/);
+    await assert.rejects(main(["train", "--checkpoint", m, "--data", bad, "--steps", "2", "--ctx", "999"]), /--ctx must be in \[2, 32\]/);
+    await assert.rejects(main(["train", "--checkpoint", m, "--data", bad, "--steps", "2", "--resume"]), /has no trainer_state\.json/);
+    await assert.rejects(main(["sample", "--checkpoint", m, "--prompt", "1", "--top-p", "0"]), /topP must be in \(0, 1\]/);
     await assert.rejects(main(["frobnicate"]), /unknown subcommand "frobnicate"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

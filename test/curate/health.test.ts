@@ -47,7 +47,7 @@ test("pass-rate whose every request is refused exits 1 with the server's reason,
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
     const out = join(dir, "rated.jsonl");
-    const r = await runCli(["curate", "pass-rate", "--in", raw, "--out", out, "--base-url", url, "--model", "nope", "--k", "2", "--quiet"]);
+    const r = await runCli(["curate", "pass-rate", "--in", raw, "--out", out, "--url", url, "--model", "nope", "--k", "2", "--quiet"]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^trimer curate: pass-rate got no completion for any of the 3 problems it sampled \(first error: .*does not exist.*\) — check the server/m);
     assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");

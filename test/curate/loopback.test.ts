@@ -50,11 +50,11 @@ test("pass-rate and judge against an OpenAI-compatible server on loopback", asyn
     const log = console.log;
     console.log = () => {};
     try {
-      assert.equal(await main(["pass-rate", "--in", input, "--out", out, "--base-url", url, "--model", "m", "--k", "4", "--quiet"]), 0);
+      assert.equal(await main(["pass-rate", "--in", input, "--out", out, "--url", url, "--model", "m", "--k", "4", "--quiet"]), 0);
       const recs = await collect(readRecords(out));
       assert.deepEqual(recs.map((r) => [r.id, (r.meta as Record<string, number>).passRate]), [["q0", 0], ["q1", 0.25], ["q2", 0.5], ["q3", 0.75]]);
       const judged = join(dir, "j.jsonl");
-      assert.equal(await main(["judge", "--in", out, "--out", judged, "--base-url", url, "--model", "m", "--quiet"]), 0);
+      assert.equal(await main(["judge", "--in", out, "--out", judged, "--url", url, "--model", "m", "--quiet"]), 0);
       const rep = JSON.parse(readFileSync(`${judged}.report.json`, "utf8")) as { report: { judged: number; incorrect: number; rejectionRate: number } };
       assert.deepEqual([rep.report.judged, rep.report.incorrect, rep.report.rejectionRate], [4, 2, 0.5]);
       assert.deepEqual((await collect(readRecords(judged))).map((r) => [r.id, (r.meta as Record<string, unknown>).judge]), [["q1", { verdict: "correct", reasoningValid: true }], ["q3", { verdict: "correct", reasoningValid: true }]]);

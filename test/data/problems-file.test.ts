@@ -16,7 +16,7 @@ test("plain {question, answer} .jsonl.gz → export, with ids, source and answer
   const path = join(dir, "plain.jsonl.gz");
   writeFileSync(path, gzipSync(lines([{ question: "What is 2+3?", answer: "5" }, { question: "Half of 9?", answer: 4.5 }])));
   const out = join(dir, "plain-openrlhf.jsonl");
-  const r = await runCli(["export", "--format", "openrlhf", "--in", path, "--out", out]);
+  const r = await runCli(["export", "--format", "openrlhf", "--bench", path, "--out", out]);
   assert.equal(r.code, 0, r.stderr);
   const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { label: string; id: string; source: string });
   assert.deepEqual(rows.map((x) => [x.label, x.id, x.source]), [["5", "plain/1", "plain"], ["4.5", "plain/2", "plain"]]);
@@ -28,7 +28,7 @@ test("any field names with --question-field / --answer-field; without them one l
   const ok = await runCli(["data", "stats", path, "--question-field", "problem_text", "--answer-field", "final"]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /1 problems/);
-  const bad = await runCli(["export", "--format", "openrlhf", "--in", path, "--out", join(dir, "x.jsonl")]);
+  const bad = await runCli(["export", "--format", "openrlhf", "--bench", path, "--out", join(dir, "x.jsonl")]);
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
   assert.match(bad.stderr, /custom\.jsonl:1: no question: field "question" is missing \(name the field with --question-field; fields here: problem_text, final\)/);

@@ -17,6 +17,8 @@ test("trimer eval --bench aime24 against an OpenAI-compatible server writes samp
   const problems = (await loadBenchmarkAll("aime24")).slice(0, 3);
   let requests = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // GET /v1/models (eval asks for the model's default prompt): a server that lists no models.
+    if (req.method === "GET") { res.writeHead(404).end(); return; }
     let body = "";
     req.on("data", (c: Buffer) => { body += c.toString("utf8"); });
     req.on("end", () => {

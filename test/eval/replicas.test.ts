@@ -13,7 +13,7 @@ import { savedCheckpoint, tinyEngine } from "../serve/helpers.js";
 const CLI = join(process.cwd(), "src/cli/main.ts");
 
 async function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--model", dir, "--port", "0", "--served-model-name", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--checkpoint", dir, "--port", "0", "--model", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -76,7 +76,7 @@ test("curate pass-rate over replicas: an unreachable replica is left out with a 
     writeFileSync(input, Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `${i}+1=`, answer: String(i + 1) })).join("\n") + "\n");
     const dead = "http://127.0.0.1:9/v1";
     const out = join(dir, "rated.jsonl");
-    const r = await runCli(["curate", "pass-rate", "--in", input, "--out", out, "--base-url", `${live.url},${dead}`, "--model", "mini", "--k", "2", "--max-tokens", "8", "--quiet"], { timeoutMs: 100_000 });
+    const r = await runCli(["curate", "pass-rate", "--in", input, "--out", out, "--url", `${live.url},${dead}`, "--model", "mini", "--k", "2", "--max-tokens", "8", "--quiet"], { timeoutMs: 100_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /trimer curate: replica http:\/\/127\.0\.0\.1:9\/v1 left out: nothing is listening/);
     const rows = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { meta: { passRate: number | null } });

@@ -16,7 +16,7 @@ test("a template without {instruction} gets no instruction unless --instruction 
     const bench = join(dir, "b.jsonl");
     writeFileSync(bench, JSON.stringify({ question: "1+1=", answer: "2" }) + "\n");
     const run = async (name: string, extra: string[]): Promise<unknown> => {
-      const r = await runCli(["eval", "--bench", bench, "--checkpoint", ckpt.dir, "--format", "chat", "--k", "1", "--max-tokens", "4", "--out", join(dir, name), "--quiet", ...extra]);
+      const r = await runCli(["eval", "--bench", bench, "--checkpoint", ckpt.dir, "--prompt-format", "chat", "--k", "1", "--max-tokens", "4", "--out", join(dir, name), "--quiet", ...extra]);
       assert.equal(r.code, 0, r.stderr);
       return firstPrompt(join(dir, name));
     };

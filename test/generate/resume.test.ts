@@ -35,7 +35,7 @@ test("kill -9 mid-run, then --resume: every problem once per slot, finished prob
     const input = join(dir, "problems.jsonl");
     writeFileSync(input, problems.map((p) => JSON.stringify(p)).join("\n") + "\n");
     const out = join(dir, "traces.jsonl");
-    const args = ["--import", "tsx", CLI, "generate", "--in", input, "--url", server.url, "--model", "scripted", "--modes", "high,low", "--tir", "off",
+    const args = ["--import", "tsx", CLI, "generate", "--bench", input, "--url", server.url, "--model", "scripted", "--modes", "high,low", "--tir", "off",
       "--k", "1", "--max-attempts", "2", "--max-tokens", "100", "--concurrency", "2", "--out", out, "--quiet"];
 
     // Run 1: killed once a few problems are on disk.

@@ -33,7 +33,7 @@ test("TRL GRPOTrainer on a trimer checkpoint logs exactly trimer's rewards", { s
     // comparison would be 0 = 0. The trained one boxes a digit, right or wrong: rewards take the values 1.0 and 0.2.
     const data = join(dir, "boxed.jsonl");
     writeFileSync(data, Array.from({ length: 64 }, (_, i) => JSON.stringify({ prompt: `Q${i}: what is ${i % 5}+${(i * 3) % 5}? A:`, completion: ` \\boxed{${i % 5 + (i * 3) % 5}}` })).join("\n") + "\n");
-    const train = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "model", "train", "--model", ckpt, "--data", data, "--steps", "60", "--lr", "3e-3", "--quiet"], { encoding: "utf8" });
+    const train = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "model", "train", "--checkpoint", ckpt, "--data", data, "--steps", "60", "--lr", "3e-3", "--quiet"], { encoding: "utf8" });
     assert.equal(train.status, 0, train.stderr);
     const hasHF = existsSync(join(ckpt, "tokenizer_config.json"));
     if (!hasHF) console.error("# trl-grpo: the checkpoint has no HF tokenizer_config.json; the test rebuilds trimer's character tokenizer with `tokenizers`");

@@ -60,7 +60,7 @@ test("openrlhf jsonl: prompt messages and label per line", async () => {
 test("trimer export writes the real aime24 benchmark for verl", async () => {
   const dir = mkdtempSync(join(tmpdir(), "trimer-export-"));
   const out = join(dir, "aime24.parquet");
-  const code = await exportMain(["--format", "verl", "--benchmark", "aime24", "--split", "test", "--out", out]);
+  const code = await exportMain(["--format", "verl", "--bench", "aime24", "--split", "test", "--out", out]);
   assert.equal(code, 0);
   const gold = await loadBenchmarkAll("aime24");
   const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(out) })) as { reward_model: { ground_truth: string }; extra_info: { id: string; split: string } }[];
@@ -71,6 +71,6 @@ test("trimer export writes the real aime24 benchmark for verl", async () => {
     assert.equal(r.extra_info.id, gold[i]!.id);
     assert.equal(r.extra_info.split, "test");
   });
-  await assert.rejects(exportMain(["--format", "csv", "--benchmark", "aime24", "--out", out]), /--format must be verl or openrlhf/);
-  await assert.rejects(exportMain(["--format", "verl", "--out", out]), /exactly one of --in or --bench/);
+  await assert.rejects(exportMain(["--format", "csv", "--bench", "aime24", "--out", out]), /--format must be verl or openrlhf/);
+  await assert.rejects(exportMain(["--format", "verl", "--out", out]), /--bench NAME|FILE is required/);
 });

@@ -351,7 +351,7 @@ test("trimer generate: a TIR trace that imports sympy and numpy runs on the proc
     writeFileSync(input, JSON.stringify({ id: "m/1", source: "t", domain: "arithmetic", difficulty: 1, question: "What is 12*34?", answer: "408", meta: {} }) + "\n");
     const out = join(work, "t.jsonl");
     const cli = join(process.cwd(), "src/cli/main.ts");
-    const args = ["--import", "tsx", cli, "generate", "--in", input, "--url", teacher.url, "--model", "scripted", "--modes", "high",
+    const args = ["--import", "tsx", cli, "generate", "--bench", input, "--url", teacher.url, "--model", "scripted", "--modes", "high",
       "--tir", "on", "--k", "1", "--max-attempts", "1", "--max-tokens", "400", "--out", out, "--sandbox", "process"];
     const { status, stderr } = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
       const c = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });

@@ -7,7 +7,7 @@ import { savedCheckpoint, tinyEngine } from "./helpers.js";
 
 test("trimer serve: prints the URL, answers with the bearer token, exits 0 on SIGTERM", async () => {
   const ckpt = await savedCheckpoint(tinyEngine(5));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--model", ckpt.dir, "--port", "0", "--token", "tok", "--served-model-name", "mini", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--checkpoint", ckpt.dir, "--port", "0", "--token", "tok", "--model", "mini", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
   try {
@@ -35,7 +35,7 @@ test("trimer serve: prints the URL, answers with the bearer token, exits 0 on SI
 });
 
 test("trimer serve: a folder that is not a checkpoint is a clear error (exit 2)", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--model", "/nonexistent-ckpt"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--checkpoint", "/nonexistent-ckpt"], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
