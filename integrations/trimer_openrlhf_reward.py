@@ -17,7 +17,7 @@ B. Through this file, which sends the token as an Authorization header instead (
       --reward.remote_url /path/to/trimer/integrations/trimer_openrlhf_reward.py \\
       --data.prompt_dataset train.jsonl --data.input_key prompt --data.label_key label --data.apply_chat_template
 
-train.jsonl comes from `trimer export --format openrlhf --in problems.jsonl --out train.jsonl`. The environment
+train.jsonl comes from `trimer export --format openrlhf --bench problems.jsonl --out train.jsonl`. The environment
 variables must reach OpenRLHF's workers (e.g. ray job submit --runtime-env-json '{"env_vars": {...}}').
 
 OpenRLHF passes the decoded prompt+response as each query; the server grades what follows the prompt. The

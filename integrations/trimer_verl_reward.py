@@ -3,7 +3,7 @@
 Standard library only. Every call goes to `trimer serve-reward`, which grades with trimer's verifier and TriMER's
 rule reward (1.0 correct, 0.2 wrong but a parseable \\boxed{} answer, 0 otherwise).
 
-1. Data:    trimer export --format verl --in train.jsonl --out train.parquet
+1. Data:    trimer export --format verl --bench train.jsonl --out train.parquet
             trimer export --format verl --bench gsm8k --split test --out test.parquet
    Rows carry data_source "trimer/<source>" (e.g. trimer/gsm8k): no built-in verl scorer claims that name, so a
    run that forgot the overrides below stops with verl's NotImplementedError instead of grading with another rule.

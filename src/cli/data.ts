@@ -39,7 +39,7 @@ const USAGE = `usage: trimer data <stats|synth|overlap> [options]
       --quiet              no progress output
 
   trimer data overlap TRAIN HOLDOUT [--ngram 13]   exact and n-gram overlap of question texts (names or files as for stats)
-      (--n for the n-gram length is an old spelling: --n counts what a command makes, as in data synth)`;
+      Old spelling still accepted, with a notice: --n (--ngram; --n counts what a command makes, as in synth)`;
 
 async function* problemsOf(input: string, opts: { dataDir?: string; onBad: "fail" | "skip"; skipped: BadLine[]; fields?: ProblemFieldOptions }): AsyncGenerator<Problem> {
   if (BENCHMARKS[input]) {

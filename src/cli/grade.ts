@@ -7,7 +7,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseFlags, numberFlag, type CommandModule } from "./command.js";
-import { optionsFromFlags, VERIFY_FLAGS } from "./verify.js";
+import { optionsFromFlags, VERIFY_ALIASES, VERIFY_FLAGS } from "./verify.js";
 import { UsageError, InputError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { progress } from "../util/progress.js";
@@ -28,13 +28,14 @@ options:
   --on-bad fail|skip     a bad line (not JSON, a missing field) stops the run (default), or is skipped and counted
   --quiet                no progress output
   --threads N            verify on N worker threads (default 1: in this thread)
-  --timeout-ms N                                    as in trimer verify
+  --strict, --timeout-ms N                          as in trimer verify
   --all-boxes, --rel-tol X, --interval-for-inequality, --last-number
                          loosen the check, as in trimer verify (see its --help)
 
 The summary gives the accuracy of the verdicts written (strict unless --last-number), the strict accuracy (no
 last-number fallback) and the flexible one (with it) side by side, and counts outputs with no answer, outputs cut
-off inside their \\boxed{ (truncated), and unknown / timeout verdicts apart.`;
+off inside their \\boxed{ (truncated), and unknown / timeout verdicts apart.
+Old spelling still accepted, with a notice: --no-last-number (--strict).`;
 
 export const summary = "grade a JSONL file of model outputs against gold answers";
 
@@ -73,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     },
     USAGE,
     true,
+    VERIFY_ALIASES,
   );
   if (!parsed) return 0;
   const v = parsed.values;

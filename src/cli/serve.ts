@@ -15,8 +15,7 @@ import { CHECKPOINT_FLAGS, SERVER_FLAGS } from "./vocab.js";
 const USAGE = `usage: trimer serve --checkpoint DIR [options]
 
   --checkpoint DIR          a trimer checkpoint folder (config.json, model.safetensors, tokenizer.json)
-  --model NAME              the model name clients use (default: the folder's name; vLLM's --served-model-name
-                            is the same flag)
+  --model NAME              the model name clients use (default: the folder's name)
   --host H                  address to listen on (default 127.0.0.1)
   --port P                  (default 8000; 0 = any free port)
   --token T                 require "Authorization: Bearer T" (default: $TRIMER_SERVE_TOKEN, else no auth)
@@ -32,7 +31,8 @@ const USAGE = `usage: trimer serve --checkpoint DIR [options]
   --quiet                   no per-request log lines
 
 Stops gracefully on SIGINT / SIGTERM (requests in flight finish).
-Old spelling still accepted, with a notice: --model DIR for a checkpoint folder (--checkpoint).`;
+Old spellings still accepted, with a notice: --model DIR for a checkpoint folder (--checkpoint), --served-model-name
+(vLLM's spelling; --model).`;
 
 const OPTIONS = {
   ...CHECKPOINT_FLAGS,

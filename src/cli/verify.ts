@@ -38,7 +38,8 @@ options that loosen the check (each accepts answers the defaults refuse):
   --last-number          an output with no boxed answer, no answer phrase, no stated value and no math span is
                          read by its last number, and a number after the last math span wins over the spans (a
                          guess: never inside a word, nor when the output stops inside \\boxed{, nor when its tail
-                         lists more than 6 different numbers). Off by default, as in the library and the rewards`;
+                         lists more than 6 different numbers). Off by default, as in the library and the rewards
+Old spelling still accepted, with a notice: --no-last-number (--strict).`;
 
 export const summary = "check one model output (or a JSONL stream of them) against a gold answer";
 
@@ -54,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       ...VERIFY_FLAGS,
     },
     USAGE,
+    false,
+    VERIFY_ALIASES,
   );
   if (!parsed) return 0;
   const v = parsed.values;
@@ -165,11 +168,13 @@ function rlPaused(rl: ReturnType<typeof createInterface>): boolean {
   return (input?.readableLength ?? 0) === 0;
 }
 
+/** --no-last-number is the older spelling of --strict (a notice names the new one). */
+export const VERIFY_ALIASES = { aliases: { "no-last-number": { to: "strict" } } } as const;
+
 /** The verifier's flags, shared by `verify` and `grade` (parseArgs declarations). */
 export const VERIFY_FLAGS = {
   "all-boxes": { type: "boolean" },
   strict: { type: "boolean" },
-  "no-last-number": { type: "boolean" },
   "last-number": { type: "boolean" },
   "timeout-ms": { type: "string" },
   "rel-tol": { type: "string" },
@@ -180,7 +185,6 @@ export const VERIFY_FLAGS = {
 export function optionsFromFlags(v: {
   "all-boxes"?: boolean;
   strict?: boolean;
-  "no-last-number"?: boolean;
   "last-number"?: boolean;
   "timeout-ms"?: string;
   "rel-tol"?: string;
@@ -190,10 +194,11 @@ export function optionsFromFlags(v: {
   const relTol = numberFlag(v["rel-tol"], "rel-tol", 1e-6);
   if (timeoutMs <= 0) throw new UsageError("--timeout-ms must be positive");
   if (relTol < 0) throw new UsageError("--rel-tol must not be negative");
-  if (v["last-number"] && (v.strict || v["no-last-number"])) throw new UsageError("--last-number loosens the check that --strict asks for: give one of them");
+  if (v["last-number"] && v.strict) throw new UsageError("--last-number loosens the check that --strict asks for: give one of them");
   return {
     allBoxes: v["all-boxes"] ?? false,
-    // Off unless asked for: the fallback guesses. --strict and --no-last-number (its older spelling) say the default.
+    // Off unless asked for: the fallback guesses. --strict (and --no-last-number, its older spelling, rewritten to it
+    // by parseFlags) says the default.
     lastNumberFallback: v["last-number"] ?? false,
     timeoutMs,
     relTol,
