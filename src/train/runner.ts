@@ -1,6 +1,6 @@
 // The one training loop. Every stage (pre-training, SFT, distillation, GRPO, the reward model, `trimer model
-// train`) is a step function; runSteps owns everything around it: where to start (resume), the metrics journal,
-// progress, periodic checkpoints and a clean stop.
+// train`) is a step function; runSteps owns everything around it: where to start (resume), the metrics journal
+// (and its TensorBoard mirror beside it, util/tfevents.ts), progress, periodic checkpoints and a clean stop.
 //
 // Resume: a checkpoint is the trainer's weights + optimizer state saved after step s, plus the step s itself
 // (progress.json by default). A stage's data for step s must be a pure function of s, so a resumed run sees exactly
@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Trainer } from "../engine/types.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import { JsonlAppender } from "../util/journal.js";
+import { eventsPathFor, TfEventsWriter } from "../util/tfevents.js";
 import { progress as makeProgress } from "../util/progress.js";
 
 /** What one step reports: its metrics record (one journal line) and the progress text. */
@@ -79,7 +80,14 @@ export async function runSteps<R extends object>(trainer: Trainer, loop: StepLoo
   const journal = o.metricsPath ? new JsonlAppender(o.metricsPath) : null;
   // Record i is step i's; keep those before the start (all of them on a fresh run: none).
   let kept = 0;
-  journal?.truncateTo(() => kept++ < start);
+  const keptRecords: object[] = [];
+  journal?.truncateTo((rec) => {
+    const keep = kept++ < start;
+    if (keep) keptRecords.push(rec);
+    return keep;
+  });
+  // The same curves as TensorBoard reads them, beside the journal (rewritten from the kept records on a resume).
+  const events = o.metricsPath ? TfEventsWriter.create(eventsPathFor(o.metricsPath), keptRecords) : null;
   const bar = makeProgress(loop.label, loop.steps, { silent: o.quiet });
   bar.update(start);
   const t0 = performance.now();
@@ -90,6 +98,7 @@ export async function runSteps<R extends object>(trainer: Trainer, loop: StepLoo
     const { record, status } = await loop.step(step);
     records.push(record);
     journal?.append(record);
+    events?.append(record);
     bar.tick(1, status);
     step++;
     if (save && o.checkpointEvery && step % o.checkpointEvery === 0 && step < loop.steps) await save(step);
