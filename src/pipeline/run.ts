@@ -19,6 +19,7 @@ import { cached, evalSampler, multiAgentEval, tokenLimitSweep, type Row, type Mu
 import { compareBeta, type BetaProbe } from "./beta.js";
 import { renderMarkdown, type Report } from "./report.js";
 import { renderCharts } from "./report-charts.js";
+import { CURVES_FILE, curvesMarkdown, readCurves, renderCurvesSvg } from "./report-curves.js";
 import { grpoCurve } from "./grpo-summary.js";
 import { rewardModelStage } from "./stage-reward.js";
 import { distillStage, grpoStage, pretrain, teacherSft, type StageContext } from "./stages.js";
@@ -141,7 +142,9 @@ export async function runPipeline(cfg: PipelineConfig, opts: RunOptions): Promis
   report.stageSeconds = seconds;
   writeFileAtomicSync(join(art.root, "report.json"), JSON.stringify(report, null, 2) + "\n");
   for (const c of renderCharts(report)) writeFileAtomicSync(join(art.root, c.file), c.svg + "\n");
-  const md = renderMarkdown(report);
+  const curves = renderCurvesSvg(readCurves(art.root, STAGES));
+  if (curves) writeFileAtomicSync(join(art.root, CURVES_FILE), curves + "\n");
+  const md = renderMarkdown(report) + (curves ? curvesMarkdown() : "");
   writeFileAtomicSync(join(art.root, "report.md"), md);
   return report;
 }

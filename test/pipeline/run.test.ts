@@ -58,6 +58,11 @@ test("trimer run --preset tiny: all stages, report files, and an interrupted run
   for (const k of ["meanReward", "accuracy", "zeroVarianceFraction", "meanResponseTokens", "entropy", "klToStart", "clipFraction", "stepSeconds", "peakRssMb"]) {
     assert.ok(k in grpoLog[0], `grpo metrics has ${k}`);
   }
+  // The curves: a chart linked from the report (pipeline/report-curves.ts) and TensorBoard files beside the journals.
+  assert.match(md, /\]\(training-curves\.svg\)/);
+  const curves = readFileSync(join(dir, "full", "training-curves.svg"), "utf8");
+  for (const title of ["Pre-training loss", "Fine-tuning loss", "GRPO"]) assert.ok(curves.includes(title), title);
+  for (const phase of ["grpo/grpo", "distill/distill", "student-base/pretrain"]) assert.ok(existsSync(join(dir, "full", phase, "events.out.tfevents.trimer")), phase);
 
   // Interrupted after distillation, then resumed: finished stages are not redone and the table is the same.
   const out = join(dir, "interrupted");
