@@ -220,7 +220,8 @@ const TRAIN_USAGE = `usage: trimer model train --checkpoint DIR --data FILE.txt|
   --min-lr LR        floor of the decay (default lr / 10)
   --weight-decay W   AdamW decoupled weight decay (default 0.1)
   --clip C           clip the global gradient norm (default 1; 0 = off)
-  --out DIR          where checkpoints go (default: --checkpoint, updated in place)
+  --out DIR          where checkpoints go (default: --checkpoint, updated in place); the curves go to
+                     OUT/train_log.jsonl and OUT/events.out.tfevents.trimer (TensorBoard: tensorboard --logdir OUT)
   --save-every N     checkpoint every N steps (default: steps / 10, at least 10)
   --resume           continue from the optimizer state and step saved in --out
   --seed N           data order seed (default 0)

@@ -26,7 +26,9 @@ Folder layout (DIR):
   data/holdout.jsonl      the held-out set of the ablation table; data/dev.jsonl the dev set presets were tuned on
                           (evaluate another model on them: trimer eval --bench DIR/data/holdout.jsonl …)
   report.md, report.json  the ablation table and the rest of the report; config.json the resolved config
-  <stage>/                DONE.json, metrics.jsonl per phase, <phase>/final (checkpoint), <phase>/ckpt (in progress)`;
+  training-curves.svg     every phase's loss and GRPO's rates, linked from report.md
+  <stage>/                DONE.json, metrics.jsonl per phase (and events.out.tfevents.trimer beside it, the same curves
+                          for TensorBoard: tensorboard --logdir DIR), <phase>/final (checkpoint), <phase>/ckpt (in progress)`;
 
 export const summary = "the whole pipeline in miniature: pre-train, distil, GRPO, reward model, multi-agent (presets tiny|mini)";
 
