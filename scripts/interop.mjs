@@ -143,12 +143,12 @@ async function main() {
     writeFileSync(join(work, "sums.txt"), lines.join("\n"));
     const cli = [join(ROOT, "dist", "cli", "main.js")];
     run(process.execPath, [...cli, "model", "init", "--config", "tiny", "--out", model, "--seed", "1"], { capture: true });
-    run(process.execPath, [...cli, "model", "train", "--model", model, "--data", join(work, "sums.txt"), "--steps", "150", "--batch", "16", "--ctx", "64", "--quiet"], { capture: true });
+    run(process.execPath, [...cli, "model", "train", "--checkpoint", model, "--data", join(work, "sums.txt"), "--steps", "150", "--batch", "16", "--ctx", "64", "--quiet"], { capture: true });
     say("model: tiny, trained 150 steps on sums (a Hugging Face Llama folder)");
     const expectPath = join(work, "expect.json");
     run(process.execPath, [join(ROOT, "interop", "expect.mjs"), model, expectPath]);
     const gguf = join(work, "model.gguf");
-    run(process.execPath, [...cli, "model", "export", "--format", "gguf", "--model", model, "--out", gguf]);
+    run(process.execPath, [...cli, "model", "export", "--format", "gguf", "--checkpoint", model, "--out", gguf]);
     const started = await startServer(model);
     server = started.child;
     say(`trimer serve at ${started.url}`);
@@ -161,11 +161,11 @@ async function main() {
     // The other layout llama.cpp reads differently: an untied output head (output.weight), 4 layers.
     const small = join(work, "small");
     run(process.execPath, [...cli, "model", "init", "--config", "small", "--out", small, "--seed", "2"], { capture: true });
-    run(process.execPath, [...cli, "model", "train", "--model", small, "--data", join(work, "sums.txt"), "--steps", "60", "--batch", "8", "--ctx", "48", "--quiet"], { capture: true });
+    run(process.execPath, [...cli, "model", "train", "--checkpoint", small, "--data", join(work, "sums.txt"), "--steps", "60", "--batch", "8", "--ctx", "48", "--quiet"], { capture: true });
     const smallExpect = join(work, "expect-small.json");
     run(process.execPath, [join(ROOT, "interop", "expect.mjs"), small, smallExpect], { capture: true });
     const smallGguf = join(work, "small.gguf");
-    run(process.execPath, [...cli, "model", "export", "--format", "gguf", "--model", small, "--out", smallGguf], { capture: true });
+    run(process.execPath, [...cli, "model", "export", "--format", "gguf", "--checkpoint", small, "--out", smallGguf], { capture: true });
     failures += checkLlama(smallGguf, JSON.parse(readFileSync(smallExpect, "utf8")), work, "the small model (untied head, 4 layers)");
   } finally {
     server?.kill("SIGTERM");
