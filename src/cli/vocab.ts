@@ -66,8 +66,9 @@ export const BENCH_HELP = `  --bench NAME|FILE     a benchmark (gsm8k, gsm8k-tra
 export const PROMPT_HELP = `  --prompt-format F     chat | completion (default: the model's own — a trimer checkpoint, local or through
                         trimer serve, is prompted with the bare question as the pipeline trains; other servers: chat)
   --system TEXT         a system message (completion: a first paragraph)
-  --template TEXT       the user text, with {question} and optionally {instruction}: the instruction goes only
-                        where {instruction} stands (\`--template '{question}'\` sends the bare question)
+  --template TEXT       the user text, with {question} and optionally {instruction} (where the instruction goes);
+                        without {instruction} it gets none — \`--template '{question}'\` sends the bare question —
+                        unless --instruction is given (then appended on its own line)
   --instruction TEXT    the instruction (default: the boxed-answer instruction for chat; "" for none)`;
 
 export interface Alias {
