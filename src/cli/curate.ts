@@ -105,9 +105,10 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler 
         return new TolerantSampler((await LocalEngine.load(v.checkpoint)).sampler(), (m) => { if (!quiet) process.stderr.write(`curate: a prompt got no completions: ${m}\n`); });
       }
       const { resolveOpenAIConfig } = await import("../engine/openai.js");
+      const url = urlFlag(v.url);
       let cfg: { baseUrl: string; apiKey?: string; model: string };
       try {
-        cfg = resolveOpenAIConfig({ baseUrl: urlFlag(v.url), apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
+        cfg = resolveOpenAIConfig({ baseUrl: url, apiKey: v["api-key"] as string | undefined, model: v.model as string | undefined });
       } catch (e) {
         throw new UsageError(`this step needs a model: ${(e as Error).message}; or pass --checkpoint DIR`);
       }

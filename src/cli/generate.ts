@@ -188,9 +188,10 @@ export async function main(argv: string[]): Promise<number> {
     sampler = (await LocalEngine.load(v.checkpoint)).sampler();
   } else {
     const { createOpenAISampler, resolveOpenAIConfig } = await import("../engine/openai.js");
+    const url = urlFlag(v.url);
     let cfg;
     try {
-      cfg = resolveOpenAIConfig({ baseUrl: urlFlag(v.url), apiKey: v["api-key"], model: v.model });
+      cfg = resolveOpenAIConfig({ baseUrl: url, apiKey: v["api-key"], model: v.model });
     } catch (e) {
       throw new UsageError(`${(e as Error).message} (or pass --checkpoint DIR)`);
     }

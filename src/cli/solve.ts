@@ -6,6 +6,7 @@
 //   trimer solve "What is the sum of the first 10 primes?" --url http://localhost:8000/v1 --model qwen --agents 8 --reflect
 import { readFileSync } from "node:fs";
 import { openSampler } from "../engine/open.js";
+import { serverSampler } from "./replicas.js";
 import { openRewardModel } from "../train/reward-model/score.js";
 import { promptFromFlags } from "../infer/prompts.js";
 import { LOCAL_PROMPT, servedPromptDefault } from "./served-prompt.js";
@@ -128,12 +129,11 @@ export async function main(argv: string[]): Promise<number> {
   if ((select === "reward" || select === "weighted") && !v["reward-model"]) throw new UsageError(`--select ${select} needs --reward-model DIR`);
   const seed = numberFlag(v.seed, "seed", 0, true);
 
-  if (url !== undefined) await (await import("./preflight.js")).preflight({ baseUrl: url, model: v.model!, ...(apiKey ? { apiKey } : {}) });
   const rewardModel = v["reward-model"] ? await openRewardModel(v["reward-model"]) : undefined;
-  const opened = await openSampler({
-    ...(v.checkpoint !== undefined ? { checkpoint: v.checkpoint } : { url, model: v.model }),
-    ...(url !== undefined ? { ...(apiKey ? { apiKey } : {}), ...extraBodyOf(v["extra-body"]) } : {}),
-  });
+  // A server (or replicas of one model: repeated --url, or a comma list) is checked and opened by replicas.ts.
+  const opened = url !== undefined
+    ? { sampler: await serverSampler({ baseUrl: url, model: v.model!, ...(apiKey ? { apiKey } : {}), ...extraBodyOf(v["extra-body"]) }, "solve"), close: async () => {} }
+    : await openSampler({ checkpoint: v.checkpoint! });
   try {
     const result = await solve(opened.sampler, question, {
       agents, promptFormat: format, prompt, seed, select, reflect: v.reflect ?? false,

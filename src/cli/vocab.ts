@@ -17,6 +17,7 @@
 // value that is an existing checkpoint folder keeps working, with the notice (modelFolderAlias).
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { UsageError } from "../util/errors.js";
 
 export type FlagTable = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string; default?: string | boolean | string[] | boolean[] }>;
 
@@ -99,9 +100,21 @@ export function isCheckpointFolder(path: string): boolean {
   }
 }
 
-/** The --url values of a command (repeated and/or comma-separated) as one comma-separated list, or undefined. */
+/**
+ * The --url values of a command (repeated and/or comma-separated) as one comma-separated list, or undefined; each
+ * must be an http(s) URL (a UsageError names the one that is not).
+ */
 export function urlFlag(v: unknown): string | undefined {
   const list = (Array.isArray(v) ? v : typeof v === "string" ? [v] : []) as string[];
   const urls = list.flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean);
+  for (const u of urls) {
+    let ok = false;
+    try {
+      ok = ["http:", "https:"].includes(new URL(u).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new UsageError(`--url "${u}" is not an http(s) URL — give the server's address up to /v1, e.g. http://localhost:8000/v1`);
+  }
   return urls.length ? urls.join(",") : undefined;
 }

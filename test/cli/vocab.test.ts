@@ -182,3 +182,15 @@ test("old spellings through the real CLI: the command works and stderr carries o
     ck.remove();
   }
 });
+
+test("every --url is checked the same way: one line naming the value that is not an http(s) URL", async () => {
+  const lines: [string, string[]][] = [
+    ["solve", ["q", "--url", "notaurl", "--model", "m"]],
+    ["eval", ["--bench", "aime24", "--limit", "1", "--url", "http://ok:8000/v1", "--url", "ftp://x/v1", "--model", "m", "--out", join(tmpdir(), "vocab-url-eval")]],
+    ["generate", ["--bench", "aime24", "--limit", "1", "--url", "notaurl", "--model", "m", "--out", join(tmpdir(), "vocab-url.jsonl")]],
+  ];
+  for (const [command, argv] of lines) {
+    const mod = await load(command);
+    await assert.rejects(mod.main(argv), (e: Error) => e.name === "UsageError" && /^--url "(notaurl|ftp:\/\/x\/v1)" is not an http\(s\) URL — /.test(e.message), command);
+  }
+});
