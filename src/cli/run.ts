@@ -1,4 +1,4 @@
-// trimer run [--preset tiny|mini] [--out DIR] [--resume] [--seed N] [--stop-after STAGE] [--quiet]
+// trimer run [--preset tiny|mini|full] [--out DIR] [--resume] [--seed N] [--stop-after STAGE] [--quiet]
 // TriMER's pipeline in miniature on the embedded engine; see src/pipeline/run.ts.
 import { numberFlag, parseFlags } from "./command.js";
 import { preset } from "../pipeline/presets.js";
@@ -9,9 +9,9 @@ import { noteOutput } from "../util/manifest.js";
 import { probeBeta } from "../pipeline/beta.js";
 import { UsageError } from "../util/errors.js";
 
-const USAGE = `usage: trimer run [--preset tiny|mini] [--out DIR] [--resume] [--seed N] [--traces synthetic|teacher] [--stop-after STAGE] [--quiet]
+const USAGE = `usage: trimer run [--preset tiny|mini|full] [--out DIR] [--resume] [--seed N] [--traces synthetic|teacher] [--stop-after STAGE] [--quiet]
 
-Runs every stage of the miniature TriMER pipeline into DIR (default runs/<preset>): pre-training with context
+Runs every stage of the miniature TriMER pipeline into DIR (default runs/<preset>; mini is the quick default, full about 1.6× its compute): pre-training with context
 extension (student and teacher), teacher SFT on thinking traces, distillation, GRPO (beta = 0), the preference
 reward model, and the evaluation on a held-out synthetic set. Prints the ablation table and writes DIR/report.md
 and DIR/report.json. After an interruption (even kill -9), --resume continues without redoing finished work.
@@ -30,7 +30,7 @@ Folder layout (DIR):
   <stage>/                DONE.json, metrics.jsonl per phase (and events.out.tfevents.trimer beside it, the same curves
                           for TensorBoard: tensorboard --logdir DIR), <phase>/final (checkpoint), <phase>/ckpt (in progress)`;
 
-export const summary = "the whole pipeline in miniature: pre-train, distil, GRPO, reward model, multi-agent (presets tiny|mini)";
+export const summary = "the whole pipeline in miniature: pre-train, distil, GRPO, reward model, multi-agent (presets tiny|mini|full)";
 
 export async function main(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
