@@ -5,7 +5,7 @@
 //     --k 2 --max-attempts 8 --out runs/traces.jsonl
 //   trimer generate --synth 100 --checkpoint runs/tiny/teacher --tool-syntax compact --out runs/tiny/traces.jsonl
 import type { Sampler } from "../engine/types.js";
-import type { OpenAISampler } from "../engine/openai.js";
+import type { ClosableSampler } from "./replicas.js";
 import type { Problem } from "../data/records.js";
 import { REASONING_MODES, isReasoningMode, modePrompt, type ReasoningMode } from "../generate/prompts.js";
 import { bucketKey, toolSyntax, type Usage } from "../generate/job.js";
@@ -180,14 +180,14 @@ export async function main(argv: string[]): Promise<number> {
   let sampler: Sampler;
   let samplerFor: ((m: ReasoningMode) => Sampler) | undefined;
   let continueSamplerFor: ((m: ReasoningMode) => Sampler) | undefined;
-  const remotes: OpenAISampler[] = [];
+  const remotes: ClosableSampler[] = [];
   if (v.checkpoint !== undefined) {
     if (v.url ?? v.model) throw new UsageError("give either --checkpoint or --url/--model, not both");
     if (format === "chat" && tirs.includes(true)) throw new UsageError("the embedded engine cannot continue a chat message: use --prompt-format completion with --checkpoint and TIR");
     const { LocalEngine } = await import("../engine/local.js");
     sampler = (await LocalEngine.load(v.checkpoint)).sampler();
   } else {
-    const { createOpenAISampler, resolveOpenAIConfig } = await import("../engine/openai.js");
+    const { resolveOpenAIConfig } = await import("../engine/openai.js");
     const url = urlFlag(v.url);
     let cfg;
     try {
@@ -195,18 +195,20 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`${(e as Error).message} (or pass --checkpoint DIR)`);
     }
-    await (await import("./preflight.js")).preflight(cfg);
+    // One server or several replicas of the teacher (--url a,b,c): requests spread, a failed replica rested.
+    const { liveReplicas, samplerOver } = await import("./replicas.js");
+    const urls = await liveReplicas(cfg, "generate");
     const cacheDir = v.cache === "none" ? undefined : v.cache ?? `${out}.cache`;
     const extra = extraBodyOf(v["extra-body"]).extraBody ?? {};
-    const make = (mode: ReasoningMode | undefined, continuation: boolean): OpenAISampler => {
+    const make = (mode: ReasoningMode | undefined, continuation: boolean): ClosableSampler => {
       const body = { ...extra, ...(continuation ? { continue_final_message: true, add_generation_prompt: false } : {}) };
-      const s = createOpenAISampler({
+      const s = samplerOver(urls, {
         ...cfg,
         concurrency: requests,
         ...(cacheDir ? { cacheDir } : {}),
         ...(mode && v["reasoning-effort"] ? { reasoningEffort: mode } : {}),
         ...(Object.keys(body).length ? { extraBody: body } : {}),
-      });
+      }, "generate");
       remotes.push(s);
       return s;
     };

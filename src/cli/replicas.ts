@@ -1,5 +1,7 @@
 // The sampler for --url: one OpenAI-compatible server, or a comma-separated list of replicas of the same model
-// (engine/replicas.ts: requests spread, a failed replica rested and its requests retried on the others).
+// (engine/replicas.ts: requests spread, a failed replica rested and its requests retried on the others). Every
+// command that talks to servers (eval, generate, curate, solve) opens its samplers here, so all share one
+// replica pool behaviour.
 import { createOpenAISampler, type OpenAISamplerOptions } from "../engine/openai.js";
 import { ReplicaSampler } from "../engine/replicas.js";
 import type { Sampler } from "../engine/types.js";
@@ -12,15 +14,14 @@ export function replicaUrls(baseUrl: string): string[] {
 }
 
 /**
- * One server: checked (preflight) and returned as is. Several: each checked (an unreachable one is left out with a
- * notice; none reachable is an error), each asked with few retries of its own — a dead replica should hand its
- * requests to the others quickly rather than back off for 24 s.
+ * The replicas that can be reached. One server: checked (preflight; unreachable is an error). Several: each
+ * checked, an unreachable one left out with a notice; none reachable is an error.
  */
-export async function serverSampler(opts: OpenAISamplerOptions, command: string): Promise<Sampler> {
+export async function liveReplicas(opts: Pick<OpenAISamplerOptions, "baseUrl" | "model" | "apiKey">, command: string): Promise<string[]> {
   const urls = replicaUrls(opts.baseUrl);
   if (urls.length <= 1) {
     await preflight(opts);
-    return createOpenAISampler(opts);
+    return urls.length ? urls : [opts.baseUrl];
   }
   const up: string[] = [];
   for (const u of urls) {
@@ -32,8 +33,28 @@ export async function serverSampler(opts: OpenAISamplerOptions, command: string)
     }
   }
   if (!up.length) throw new UsageError(`none of the ${urls.length} --url replicas can be reached — start the servers or fix --url`);
+  return up;
+}
+
+/** A sampler with close() (the HTTP agents of its servers). */
+export type ClosableSampler = Sampler & { close(): void };
+
+/**
+ * The sampler over already-checked replicas (liveReplicas). One: a plain OpenAI sampler with `opts`. Several:
+ * each asked with few retries of its own — a dead replica should hand its requests to the others quickly rather
+ * than back off for 24 s.
+ */
+export function samplerOver(urls: readonly string[], opts: OpenAISamplerOptions, command: string): ClosableSampler {
+  if (urls.length <= 1) return createOpenAISampler({ ...opts, baseUrl: urls[0] ?? opts.baseUrl });
   const { onPromptError: _keep, ...inner } = opts;
-  return new ReplicaSampler(up.map((u) => ({ name: u, sampler: createOpenAISampler({ ...inner, baseUrl: u, maxRetries: 1, backoff: { baseMs: 200, maxMs: 1000 } }) })), {
+  const replicas = urls.map((u) => ({ name: u, sampler: createOpenAISampler({ ...inner, baseUrl: u, maxRetries: 1, backoff: { baseMs: 200, maxMs: 1000 } }) }));
+  const pool = new ReplicaSampler(replicas, {
     onRest: (name, reason) => process.stderr.write(`trimer ${command}: replica ${name} failed (${reason.slice(0, 160)}); resting it, its requests go to the others\n`),
   });
+  return Object.assign(pool, { close: () => { for (const r of replicas) r.sampler.close(); } });
+}
+
+/** liveReplicas then samplerOver: the sampler of a --url value. */
+export async function serverSampler(opts: OpenAISamplerOptions, command: string): Promise<ClosableSampler> {
+  return samplerOver(await liveReplicas(opts, command), opts, command);
 }

@@ -15,6 +15,7 @@ import { agentTable, MAX_AGENTS } from "../infer/agents.js";
 import { SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";
 import { parseAgentTable, solve, type SolveResult } from "../infer/solve.js";
 import { InputError, UsageError } from "../util/errors.js";
+import type { Sampler } from "../engine/types.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 
 const USAGE = `usage: trimer solve "QUESTION" (--checkpoint DIR | --url URL --model NAME) [options]
@@ -130,10 +131,14 @@ export async function main(argv: string[]): Promise<number> {
   const seed = numberFlag(v.seed, "seed", 0, true);
 
   const rewardModel = v["reward-model"] ? await openRewardModel(v["reward-model"]) : undefined;
-  // A server (or replicas of one model: repeated --url, or a comma list) is checked and opened by replicas.ts.
-  const opened = url !== undefined
-    ? { sampler: await serverSampler({ baseUrl: url, model: v.model!, ...(apiKey ? { apiKey } : {}), ...extraBodyOf(v["extra-body"]) }, "solve"), close: async () => {} }
-    : await openSampler({ checkpoint: v.checkpoint! });
+  let opened: { sampler: Sampler; close(): Promise<void> | void };
+  if (url !== undefined) {
+    // One server, or replicas of one model (--url a,b,c): the agents' requests spread over them.
+    const sampler = await serverSampler({ baseUrl: url, model: v.model!, ...(apiKey ? { apiKey } : {}), ...extraBodyOf(v["extra-body"]) }, "solve");
+    opened = { sampler, close: () => sampler.close() };
+  } else {
+    opened = await openSampler({ checkpoint: v.checkpoint! });
+  }
   try {
     const result = await solve(opened.sampler, question, {
       agents, promptFormat: format, prompt, seed, select, reflect: v.reflect ?? false,

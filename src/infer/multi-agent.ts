@@ -12,18 +12,20 @@ export interface AgentRun {
   completions: Completion[];
 }
 
-/** Each agent samples every prompt once (one batched call per agent). Seeds differ per agent. */
-export async function sampleAgents(sampler: Sampler, prompts: Prompt[], agents: readonly AgentConfig[], seed: number, stop?: string[]): Promise<AgentRun[]> {
-  const runs: AgentRun[] = [];
-  for (let a = 0; a < agents.length; a++) {
-    const agent = agents[a]!;
+/**
+ * Each agent samples every prompt once (one batched call per agent). Seeds differ per agent: agent a is seeded by
+ * (seed, indices[a] ?? a), so a subset of the table (a shard) samples exactly what those agents sample in the whole
+ * run. The calls go out together (a server, or several replicas, serves them in parallel; the embedded engine
+ * runs them one after the other).
+ */
+export async function sampleAgents(sampler: Sampler, prompts: Prompt[], agents: readonly AgentConfig[], seed: number, stop?: string[], indices?: readonly number[]): Promise<AgentRun[]> {
+  return Promise.all(agents.map(async (agent, a) => {
     const out = await sampler.sample(prompts, {
       n: 1, temperature: agent.temperature, topP: agent.topP, maxTokens: agent.maxTokens,
-      seed: (seed * 7919 + a * 104729) >>> 0, ...(stop ? { stop } : {}),
+      seed: (seed * 7919 + (indices?.[a] ?? a) * 104729) >>> 0, ...(stop ? { stop } : {}),
     });
-    runs.push({ agent, completions: out.map((c) => c[0]!) });
-  }
-  return runs;
+    return { agent, completions: out.map((c) => c[0]!) };
+  }));
 }
 
 /**
