@@ -24,6 +24,7 @@ import type { EvalSummary } from "../eval/metrics.js";
 import type { Sampler } from "../engine/types.js";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import { InputError, UsageError } from "../util/errors.js";
+import { parseShard } from "../util/shard.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 
 const USAGE = `usage: trimer eval --bench NAME|FILE (--checkpoint DIR | --url URL --model NAME) [options] [--out DIR]
@@ -48,6 +49,9 @@ report:
   --token-limits 512,1024,...   token limits of the sweep (default eighths of --max-tokens)
   --bootstrap N (default 1000)  --out DIR (default runs/eval-<bench>)  --quiet
 --score FILE: --question-field (default question) and --answer-field (default gt) name its fields.
+scale-out:
+  --shard I/N           evaluate part I of N (whole --batch blocks of problems: block b goes to shard b mod N + 1);
+                        then \`trimer merge --out DIR SHARD_DIR...\` gives the single run's samples and summary
 
 A rerun with the same --out continues: finished (problem, sample) pairs are read back, not sampled again.
 Old spellings still accepted, with a notice: --base-url (--url), --benchmark (--bench), --format (--prompt-format).`;
@@ -76,6 +80,7 @@ const OPTIONS = {
   bootstrap: { type: "string" },
   out: { type: "string" },
   quiet: { type: "boolean" },
+  shard: { type: "string" },
 } as const;
 
 function intList(v: string | undefined, name: string): number[] | undefined {
@@ -265,6 +270,7 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     batchProblems: numberFlag(v.batch as string | undefined, "batch", 16, true),
     summary: { ...(ks ? { ks } : {}), ...(tokenLimits ? { tokenLimits } : {}), bootstrap: { iterations: numberFlag(v.bootstrap as string | undefined, "bootstrap", 1000, true) } },
     progress: { silent: v.quiet === true },
+    ...(typeof v.shard === "string" ? { shard: parseShard(v.shard) } : {}),
   });
   writeFileAtomicSync(join(out, "report.html"), renderReport({ title: `trimer eval: ${bench}`, summary: result.summary, settings: runSettings(result.summary) }));
   console.log(`${bench}: sampled ${result.sampled}, reused ${result.reused}${result.tornTail ? " (a torn last line from an interrupted run was dropped)" : ""}`);

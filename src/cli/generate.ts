@@ -12,6 +12,7 @@ import { bucketKey, toolSyntax, type Usage } from "../generate/job.js";
 import { estimateCost, generateTraceFile } from "../generate/file.js";
 import { progress } from "../util/progress.js";
 import { InputError, UsageError } from "../util/errors.js";
+import { parseShard } from "../util/shard.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 import { benchFile, loadBenchProblems } from "./bench.js";
 import { BENCH_FLAGS, BENCH_HELP, CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, IN_IS_BENCH, PROMPT_FLAGS, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
@@ -48,6 +49,9 @@ job:
   --concurrency N       problems in flight (default 8); requests in flight: --requests N (default 16)
   --price-in P --price-out P   price per million prompt / completion tokens, for the cost estimate
   --quiet
+scale-out:
+  --shard I/N           generate for part I of N of the problems (problem at position p goes to shard p mod N + 1);
+                        then \`trimer merge --out FILE.jsonl PART.jsonl...\` gives the single job's file
 Old spellings still accepted, with a notice: --in (--bench), --base-url (--url), --format (--prompt-format).`;
 
 const OPTIONS = {
@@ -83,6 +87,7 @@ const OPTIONS = {
   "price-in": { type: "string" },
   "price-out": { type: "string" },
   quiet: { type: "boolean" },
+  shard: { type: "string" },
 } as const;
 
 async function loadProblems(v: { "question-field"?: string; "answer-field"?: string; bench?: string; synth?: string; "synth-seed"?: string; "data-dir"?: string; limit?: string }): Promise<Problem[]> {
@@ -165,6 +170,7 @@ export async function main(argv: string[]): Promise<number> {
   if (concurrency < 1 || requests < 1) throw new UsageError("--concurrency and --requests must be at least 1");
   const priceIn = numberFlag(v["price-in"], "price-in", 0);
   const priceOut = numberFlag(v["price-out"], "price-out", 0);
+  const shard = v.shard !== undefined ? parseShard(v.shard) : undefined;
 
   const problems = await loadProblems(v);
   const { noteOutput } = await import("../util/manifest.js");
@@ -239,7 +245,7 @@ export async function main(argv: string[]): Promise<number> {
   const bar = progress("generate", problems.length, { silent: v.quiet ?? false });
   try {
     const result = await generateTraceFile(sampler, problems, {
-      out, resume: v.resume ?? false, modes, tir: tirs, k, maxAttempts, maxTokens,
+      out, resume: v.resume ?? false, ...(shard ? { shard } : {}), modes, tir: tirs, k, maxAttempts, maxTokens,
       temperature: numberFlag(v.temperature, "temperature", 0.7),
       ...(v["top-p"] !== undefined ? { topP: numberFlag(v["top-p"], "top-p", 1) } : {}),
       seed: numberFlag(v.seed, "seed", 0, true),

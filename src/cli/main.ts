@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   export: () => import("./export.js"),
   generate: () => import("./generate.js"),
   grade: () => import("./grade.js"),
+  merge: () => import("./merge.js"),
   model: () => import("./model.js"),
   run: () => import("./run.js"),
   serve: () => import("./serve.js"),

@@ -17,6 +17,8 @@ import { verdictShares, type VerdictShares } from "./verdict-shares.js";
 import { summarize, type EvalSummary, type GradedProblem, type SummarizeOptions } from "./metrics.js";
 import { buildPrompt, checkTemplate, type PromptOptions } from "../infer/prompts.js";
 import { appendRecords, readSamplesFile, type EvalSampleRecord } from "./samples-file.js";
+import { formatShard, inShard, type Shard } from "../util/shard.js";
+import { writeShardInfo } from "./shard.js";
 
 /** Scores (question, completion) pairs; higher = more likely correct. The local engine supplies one later. */
 export interface RewardModel {
@@ -51,6 +53,12 @@ export interface RunOptions {
   batchProblems?: number;
   summary?: SummarizeOptions;
   progress?: ProgressOptions;
+  /**
+   * Run only this shard's problems (util/shard.ts: whole batches of `batchProblems`, so the shard's sampler calls
+   * and seeds are the single run's). OUT gets the shard's samples and summary plus shard.json, which
+   * `trimer merge` (eval/shard.ts) needs to rebuild the single run's results.
+   */
+  shard?: Shard;
 }
 
 export interface RunResult {
@@ -86,11 +94,26 @@ interface RunIdentity {
   maxTokens: number;
   seed: number;
   stop: string[];
+  /** Only in a sharded run ("I/N"): a folder holds one shard's samples. */
+  shard?: string;
 }
 
 function identityOf(o: RunOptions): RunIdentity {
   const s = o.sampling;
-  return { bench: o.bench, model: o.model, prompt: o.prompt, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed: s.seed, stop: s.stop ?? [] };
+  return {
+    bench: o.bench, model: o.model, prompt: o.prompt, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed: s.seed, stop: s.stop ?? [],
+    ...(o.shard ? { shard: formatShard(o.shard) } : {}),
+  };
+}
+
+/** run.json of a folder (what must match to continue or merge its samples). */
+export function readRunIdentity(dir: string): Record<string, unknown> {
+  const path = join(dir, RUN_FILE);
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`${path}: cannot read it (${(e as Error).message}) — is ${dir} an eval output folder?`);
+  }
 }
 
 function checkIdentity(path: string, want: RunIdentity): void {
@@ -223,20 +246,25 @@ async function runLocked(o: RunOptions): Promise<RunResult> {
     if (!s) done.set(r.problemId, (s = new Set()));
     s.add(r.sample);
   }
+  const batchSize = Math.max(1, o.batchProblems ?? 16);
+  const shard = o.shard;
+  // A shard keeps every problem's position in the whole list: seeds are named by it, as in a single run.
+  const mine = shard ? o.problems.filter((_, i) => inShard(i, shard, batchSize)) : o.problems;
+  if (shard) writeShardInfo(o.outDir, { shard, block: batchSize, problems: o.problems, summary: summaryOptions(o) });
   const jobs: Job[] = [];
   o.problems.forEach((problem, index) => {
+    if (shard && !inShard(index, shard, batchSize)) return;
     const have = done.get(problem.id);
     const missing: number[] = [];
     for (let j = 0; j < k; j++) if (!have?.has(j)) missing.push(j);
     if (missing.length) jobs.push({ problem, index, prompt: buildPrompt(problem.question, o.prompt), missing });
   });
   const toSample = jobs.reduce((s, j) => s + j.missing.length, 0);
-  const reused = o.problems.length * k - toSample;
+  const reused = mine.length * k - toSample;
   const all = [...existing.records];
   const bar = progress(`eval ${o.bench}`, toSample, o.progress);
   let correctSoFar = 0;
   let sampledSoFar = 0;
-  const batchSize = Math.max(1, o.batchProblems ?? 16);
   for (let b = 0; b < jobs.length; b += batchSize) {
     // One sampler call per distinct number of missing samples in the batch (usually one: all k missing).
     const batch = jobs.slice(b, b + batchSize);
@@ -284,19 +312,37 @@ async function runLocked(o: RunOptions): Promise<RunResult> {
   }
   bar.done();
 
-  const byProblem = firstK(all, o.problems, k);
-  const records = o.problems.flatMap((p) => byProblem.get(p.id) ?? []);
+  const { summary, records } = summarizeRun(o, mine, all);
+  writeFileAtomicSync(join(o.outDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
+  return { summary, records, sampled: toSample, reused, tornTail: existing.tornTail };
+}
+
+/** The summary options a run uses (defaults filled in), as stored for a merge. */
+export function summaryOptions(o: Pick<RunOptions, "summary" | "sampling">): SummarizeOptions {
+  return { ...o.summary, tokenLimits: o.summary?.tokenLimits ?? defaultSweep(o.sampling.maxTokens) };
+}
+
+/**
+ * The summary of `problems` from the records at hand (the first k samples of each), and those records in problem
+ * order — a single run and a merge of shards both end here.
+ */
+export function summarizeRun(
+  o: Pick<RunOptions, "bench" | "model" | "sampling" | "prompt" | "summary" | "grader">,
+  problems: readonly EvalProblem[],
+  all: readonly EvalSampleRecord[],
+): { summary: EvalRunSummary; records: EvalSampleRecord[] } {
+  const byProblem = firstK(all, problems, o.sampling.k);
+  const records = problems.flatMap((p) => byProblem.get(p.id) ?? []);
   const summary: EvalRunSummary = {
     bench: o.bench,
     model: o.model,
     sampling: o.sampling,
     prompt: o.prompt,
-    ...summarize(gradedProblems(o.problems, byProblem, o.grader), { ...o.summary, tokenLimits: o.summary?.tokenLimits ?? defaultSweep(o.sampling.maxTokens) }),
+    ...summarize(gradedProblems(problems, byProblem, o.grader), summaryOptions(o)),
   };
   const shares = verdictShares(records, o.grader);
   if (shares) summary.verdicts = shares;
-  writeFileAtomicSync(join(o.outDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
-  return { summary, records, sampled: toSample, reused, tornTail: existing.tornTail };
+  return { summary, records };
 }
 
 /** Token limits for the sweep: eight evenly spaced fractions of max_tokens (the last is max_tokens itself). */

@@ -12,6 +12,8 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { InputError } from "../util/errors.js";
 import { readJournal, truncateFileSync, writeAllSync } from "../util/journal.js";
 import type { Problem } from "../data/records.js";
+import { inShard, type Shard } from "../util/shard.js";
+import { writeGenerateShardInfo } from "./shard.js";
 import { addUsage, generateProblemTraces, mapConcurrent, type GenerateOptions, type ProblemTraces, type Usage } from "./job.js";
 
 export interface DoneLine {
@@ -102,6 +104,8 @@ export interface GenerateFileOptions extends GenerateOptions {
   out: string;
   /** Continue a job whose files exist; without it existing files are an error. */
   resume?: boolean;
+  /** Generate only this shard's problems (util/shard.ts, blocks of 1); <out>.shard.json tells `trimer merge`. */
+  shard?: Shard;
   /** Called after each problem is on disk (progress). */
   onProblem?: (r: ProblemTraces, totals: { problems: number; records: number; usage: Usage }) => void;
 }
@@ -131,7 +135,10 @@ export async function generateTraceFile(sampler: Sampler, problems: readonly Pro
     throw new InputError(`${opts.out} already exists: pass --resume to continue that job, or choose another --out`);
   }
   const state = opts.resume ? prepareResume(opts.out) : { done: new Set<string>(), end: 0, usage: {}, records: 0, droppedBytes: 0 };
-  const todo = problems.filter((p) => !state.done.has(p.id));
+  const shard = opts.shard;
+  if (shard) await writeGenerateShardInfo(opts.out, shard, problems);
+  const mine = shard ? problems.filter((_, i) => inShard(i, shard)) : problems;
+  const todo = mine.filter((p) => !state.done.has(p.id));
   const writer = new TraceFileWriter(opts.out, state.end);
   const usage: Usage = {};
   addUsage(usage, state.usage);
@@ -147,7 +154,7 @@ export async function generateTraceFile(sampler: Sampler, problems: readonly Pro
   } finally {
     writer.close();
   }
-  const result: GenerateFileResult = { problems: problems.length, skipped: problems.length - todo.length, generated, records, usage, droppedBytes: state.droppedBytes };
+  const result: GenerateFileResult = { problems: mine.length, skipped: mine.length - todo.length, generated, records, usage, droppedBytes: state.droppedBytes };
   await writeFileAtomic(`${opts.out}.stats.json`, JSON.stringify(result, null, 2) + "\n");
   return result;
 }

@@ -1,0 +1,113 @@
+// Scale-out end to end: three `trimer serve` replicas of one tiny checkpoint on loopback; `eval --shard I/2` and
+// `generate --shard I/2` run their parts at once across the fleet, one replica is killed mid-run, `trimer merge`
+// puts the parts together — and the result equals a single unsharded run's: the same samples in the same order,
+// the same summary (accuracy, pass@k, maj@k, bootstrap intervals), the same trace file and counts. Sampling is
+// seeded at temperature 1, so the equality rests on the split keeping every request's seed, not on greedy luck.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli, type CliResult } from "../cli/run-cli.js";
+import { savedCheckpoint, tinyEngine } from "../serve/helpers.js";
+
+const CLI = join(process.cwd(), "src/cli/main.ts");
+
+async function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--model", dir, "--port", "0", "--served-model-name", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /at (http:\/\/\S+\/v1)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited early (${code})`)));
+  });
+  return { child, url };
+}
+
+function startCli(args: string[]): { done: Promise<CliResult> } {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  child.stdout!.on("data", (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+  return { done: new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr }))) };
+}
+
+const lines = (path: string): number => (existsSync(path) ? readFileSync(path, "utf8").split("\n").length - 1 : 0);
+const read = (path: string): string => readFileSync(path, "utf8");
+
+test("eval and generate sharded over three replicas (one killed mid-run), merged, equal a single run", { timeout: 600_000 }, async () => {
+  const ckpt = await savedCheckpoint(tinyEngine(11, { max_position_embeddings: 256 }));
+  const dir = mkdtempSync(join(tmpdir(), "trimer-shard-"));
+  const servers: ChildProcess[] = [];
+  try {
+    const bench = join(dir, "bench.jsonl");
+    writeFileSync(bench, Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `p${i}`, question: `${i}+${i % 7}=`, answer: String(i + (i % 7)), domain: i % 2 ? "odd" : "even" })).join("\n") + "\n");
+    const reps = await Promise.all([0, 1, 2].map(() => startServe(ckpt.dir)));
+    servers.push(...reps.map((r) => r.child));
+    const fleet = reps.map((r) => r.url).join(",");
+    const evalArgs = ["eval", "--bench", bench, "--model", "mini", "--k", "2", "--seed", "3", "--temperature", "1", "--max-tokens", "24", "--batch", "4", "--concurrency", "2", "--bootstrap", "200", "--quiet"];
+    const genArgs = ["generate", "--in", bench, "--model", "mini", "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "2", "--max-tokens", "16", "--temperature", "1", "--seed", "5", "--concurrency", "1", "--cache", "none", "--quiet"];
+
+    // The single runs, against the fleet before anything is killed.
+    const single = await runCli([...evalArgs, "--url", fleet, "--out", join(dir, "single")], { timeoutMs: 200_000 });
+    assert.equal(single.code, 0, single.stderr);
+    const singleGen = await runCli([...genArgs, "--url", fleet, "--out", join(dir, "single.jsonl")], { timeoutMs: 200_000 });
+    assert.equal(singleGen.code, 0, singleGen.stderr);
+
+    // Both parts of each job at once; replica 2 is killed once the first eval samples are on disk.
+    const jobs = [1, 2].flatMap((i) => [
+      startCli([...evalArgs, "--url", fleet, "--shard", `${i}/2`, "--out", join(dir, `part${i}`)]),
+      startCli([...genArgs, "--url", fleet, "--shard", `${i}/2`, "--out", join(dir, `part${i}.jsonl`)]),
+    ]);
+    let killed = false;
+    const poll = setInterval(() => {
+      if (!killed && lines(join(dir, "part1", "samples.jsonl")) + lines(join(dir, "part2", "samples.jsonl")) > 0) {
+        killed = true;
+        reps[1]!.child.kill("SIGKILL");
+      }
+    }, 20);
+    const results = await Promise.all(jobs.map((j) => j.done));
+    clearInterval(poll);
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    assert.ok(killed, "replica 2 was killed mid-run");
+    assert.match(results.map((r) => r.stderr).join(""), /replica http:\/\/\S+ failed .*; resting it, its requests go to the others/);
+
+    // Each part holds only its own problems: whole blocks of --batch 4 for eval, one problem at a time for generate.
+    const ids = (path: string): string[] => [...new Set(read(path).trim().split("\n").map((l) => (JSON.parse(l) as { problemId: string }).problemId))];
+    assert.deepEqual(ids(join(dir, "part1", "samples.jsonl")).slice(0, 5), ["p0", "p1", "p2", "p3", "p8"]);
+    assert.deepEqual(ids(join(dir, "part2.jsonl")).slice(0, 3), ["p1", "p3", "p5"]);
+
+    const merged = await runCli(["merge", "--out", join(dir, "merged"), join(dir, "part2"), join(dir, "part1")]);
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.equal(read(join(dir, "merged", "samples.jsonl")), read(join(dir, "single", "samples.jsonl")));
+    assert.deepEqual(JSON.parse(read(join(dir, "merged", "summary.json"))), JSON.parse(read(join(dir, "single", "summary.json"))));
+    assert.deepEqual(JSON.parse(read(join(dir, "merged", "run.json"))), JSON.parse(read(join(dir, "single", "run.json"))));
+    const manifest = JSON.parse(read(join(dir, "merged", "manifest.json"))) as { options: { parts: { part: string; manifest: { options: { shard: string } } }[] } };
+    assert.deepEqual(manifest.options.parts.map((p) => p.manifest.options.shard).sort(), ["1/2", "2/2"]);
+
+    const mergedGen = await runCli(["merge", "--out", join(dir, "merged.jsonl"), join(dir, "part1.jsonl"), join(dir, "part2.jsonl")]);
+    assert.equal(mergedGen.code, 0, mergedGen.stderr);
+    assert.equal(read(join(dir, "merged.jsonl")), read(join(dir, "single.jsonl")));
+    assert.equal(read(join(dir, "merged.jsonl.done")), read(join(dir, "single.jsonl.done")));
+    assert.deepEqual(JSON.parse(read(join(dir, "merged.jsonl.stats.json"))), JSON.parse(read(join(dir, "single.jsonl.stats.json"))));
+
+    // A missing part, a part given twice, parts of different jobs: one line each, exit 2.
+    const missing = await runCli(["merge", "--out", join(dir, "m2"), join(dir, "part1")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^trimer merge: shard 2\/2 missing: give all 2 parts to merge\n$/);
+    const twice = await runCli(["merge", "--out", join(dir, "m3"), join(dir, "part1"), join(dir, "part1")]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /are both shard 1\/2/);
+    const mixed = await runCli(["merge", "--out", join(dir, "m4"), join(dir, "part1"), join(dir, "part2.jsonl")]);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /is a generate part but .* a eval part|is a eval part but/);
+  } finally {
+    for (const s of servers) if (s.exitCode === null && s.signalCode === null) s.kill("SIGTERM");
+    ckpt.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
