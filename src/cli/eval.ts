@@ -14,7 +14,9 @@ import { noteOutput } from "../util/manifest.js";
 import { runEval, type EvalRunSummary } from "../eval/runner.js";
 import { loadEvalProblems } from "../eval/problems.js";
 import { benchmarkPath } from "../data/benchmarks.js";
-import { promptFromFlags, type FewShotExample, type PromptOptions } from "../infer/prompts.js";
+import { buildPrompt, promptFromFlags, type FewShotExample, type PromptOptions } from "../infer/prompts.js";
+import { checkPromptLengths, longPromptPolicy, newLongPromptCount, truncatingSampler, type LongPromptCount } from "../infer/context.js";
+import type { LocalEngine } from "../engine/local.js";
 import { LOCAL_PROMPT, servedPromptDefault, type PromptDefault } from "./served-prompt.js";
 import { BENCH_FLAGS, BENCH_HELP, CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, PROMPT_FLAGS, PROMPT_HELP, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
 import { renderReport, type ReportTable } from "../eval/report-html.js";
@@ -37,6 +39,8 @@ model (one of):
   --checkpoint DIR      a trimer checkpoint (embedded engine)
 ${SERVER_HELP}
   --concurrency N       requests in flight (default 16)
+  --skip-long           skip problems whose prompt is longer than the model's context (counted; by default the run
+                        stops up front, naming how many); --truncate-long cuts them from the left instead (--checkpoint)
   --reward-model DIR    a trimer reward-model checkpoint (score head): adds rm@k
 sampling:
   --k N (default 8)  --temperature T (default 0.6)  --top-p P (default 0.95)  --max-tokens N (default 4096)
@@ -81,6 +85,8 @@ const OPTIONS = {
   out: { type: "string" },
   quiet: { type: "boolean" },
   shard: { type: "string" },
+  "skip-long": { type: "boolean" },
+  "truncate-long": { type: "boolean" },
 } as const;
 
 function intList(v: string | undefined, name: string): number[] | undefined {
@@ -214,11 +220,16 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
   const local = typeof v.checkpoint === "string";
   const url = urlFlag(v.url);
   if (local && url !== undefined) throw new UsageError("give --checkpoint or --url, not both");
+  const shard = typeof v.shard === "string" ? parseShard(v.shard) : undefined;
+  const policy = longPromptPolicy(v["skip-long"] === true, v["truncate-long"] === true);
+  if (!local && policy === "truncate") throw new UsageError("--truncate-long needs --checkpoint (it cuts prompts with the model's tokenizer); with a server, use --skip-long");
   let sampler: Sampler;
   let modelLabel: string;
   let promptDefault: PromptDefault;
+  let engine: LocalEngine | undefined;
   if (local) {
-    sampler = (await openSampler({ checkpoint: v.checkpoint as string })).sampler;
+    engine = (await openSampler({ checkpoint: v.checkpoint as string })).engine!;
+    sampler = engine.sampler();
     modelLabel = `checkpoint ${v.checkpoint as string}`;
     promptDefault = LOCAL_PROMPT;
   } else {
@@ -241,6 +252,15 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     ...(typeof v.instruction === "string" ? { instruction: v.instruction } : {}),
     ...(typeof v["few-shot"] === "string" ? { fewShot: readFewShot(v["few-shot"]) } : {}),
   }, promptDefault);
+  const long: { count: LongPromptCount; skip: Set<string>; truncated: Set<string> } = { count: newLongPromptCount(policy, engine?.contextLength ?? null), skip: new Set(), truncated: new Set() };
+  if (engine) {
+    // Every prompt checked before the first is sampled: too long ones stop the run in one line, or are skipped or
+    // cut when asked (infer/context.ts), counted in the summary and the manifest.
+    const tooLong = checkPromptLengths(engine, problems.map((p) => ({ id: p.id, prompts: [buildPrompt(p.question, prompt)] })), long.count);
+    if (policy === "skip") long.skip = tooLong;
+    if (policy === "truncate") long.truncated = tooLong;
+    if (policy === "truncate" && tooLong.size) sampler = truncatingSampler(engine, engine.tokenizer.bos);
+  }
   const rewardModel = typeof v["reward-model"] === "string" ? await openRewardModel(v["reward-model"]) : undefined;
   const k = numberFlag(v.k as string | undefined, "k", 8, true);
   const maxTokens = numberFlag(v["max-tokens"] as string | undefined, "max-tokens", 4096, true);
@@ -255,7 +275,7 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     seed: numberFlag(v.seed as string | undefined, "seed", 0, true),
     ...(Array.isArray(v.stop) ? { stop: v.stop as string[] } : {}),
   };
-  noteOutput({ output: out, kind: "dir", options: { ...v, bench, model: modelLabel, problems: problems.length, sampling, prompt }, seeds: { sampling: sampling.seed },
+  noteOutput({ output: out, kind: "dir", options: { ...v, bench, model: modelLabel, problems: problems.length, sampling, prompt, longPrompts: long.count }, seeds: { sampling: sampling.seed },
     inputs: [benchFile(bench, v["data-dir"] as string | undefined), ...(typeof v.checkpoint === "string" ? [join(v.checkpoint, "model.safetensors"), join(v.checkpoint, "config.json")] : [])] });
   const result = await runEval({
     bench,
@@ -270,11 +290,16 @@ async function benchMode(v: Record<string, unknown>): Promise<number> {
     batchProblems: numberFlag(v.batch as string | undefined, "batch", 16, true),
     summary: { ...(ks ? { ks } : {}), ...(tokenLimits ? { tokenLimits } : {}), bootstrap: { iterations: numberFlag(v.bootstrap as string | undefined, "bootstrap", 1000, true) } },
     progress: { silent: v.quiet === true },
-    ...(typeof v.shard === "string" ? { shard: parseShard(v.shard) } : {}),
+    ...(shard ? { shard } : {}),
+    longPrompts: long,
   });
   writeFileAtomicSync(join(out, "report.html"), renderReport({ title: `trimer eval: ${bench}`, summary: result.summary, settings: runSettings(result.summary) }));
   console.log(`${bench}: sampled ${result.sampled}, reused ${result.reused}${result.tornTail ? " (a torn last line from an interrupted run was dropped)" : ""}`);
   printSummary(result.summary);
+  const lp = result.summary.longPrompts;
+  if (lp?.skipped) console.log(`skipped ${lp.skipped} problem(s) whose prompt is longer than the model's context${lp.context ? ` (${lp.context} tokens)` : ""}; the figures leave them out`);
+  if (lp?.truncated) console.log(`cut ${lp.truncated} prompt(s) longer than the model's context (${lp.context} tokens) from the left`);
+  if (shard) console.log(`shard ${v.shard as string}: when every shard is done, \`trimer merge --out DIR SHARD_DIR...\` gives the whole run`);
   console.log(`wrote ${join(out, "samples.jsonl")}, ${join(out, "summary.json")}, ${join(out, "report.html")}`);
   return 0;
 }

@@ -13,6 +13,7 @@ import { estimateCost, generateTraceFile } from "../generate/file.js";
 import { progress } from "../util/progress.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { parseShard } from "../util/shard.js";
+import { longPromptPolicy, newLongPromptCount, type LongPromptCount } from "../infer/context.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 import { benchFile, loadBenchProblems } from "./bench.js";
 import { BENCH_FLAGS, BENCH_HELP, CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, IN_IS_BENCH, PROMPT_FLAGS, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
@@ -26,6 +27,8 @@ teacher (one of):
   --checkpoint DIR      a trimer checkpoint (embedded engine; use --prompt-format completion)
 ${SERVER_HELP}
   --reasoning-effort    also send reasoning_effort = the mode (gpt-oss, o-series); servers that reject it: leave off
+  --skip-long           skip problems whose prompt is longer than the model's context (counted in FILE.stats.json;
+                        by default the job stops up front, naming how many); --truncate-long cuts them from the left
   --prompt-format chat|completion   prompt style (default completion; chat continues TIR traces with vLLM's
                         continue_final_message)
   --cache DIR           response cache of the server sampler (default <out>.cache; "none" for no cache)
@@ -88,6 +91,8 @@ const OPTIONS = {
   "price-out": { type: "string" },
   quiet: { type: "boolean" },
   shard: { type: "string" },
+  "skip-long": { type: "boolean" },
+  "truncate-long": { type: "boolean" },
 } as const;
 
 async function loadProblems(v: { "question-field"?: string; "answer-field"?: string; bench?: string; synth?: string; "synth-seed"?: string; "data-dir"?: string; limit?: string }): Promise<Problem[]> {
@@ -171,13 +176,15 @@ export async function main(argv: string[]): Promise<number> {
   const priceIn = numberFlag(v["price-in"], "price-in", 0);
   const priceOut = numberFlag(v["price-out"], "price-out", 0);
   const shard = v.shard !== undefined ? parseShard(v.shard) : undefined;
+  const policy = longPromptPolicy(v["skip-long"], v["truncate-long"]);
+  const longCount = newLongPromptCount(policy, null); // filled in as prompts are found too long; in the manifest
 
   const problems = await loadProblems(v);
   const { noteOutput } = await import("../util/manifest.js");
   noteOutput({
     output: out, kind: "file",
     options: { ...v, modes, tir: tirs, format, balance, k, maxAttempts, maxTokens, concurrency, requests, problems: problems.length,
-      temperature: numberFlag(v.temperature, "temperature", 0.7), seed: numberFlag(v.seed, "seed", 0, true) },
+      temperature: numberFlag(v.temperature, "temperature", 0.7), seed: numberFlag(v.seed, "seed", 0, true), longPrompts: longCount },
     seeds: { sampling: numberFlag(v.seed, "seed", 0, true), ...(v.synth !== undefined ? { synth: numberFlag(v["synth-seed"], "synth-seed", 1, true) } : {}) },
     inputs: [v.bench !== undefined ? benchFile(v.bench, v["data-dir"]) : undefined, v.checkpoint ? `${v.checkpoint}/model.safetensors` : undefined].filter((x): x is string => typeof x === "string"),
   });
@@ -187,12 +194,21 @@ export async function main(argv: string[]): Promise<number> {
   let samplerFor: ((m: ReasoningMode) => Sampler) | undefined;
   let continueSamplerFor: ((m: ReasoningMode) => Sampler) | undefined;
   const remotes: ClosableSampler[] = [];
+  const long: { count: LongPromptCount; skip: Set<string> } = { count: longCount, skip: new Set() };
   if (v.checkpoint !== undefined) {
     if (v.url ?? v.model) throw new UsageError("give either --checkpoint or --url/--model, not both");
     if (format === "chat" && tirs.includes(true)) throw new UsageError("the embedded engine cannot continue a chat message: use --prompt-format completion with --checkpoint and TIR");
     const { LocalEngine } = await import("../engine/local.js");
-    sampler = (await LocalEngine.load(v.checkpoint)).sampler();
+    const engine = await LocalEngine.load(v.checkpoint);
+    // Every problem's prompts (one per mode and variant) checked before the first is sampled (infer/context.ts).
+    const { checkPromptLengths, truncatingSampler } = await import("../infer/context.js");
+    const build = modePrompt(format);
+    longCount.context = engine.contextLength;
+    const tooLong = checkPromptLengths(engine, problems.map((p) => ({ id: p.id, prompts: tirs.flatMap((tir) => modes.map((m) => build(p, m, tir))) })), longCount);
+    if (policy === "skip") long.skip = tooLong;
+    sampler = policy === "truncate" && tooLong.size ? truncatingSampler(engine, engine.tokenizer.bos) : engine.sampler();
   } else {
+    if (policy === "truncate") throw new UsageError("--truncate-long needs --checkpoint (it cuts prompts with the model's tokenizer); with a server, use --skip-long");
     const { resolveOpenAIConfig } = await import("../engine/openai.js");
     const url = urlFlag(v.url);
     let cfg;
@@ -245,7 +261,7 @@ export async function main(argv: string[]): Promise<number> {
   const bar = progress("generate", problems.length, { silent: v.quiet ?? false });
   try {
     const result = await generateTraceFile(sampler, problems, {
-      out, resume: v.resume ?? false, ...(shard ? { shard } : {}), modes, tir: tirs, k, maxAttempts, maxTokens,
+      out, resume: v.resume ?? false, ...(shard ? { shard } : {}), longPrompts: long, modes, tir: tirs, k, maxAttempts, maxTokens,
       temperature: numberFlag(v.temperature, "temperature", 0.7),
       ...(v["top-p"] !== undefined ? { topP: numberFlag(v["top-p"], "top-p", 1) } : {}),
       seed: numberFlag(v.seed, "seed", 0, true),
@@ -268,6 +284,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!v.quiet) {
       if (result.skipped) console.log(`resumed: ${result.skipped} problems were already done${result.droppedBytes ? `, ${result.droppedBytes} bytes of an unfinished problem dropped` : ""}`);
       console.log(`${result.problems} problems (${result.generated} generated now), ${result.records} traces in ${out}`);
+      const lp = result.longPrompts;
+      if (lp?.skipped) console.log(`skipped ${lp.skipped} problem(s) whose prompt is longer than the model's context${lp.context ? ` (${lp.context} tokens)` : ""}`);
+      if (lp?.truncated) console.log(`cut the prompts of ${lp.truncated} problem(s) longer than the model's context (${lp.context} tokens) from the left`);
       for (const line of usageTable(result.usage, modes, tirs)) console.log(line);
       let unknown = 0;
       for (const b of Object.values(result.usage)) unknown += b.promptTokensUnknown;

@@ -172,10 +172,19 @@ export class LocalEngine implements Trainer {
     );
   }
 
-  private sampleSync(prompts: Prompt[], opts: SampleOptions): Completion[][] {
+  /** The tokens the sampler feeds the model for a prompt: bos + text, or the rendered chat. */
+  encodePrompt(p: Prompt): number[] {
     const tok = this.tokenizer;
-    const encoded = prompts.map((p) => (typeof p === "string" ? [tok.bos, ...tok.encode(p)] : tok.renderChat(p)));
-    return this.sampleTokens(encoded, opts);
+    return typeof p === "string" ? [tok.bos, ...tok.encode(p)] : tok.renderChat(p);
+  }
+
+  /** Positions the model can attend over (prompt + completion). */
+  get contextLength(): number {
+    return this.model.config.max_position_embeddings;
+  }
+
+  private sampleSync(prompts: Prompt[], opts: SampleOptions): Completion[][] {
+    return this.sampleTokens(prompts.map((p) => this.encodePrompt(p)), opts);
   }
 
   /** Logits at the target positions of every datum ([(len - 1) * V] each, padding ids masked), no gradients. */

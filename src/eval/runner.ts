@@ -19,6 +19,7 @@ import { buildPrompt, checkTemplate, type PromptOptions } from "../infer/prompts
 import { appendRecords, readSamplesFile, type EvalSampleRecord } from "./samples-file.js";
 import { formatShard, inShard, type Shard } from "../util/shard.js";
 import { writeShardInfo } from "./shard.js";
+import { isContextOverflow, newLongPromptCount, noteLong, serverTooLongMessage, type LongPromptCount } from "../infer/context.js";
 
 /** Scores (question, completion) pairs; higher = more likely correct. The local engine supplies one later. */
 export interface RewardModel {
@@ -59,6 +60,12 @@ export interface RunOptions {
    * `trimer merge` (eval/shard.ts) needs to rebuild the single run's results.
    */
   shard?: Shard;
+  /**
+   * Prompts longer than the model's context (infer/context.ts): `skip` holds the problems found too long up front
+   * (they are not sampled); a server's context-overflow refusal adds to it under policy "skip" and is one line
+   * otherwise. The counts go into the summary (longPrompts).
+   */
+  longPrompts?: { count: LongPromptCount; skip: Set<string>; truncated?: Set<string> };
 }
 
 export interface RunResult {
@@ -78,6 +85,8 @@ export interface EvalRunSummary extends EvalSummary {
   prompt: PromptOptions;
   /** Strict and flexible accuracy, and the shares of no-answer, truncated, unknown and timeout verdicts. */
   verdicts?: VerdictShares;
+  /** Problems skipped or prompts truncated for being longer than the model's context (only when there were any). */
+  longPrompts?: LongPromptCount;
 }
 
 export const SAMPLES_FILE = "samples.jsonl";
@@ -251,16 +260,19 @@ async function runLocked(o: RunOptions): Promise<RunResult> {
   // A shard keeps every problem's position in the whole list: seeds are named by it, as in a single run.
   const mine = shard ? o.problems.filter((_, i) => inShard(i, shard, batchSize)) : o.problems;
   if (shard) writeShardInfo(o.outDir, { shard, block: batchSize, problems: o.problems, summary: summaryOptions(o) });
+  // Problems whose prompt is longer than the model's context: skipped up front (checkpoint) or when a server says so.
+  const long = o.longPrompts ?? { count: newLongPromptCount("fail", null), skip: new Set<string>() };
   const jobs: Job[] = [];
   o.problems.forEach((problem, index) => {
     if (shard && !inShard(index, shard, batchSize)) return;
+    if (long.skip.has(problem.id)) return;
     const have = done.get(problem.id);
     const missing: number[] = [];
     for (let j = 0; j < k; j++) if (!have?.has(j)) missing.push(j);
     if (missing.length) jobs.push({ problem, index, prompt: buildPrompt(problem.question, o.prompt), missing });
   });
   const toSample = jobs.reduce((s, j) => s + j.missing.length, 0);
-  const reused = mine.length * k - toSample;
+  const reused = mine.filter((p) => !long.skip.has(p.id)).length * k - toSample;
   const all = [...existing.records];
   const bar = progress(`eval ${o.bench}`, toSample, o.progress);
   let correctSoFar = 0;
@@ -274,13 +286,33 @@ async function runLocked(o: RunOptions): Promise<RunResult> {
       if (g) g.push(j);
       else byCount.set(j.missing.length, [j]);
     }
-    for (const [n, group] of byCount) {
+    for (const [n, whole] of byCount) {
       const s = o.sampling;
       // The seed names the call: the same problems and the same missing samples give the same seed on a rerun.
-      const seed = mixSeed(s.seed, group[0]!.index, group[0]!.missing[0]!, n);
-      const completions = await o.sampler.sample(group.map((j) => j.prompt), {
-        n, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed, ...(s.stop?.length ? { stop: s.stop } : {}),
-      });
+      const seed = mixSeed(s.seed, whole[0]!.index, whole[0]!.missing[0]!, n);
+      const callOpts = { n, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed, ...(s.stop?.length ? { stop: s.stop } : {}) };
+      let group = whole;
+      let completions: Completion[][];
+      try {
+        completions = await o.sampler.sample(group.map((j) => j.prompt), callOpts);
+      } catch (e) {
+        if (!isContextOverflow(e)) throw e;
+        // A server refused a prompt as longer than its context: ask prompt by prompt (the same request each, so the
+        // same samples) to find which, and skip those (counted) or stop with one line.
+        const tries = await Promise.allSettled(group.map((j) => o.sampler.sample([j.prompt], callOpts)));
+        const kept: Job[] = [];
+        completions = [];
+        tries.forEach((t, i) => {
+          const j = group[i]!;
+          if (t.status === "fulfilled") { kept.push(j); completions.push(t.value[0]!); return; }
+          if (!isContextOverflow(t.reason)) throw t.reason;
+          if (long.count.policy !== "skip") throw new UsageError(serverTooLongMessage(j.problem.id, t.reason as Error));
+          long.skip.add(j.problem.id);
+          noteLong(long.count, j.problem.id);
+          bar.tick(j.missing.length, "skipped a prompt longer than the context");
+        });
+        group = kept;
+      }
       checkShape(completions, group.length, n);
       let rewards: number[] | null = null;
       if (o.rewardModel) {
@@ -312,7 +344,20 @@ async function runLocked(o: RunOptions): Promise<RunResult> {
   }
   bar.done();
 
-  const { summary, records } = summarizeRun(o, mine, all);
+  const kept = long.skip.size ? mine.filter((p) => !long.skip.has(p.id)) : mine;
+  if (kept.length === 0 && mine.length > 0) {
+    throw new UsageError(`all ${mine.length} prompts are longer than the model's context${long.count.context ? ` (${long.count.context} tokens)` : ""}, nothing was evaluated — use a model with a longer context, or lower --max-tokens`);
+  }
+  const { summary, records } = summarizeRun(o, kept, all);
+  if (long.count.skipped + long.count.truncated > 0) summary.longPrompts = long.count;
+  if (shard) {
+    // The merge needs every skipped and truncated problem of the shard, not only the first 100 the summary names.
+    const own = new Set(mine.map((p) => p.id));
+    writeShardInfo(o.outDir, {
+      shard, block: batchSize, problems: o.problems, summary: summaryOptions(o),
+      long: { ...long.count, skippedIds: [...long.skip].filter((id) => own.has(id)), truncatedIds: [...(long.truncated ?? [])].filter((id) => own.has(id)) },
+    });
+  }
   writeFileAtomicSync(join(o.outDir, SUMMARY_FILE), JSON.stringify(summary, null, 2) + "\n");
   return { summary, records, sampled: toSample, reused, tornTail: existing.tornTail };
 }

@@ -14,6 +14,7 @@ import type { Grader } from "./grader.js";
 import { readSamplesFile, type EvalSampleRecord } from "./samples-file.js";
 import type { EvalProblem, EvalRunSummary, SamplingSettings } from "./runner.js";
 import type { PromptOptions } from "../infer/prompts.js";
+import type { LongPromptCount } from "../infer/context.js";
 
 export const SHARD_FILE = "shard.json";
 
@@ -23,10 +24,14 @@ export interface EvalShardInfo {
   block: number;
   problems: EvalProblem[];
   summary: SummarizeOptions;
+  /** Written when the shard ends: its problems skipped or truncated for their length (all ids). */
+  long?: ShardLong;
 }
 
+export type ShardLong = LongPromptCount & { skippedIds: string[]; truncatedIds: string[] };
+
 /** Writes OUT/shard.json (questions left out: the merge needs ids, gold answers and the breakdown fields). */
-export function writeShardInfo(outDir: string, o: { shard: Shard; block: number; problems: readonly EvalProblem[]; summary: SummarizeOptions }): void {
+export function writeShardInfo(outDir: string, o: { shard: Shard; block: number; problems: readonly EvalProblem[]; summary: SummarizeOptions; long?: ShardLong }): void {
   const info: EvalShardInfo = {
     kind: "eval",
     shard: formatShard(o.shard),
@@ -36,6 +41,7 @@ export function writeShardInfo(outDir: string, o: { shard: Shard; block: number;
       ...(p.domain !== undefined ? { domain: p.domain } : {}), ...(p.difficulty !== undefined ? { difficulty: p.difficulty } : {}),
     })),
     summary: o.summary,
+    ...(o.long ? { long: o.long } : {}),
   };
   writeFileAtomicSync(join(outDir, SHARD_FILE), JSON.stringify(info) + "\n");
 }
@@ -110,14 +116,23 @@ export function mergeEvalShards(
     const own = new Set(problems.filter((_, p) => inShard(p, shard, block)).map((p) => p.id));
     all.push(...readSamplesFile(join(dir, "samples.jsonl")).records.filter((r) => own.has(r.problemId)));
   });
+  // Problems a shard skipped for their length: left out of the summary and counted, as a single run does.
+  const skipped = new Set(infos.flatMap((x) => x.long?.skippedIds ?? []));
+  const truncated = new Set(infos.flatMap((x) => x.long?.truncatedIds ?? []));
   const count = new Map<string, number>();
   for (const r of all) if (r.sample < k) count.set(r.problemId, (count.get(r.problemId) ?? 0) + 1);
-  const short = problems.findIndex((p) => (count.get(p.id) ?? 0) < k);
+  const short = problems.findIndex((p) => !skipped.has(p.id) && (count.get(p.id) ?? 0) < k);
   if (short >= 0) {
     const owner = dirs[infos.findIndex((x) => inShard(short, parseShard(x.shard), block))]!;
     throw new UsageError(`problem ${problems[short]!.id} lacks samples in ${owner}: rerun that shard with the same --out, then merge`);
   }
-  const { summary, records } = summarize({ bench: identity.bench, model: identity.model, sampling, prompt: identity.prompt, summary: infos[0]!.summary, grader }, problems, all);
+  const kept = problems.filter((p) => !skipped.has(p.id));
+  const { summary, records } = summarize({ bench: identity.bench, model: identity.model, sampling, prompt: identity.prompt, summary: infos[0]!.summary, grader }, kept, all);
+  const longs = infos.map((x) => x.long).filter((x): x is ShardLong => x !== undefined);
+  if (skipped.size + truncated.size > 0 && longs[0]) {
+    const ids = problems.map((p) => p.id).filter((id) => skipped.has(id) || truncated.has(id)).slice(0, 100);
+    summary.longPrompts = { policy: longs[0].policy, context: longs[0].context, skipped: skipped.size, truncated: truncated.size, ids };
+  }
   return { summary, records, identity, problems: problems.length };
 }
 

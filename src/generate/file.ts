@@ -9,7 +9,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, statSync } from "node:fs";
 import type { Sampler } from "../engine/types.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { InputError } from "../util/errors.js";
+import { InputError, UsageError } from "../util/errors.js";
+import { isContextOverflow, newLongPromptCount, noteLong, serverTooLongMessage, type LongPromptCount } from "../infer/context.js";
 import { readJournal, truncateFileSync, writeAllSync } from "../util/journal.js";
 import type { Problem } from "../data/records.js";
 import { inShard, type Shard } from "../util/shard.js";
@@ -106,6 +107,12 @@ export interface GenerateFileOptions extends GenerateOptions {
   resume?: boolean;
   /** Generate only this shard's problems (util/shard.ts, blocks of 1); <out>.shard.json tells `trimer merge`. */
   shard?: Shard;
+  /**
+   * Prompts longer than the model's context (infer/context.ts): problems in `skip` (found up front) are not
+   * generated; a server's context-overflow refusal skips the problem too under policy "skip" (counted, retried on
+   * --resume) and stops the job in one line otherwise.
+   */
+  longPrompts?: { count: LongPromptCount; skip: Set<string> };
   /** Called after each problem is on disk (progress). */
   onProblem?: (r: ProblemTraces, totals: { problems: number; records: number; usage: Usage }) => void;
 }
@@ -122,6 +129,8 @@ export interface GenerateFileResult {
   /** Over all runs of the job. */
   usage: Usage;
   droppedBytes: number;
+  /** Problems skipped or prompts truncated for their length (only when there were any). */
+  longPrompts?: LongPromptCount;
 }
 
 /** Generates the traces of every problem not yet done into `opts.out`, resumably. */
@@ -138,13 +147,22 @@ export async function generateTraceFile(sampler: Sampler, problems: readonly Pro
   const shard = opts.shard;
   if (shard) await writeGenerateShardInfo(opts.out, shard, problems);
   const mine = shard ? problems.filter((_, i) => inShard(i, shard)) : problems;
-  const todo = mine.filter((p) => !state.done.has(p.id));
+  const long = opts.longPrompts ?? { count: newLongPromptCount("fail", null), skip: new Set<string>() };
+  const todo = mine.filter((p) => !state.done.has(p.id) && !long.skip.has(p.id));
   const writer = new TraceFileWriter(opts.out, state.end);
   const usage: Usage = {};
   addUsage(usage, state.usage);
   let records = state.records, generated = 0;
   try {
-    for await (const r of mapConcurrent(todo, opts.concurrency ?? 4, (p) => generateProblemTraces(sampler, p, opts))) {
+    const one = (p: Problem): Promise<ProblemTraces | null> => generateProblemTraces(sampler, p, opts).catch((e: unknown) => {
+      if (!isContextOverflow(e)) throw e;
+      if (long.count.policy !== "skip") throw new UsageError(serverTooLongMessage(p.id, e as Error));
+      long.skip.add(p.id);
+      noteLong(long.count, p.id);
+      return null;
+    });
+    for await (const r of mapConcurrent(todo, opts.concurrency ?? 4, one)) {
+      if (r === null) continue;
       writer.write(r);
       generated++;
       records += r.records.length;
@@ -154,7 +172,12 @@ export async function generateTraceFile(sampler: Sampler, problems: readonly Pro
   } finally {
     writer.close();
   }
-  const result: GenerateFileResult = { problems: mine.length, skipped: mine.length - todo.length, generated, records, usage, droppedBytes: state.droppedBytes };
+  const result: GenerateFileResult = { problems: mine.length, skipped: mine.filter((p) => state.done.has(p.id)).length, generated, records, usage, droppedBytes: state.droppedBytes };
+  if (long.count.skipped + long.count.truncated > 0) result.longPrompts = long.count;
+  if (shard && long.skip.size) {
+    const own = new Set(mine.map((p) => p.id));
+    await writeGenerateShardInfo(opts.out, shard, problems, [...long.skip].filter((id) => own.has(id)));
+  }
   await writeFileAtomic(`${opts.out}.stats.json`, JSON.stringify(result, null, 2) + "\n");
   return result;
 }

@@ -13,6 +13,7 @@ import { InputError, UsageError } from "../util/errors.js";
 import { readJournal } from "../util/journal.js";
 import { checkShardSet, formatShard, inShard, parseShard, type Shard } from "../util/shard.js";
 import type { Problem } from "../data/records.js";
+import type { LongPromptCount } from "../infer/context.js";
 import { addUsage, type TraceRecord, type Usage } from "./job.js";
 import type { DoneLine, GenerateFileResult } from "./file.js";
 
@@ -21,10 +22,12 @@ export interface GenerateShardInfo {
   shard: string;
   block: 1;
   problems: string[];
+  /** Written when the part ends: its problems skipped for their length (all ids). */
+  skipped?: string[];
 }
 
-export async function writeGenerateShardInfo(out: string, shard: Shard, problems: readonly Problem[]): Promise<void> {
-  const info: GenerateShardInfo = { kind: "generate", shard: formatShard(shard), block: 1, problems: problems.map((p) => p.id) };
+export async function writeGenerateShardInfo(out: string, shard: Shard, problems: readonly Problem[], skipped?: readonly string[]): Promise<void> {
+  const info: GenerateShardInfo = { kind: "generate", shard: formatShard(shard), block: 1, problems: problems.map((p) => p.id), ...(skipped?.length ? { skipped: [...skipped] } : {}) };
   await writeFileAtomic(`${out}.shard.json`, JSON.stringify(info) + "\n");
 }
 
@@ -57,6 +60,7 @@ export function mergeGenerateParts(parts: readonly string[]): MergedTraces {
     if (JSON.stringify(x.problems) !== JSON.stringify(ids)) throw new UsageError(`${parts[i]} and ${parts[0]} generated for different problem lists (another --in, --bench, --synth or --limit): they are not parts of one job`);
   });
   const byProblem = new Map<string, { lines: string[]; usage: Usage }>();
+  const longs: LongPromptCount[] = [];
   const stats: GenerateFileResult = { problems: ids.length, skipped: 0, generated: 0, records: 0, usage: {}, droppedBytes: 0 };
   parts.forEach((part, i) => {
     const shard = parseShard(infos[i]!.shard);
@@ -91,21 +95,30 @@ export function mergeGenerateParts(parts: readonly string[]): MergedTraces {
         stats.skipped += s.skipped ?? 0;
         stats.generated += s.generated ?? 0;
         stats.droppedBytes += s.droppedBytes ?? 0;
+        if (s.longPrompts) longs.push(s.longPrompts);
       } catch { /* counted from the done lines below */ }
     }
-    const missing = [...own].find((id) => !byProblem.has(id));
+    const skippedHere = new Set(infos[i]!.skipped ?? []);
+    const missing = [...own].find((id) => !byProblem.has(id) && !skippedHere.has(id));
     if (missing !== undefined) throw new UsageError(`${part} has not finished: problem ${missing} has no traces yet — rerun that shard with --resume, then merge`);
   });
   const out: string[] = [];
   const doneOut: DoneLine[] = [];
   let end = 0;
   for (const id of ids) {
-    const p = byProblem.get(id)!;
+    const p = byProblem.get(id);
+    if (!p) continue; // skipped for its length, as a single run skips it
     out.push(...p.lines);
     for (const l of p.lines) end += Buffer.byteLength(l) + 1;
     doneOut.push({ problemId: id, records: p.lines.length, end, usage: p.usage });
     stats.records += p.lines.length;
     addUsage(stats.usage, p.usage);
+  }
+  if (longs.length) {
+    // Counted as a single run counts them; the ids in problem order, as its up-front check lists them.
+    const pos = new Map(ids.map((id, i) => [id, i]));
+    const longIds = longs.flatMap((l) => l.ids).sort((a, b) => (pos.get(a) ?? 0) - (pos.get(b) ?? 0)).slice(0, 100);
+    stats.longPrompts = { policy: longs[0]!.policy, context: longs[0]!.context, skipped: longs.reduce((t, l) => t + l.skipped, 0), truncated: longs.reduce((t, l) => t + l.truncated, 0), ids: longIds };
   }
   return { lines: out, done: doneOut, stats };
 }
