@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { extraBodyOf, parseFlags, numberFlag, type CommandModule } from "./command.js";
 import { UsageError } from "../util/errors.js";
 import { progress } from "../util/progress.js";
-import type { Sampler } from "../engine/types.js";
+import type { Prompt, Sampler } from "../engine/types.js";
+import { countLongPrompts, guardedSampler, longPromptPolicy, newLongPromptCount, type LongPromptCount } from "../infer/context.js";
 import { STEP_SCHEMAS, validateSpec, type StepSpec } from "../data/curate/steps.js";
 import { readPipelineConfig, runPipeline, runStep } from "../data/curate/pipeline.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -32,6 +33,9 @@ const MODEL_FLAGS = `model (pass-rate, judge, domain --method llm), one of:
   --checkpoint DIR      a trimer checkpoint, run in-process
 ${SERVER_HELP}
   --concurrency N       requests in flight (default 16); --cache DIR response cache; --reasoning-effort low|medium|high
+  --skip-long           pass-rate --checkpoint: prompts longer than the model's context are not sampled (the record
+                        is kept unrated, counted); by default the step stops up front, naming how many;
+                        --truncate-long cuts them from the left instead (counted)
 
 A step that drops more than --max-drop-share of its input (default ${DEFAULT_MAX_DROP_SHARE}) prints a WARNING with the reasons;
 a model step whose every problem got no completion exits 1 with the first error.`;
@@ -68,6 +72,8 @@ const COMMON = {
   cache: { type: "string" },
   "reasoning-effort": { type: "string" },
   "max-drop-share": { type: "string" },
+  "skip-long": { type: "boolean" },
+  "truncate-long": { type: "boolean" },
   quiet: { type: "boolean" },
 } as const;
 
@@ -94,7 +100,10 @@ function checkHealth(results: readonly StepResult[], v: Values, sampler: Sampler
   return 0;
 }
 
-function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler } {
+/** How a checkpoint's sampler treats prompts longer than its context (pass-rate: checked up front, counted). */
+type LongGuard = (engine: import("../engine/local.js").LocalEngine) => Promise<Sampler>;
+
+function samplerFactory(v: Values, guard?: LongGuard): (() => Promise<Sampler>) & { made?: Sampler } {
   let made: Promise<Sampler> | null = null;
   const make = (): Promise<Sampler> => {
     made ??= (async () => {
@@ -102,8 +111,10 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler 
         const { LocalEngine } = await import("../engine/local.js");
         const { TolerantSampler } = await import("../data/curate/tolerant.js");
         const quiet = v.quiet === true;
-        return new TolerantSampler((await LocalEngine.load(v.checkpoint)).sampler(), (m) => { if (!quiet) process.stderr.write(`curate: a prompt got no completions: ${m}\n`); });
+        const engine = await LocalEngine.load(v.checkpoint);
+        return new TolerantSampler(guard ? await guard(engine) : engine.sampler(), (m) => { if (!quiet) process.stderr.write(`curate: a prompt got no completions: ${m}\n`); });
       }
+      if (v["truncate-long"] === true) throw new UsageError("--truncate-long needs --checkpoint (it cuts prompts with the model's tokenizer); a server's refusals are counted as problems without completions");
       const { resolveOpenAIConfig } = await import("../engine/openai.js");
       const url = urlFlag(v.url);
       let cfg: { baseUrl: string; apiKey?: string; model: string };
@@ -133,6 +144,28 @@ function samplerFactory(v: Values): (() => Promise<Sampler>) & { made?: Sampler 
   };
   const factory = make as typeof make & { made?: Sampler };
   return factory;
+}
+
+/**
+ * pass-rate on a checkpoint: every prompt is checked before the first is sampled — by default too long ones stop the
+ * step in one line; --skip-long leaves them unrated, --truncate-long cuts them (infer/context.ts), counted in `long`.
+ */
+function passRateGuard(inputs: readonly string[], long: LongPromptCount): LongGuard {
+  return async (engine) => {
+    const { readRecords } = await import("../data/curate/io.js");
+    const { lowModePrompt } = await import("../data/curate/passrate.js");
+    const { textField } = await import("../data/curate/record.js");
+    async function* prompts(): AsyncGenerator<Prompt> {
+      for (const f of inputs) for await (const rec of readRecords(f)) yield [{ role: "user", content: lowModePrompt(textField(rec, "question")) }];
+    }
+    long.context = engine.contextLength;
+    const { over } = await countLongPrompts(engine, prompts(), long.policy);
+    if (!over || long.policy === "fail") return engine.sampler();
+    return guardedSampler(engine, long.policy, () => {
+      if (long.policy === "truncate") long.truncated++;
+      else long.skipped++;
+    }, engine.tokenizer.bos);
+  };
 }
 
 function requireIo(v: Values): { inputs: string[]; out: string } {
@@ -207,13 +240,24 @@ export async function main(argv: string[]): Promise<number> {
   const spec = specFromFlags(step, v);
   const quiet = v.quiet === true;
   const bar = quiet ? null : progress(`curate ${step}`, 0);
-  const sampler = samplerFactory(v);
-  noteOutput({ output: out, kind: "file", options: { ...v, step: spec }, seeds: seedsOf(spec), inputs });
+  const policy = longPromptPolicy(v["skip-long"] === true, v["truncate-long"] === true);
+  const long = newLongPromptCount(policy, null);
+  const sampler = samplerFactory(v, step === "pass-rate" ? passRateGuard(inputs, long) : undefined);
+  noteOutput({ output: out, kind: "file", options: { ...v, step: spec, ...(step === "pass-rate" ? { longPrompts: long } : {}) }, seeds: seedsOf(spec), inputs });
   const result = await runStep(spec, inputs, out, typeof v.report === "string" ? v.report : undefined, {
     sampler,
     onRecord: bar ? (n) => { if (n % 1000 === 0) bar.update(n); } : undefined,
   });
   bar?.done();
+  if (long.skipped + long.truncated > 0) {
+    // Counted in the step's report too, beside its other counts.
+    const reportPath = typeof v.report === "string" ? v.report : `${out}.report.json`;
+    const rep = JSON.parse(readFileSync(reportPath, "utf8")) as StepResult;
+    await writeFileAtomic(reportPath, `${JSON.stringify({ ...rep, report: { ...rep.report, longPrompts: long } }, null, 2)}\n`);
+    console.log(long.skipped
+      ? `curate ${step}: ${long.skipped} problem(s) whose prompt is longer than the model's context (${long.context} tokens) were not sampled: kept unrated (meta.passRate null)`
+      : `curate ${step}: ${long.truncated} prompt(s) longer than the model's context (${long.context} tokens) were cut from the left`);
+  }
   console.log(`curate ${step}: ${result.recordsIn} → ${result.recordsOut} records in ${result.seconds.toFixed(1)} s; ${out}, report ${typeof v.report === "string" ? v.report : `${out}.report.json`}`);
   return checkHealth([result], v, sampler.made);
 }

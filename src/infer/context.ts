@@ -118,3 +118,18 @@ export function isContextOverflow(e: unknown): boolean {
 export function serverTooLongMessage(id: string, e: Error): string {
   return `the server refused the prompt of ${id} as longer than its context (${e.message.replace(/\s+/g, " ").slice(0, 200)}) — pass --skip-long to skip such prompts (counted), or lower --max-tokens`;
 }
+
+/**
+ * checkPromptLengths for a stream of prompts too large to hold (a curation input): counts the too-long ones in one
+ * pass; under "fail" with some, throws the one line. Returns how many were too long (the job's sampler then skips
+ * or cuts them as they come: guardedSampler).
+ */
+export async function countLongPrompts(engine: TokenEngine, prompts: AsyncIterable<Prompt>, policy: LongPromptPolicy): Promise<{ over: number; total: number }> {
+  let over = 0, total = 0;
+  for await (const p of prompts) {
+    total++;
+    if (promptTooLong(engine, p)) over++;
+  }
+  if (over && policy === "fail") throw new UsageError(tooLongMessage(over, total, engine.contextLength));
+  return { over, total };
+}
