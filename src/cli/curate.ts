@@ -17,6 +17,8 @@ import { noteOutput } from "../util/manifest.js";
 import { CHECKPOINT_FLAGS, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
 
 const CURATE_ALIASES = { "cache-dir": { to: "cache" } } as const;
+import { parseShard } from "../util/shard.js";
+import { SHARDABLE_STEPS } from "../data/curate/shard.js";
 
 /** The seeds a step's options carry (near-dedupe's hash seed, mix's sampling seed …), for the manifest. */
 function seedsOf(spec: object): Record<string, number> {
@@ -59,6 +61,11 @@ ${steps.join("\n")}
 
 ${MODEL_FLAGS}
   --quiet               no progress lines
+
+scale-out (pass-rate, judge):
+  --shard I/N           rate part I of N of the records (blocks of --batch-size records by position over the
+                        inputs: block b goes to shard b mod N + 1); \`trimer merge --out FILE PART...\` puts the
+                        parts' records back in input order and sums their reports
 Old spellings still accepted, with a notice: --base-url (--url), --cache-dir (--cache).`;
 }
 
@@ -74,6 +81,7 @@ const COMMON = {
   "max-drop-share": { type: "string" },
   "skip-long": { type: "boolean" },
   "truncate-long": { type: "boolean" },
+  shard: { type: "string" },
   quiet: { type: "boolean" },
 } as const;
 
@@ -206,6 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!parsed) return 0;
     const v = parsed.values as Values;
     const { inputs, out } = requireIo(v);
+    if (v.shard !== undefined) throw new UsageError("--shard applies to one step (curate pass-rate or judge), not to a pipeline — run that step sharded on its own");
     if (typeof v.config !== "string") throw new UsageError(`--config steps.json is required\n\n${usage()}`);
     const specs = readPipelineConfig(v.config);
     const sampler = samplerFactory(v);
@@ -239,6 +248,8 @@ export async function main(argv: string[]): Promise<number> {
   const { inputs, out } = requireIo(v);
   const spec = specFromFlags(step, v);
   const quiet = v.quiet === true;
+  const shard = typeof v.shard === "string" ? parseShard(v.shard) : undefined;
+  if (shard && !(SHARDABLE_STEPS as readonly string[]).includes(step)) throw new UsageError(`--shard applies to ${SHARDABLE_STEPS.join(" and ")} (steps that rate each record on its own), not to ${step}`);
   const bar = quiet ? null : progress(`curate ${step}`, 0);
   const policy = longPromptPolicy(v["skip-long"] === true, v["truncate-long"] === true);
   const long = newLongPromptCount(policy, null);
@@ -247,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
   const result = await runStep(spec, inputs, out, typeof v.report === "string" ? v.report : undefined, {
     sampler,
     onRecord: bar ? (n) => { if (n % 1000 === 0) bar.update(n); } : undefined,
-  });
+  }, shard);
   bar?.done();
   if (long.skipped + long.truncated > 0) {
     // Counted in the step's report too, beside its other counts.

@@ -17,6 +17,9 @@ Merges the N parts of a job run with --shard I/N (every part once, each finished
   eval       PART = an --out folder of \`trimer eval --shard I/N\`; OUT a folder: samples.jsonl, summary.json,
              run.json, report.html as one run writes them
   generate   PART = an --out file of \`trimer generate --shard I/N\`; OUT a file, with OUT.done and OUT.stats.json
+  curate     PART = an --out file of \`trimer curate pass-rate|judge --shard I/N\`; OUT a file (records in input
+             order) with OUT.report.json (the parts' counts summed)
+  solve      PART = an --out file of \`trimer solve --shard I/N\`; OUT the JSON of one whole run (solve --json)
 The kind is read from each part (DIR/shard.json or FILE.shard.json). OUT's manifest lists the parts' manifests.
   --quiet    print only the output paths`;
 
@@ -25,7 +28,7 @@ const OPTIONS = {
   quiet: { type: "boolean" },
 } as const;
 
-type Kind = "eval" | "generate";
+type Kind = "eval" | "generate" | "curate" | "solve";
 
 function kindOf(part: string): Kind {
   if (existsSync(part) && statSync(part).isDirectory()) {
@@ -40,7 +43,7 @@ function kindOf(part: string): Kind {
   } catch (e) {
     throw new InputError(`${side}: not valid JSON (${(e as Error).message})`);
   }
-  if (kind === "generate") return kind;
+  if (kind === "generate" || kind === "curate" || kind === "solve") return kind;
   throw new InputError(`${side}: unknown part kind ${JSON.stringify(kind)}`);
 }
 
@@ -93,6 +96,29 @@ async function mergeGenerate(parts: string[], out: string, quiet: boolean): Prom
   console.log(`wrote ${out}, ${out}.done, ${out}.stats.json`);
 }
 
+async function mergeCurate(parts: string[], out: string, quiet: boolean): Promise<void> {
+  const { mergeCurateParts } = await import("../data/curate/shard.js");
+  if (existsSync(out)) throw new UsageError(`${out} already exists: merge into a new --out`);
+  noteOutput({
+    output: out, kind: "file",
+    options: { merged: parts, parts: parts.map((p) => ({ part: p, manifest: manifestOf(`${p}.manifest.json`) })) },
+    inputs: parts.flatMap((p) => [p, `${p}.shard.json`, `${p}.report.json`]),
+  });
+  const m = await mergeCurateParts(parts, out);
+  if (!quiet) console.log(`merged ${parts.length} parts of curate ${m.report.step}: ${m.report.recordsIn} → ${m.records} records`);
+  console.log(`wrote ${out}, ${out}.report.json`);
+}
+
+async function mergeSolve(parts: string[], out: string, quiet: boolean): Promise<void> {
+  const { mergeSolveParts } = await import("../infer/solve-shard.js");
+  if (existsSync(out)) throw new UsageError(`${out} already exists: merge into a new --out`);
+  const r = mergeSolveParts(parts);
+  noteOutput({ output: out, kind: "file", options: { merged: parts, parts: parts.map((p) => ({ part: p, manifest: manifestOf(`${p}.manifest.json`) })) }, inputs: parts });
+  writeFileAtomicSync(out, JSON.stringify(r, null, 2) + "\n");
+  if (!quiet) console.log(`answer: ${r.answer ?? "(none found)"}   (agent ${r.chosen + 1} of ${r.agents.length}, by ${r.method})`);
+  console.log(`wrote ${out}`);
+}
+
 export const summary = "merge the parts of a job run with --shard I/N into what one run writes";
 
 export async function main(argv: string[]): Promise<number> {
@@ -107,7 +133,9 @@ export async function main(argv: string[]): Promise<number> {
   kinds.forEach((k, i) => { if (k !== kind) throw new UsageError(`${parts[i]} is a ${k} part but ${parts[0]} a ${kind} part`); });
   const quiet = parsed.values.quiet === true;
   if (kind === "eval") await mergeEval(parts, out, quiet);
-  else await mergeGenerate(parts, out, quiet);
+  else if (kind === "generate") await mergeGenerate(parts, out, quiet);
+  else if (kind === "curate") await mergeCurate(parts, out, quiet);
+  else await mergeSolve(parts, out, quiet);
   return 0;
 }
 

@@ -13,7 +13,9 @@ import { LOCAL_PROMPT, servedPromptDefault } from "./served-prompt.js";
 import { CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, PROMPT_FLAGS, PROMPT_HELP, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
 import { agentTable, MAX_AGENTS } from "../infer/agents.js";
 import { SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";
-import { parseAgentTable, solve, type SolveResult } from "../infer/solve.js";
+import { agentOutcomes, parseAgentTable, solve, type SolveResult } from "../infer/solve.js";
+import { inShard, parseShard } from "../util/shard.js";
+import { writeFileAtomic } from "../util/atomic.js";
 import { InputError, UsageError } from "../util/errors.js";
 import type { Sampler } from "../engine/types.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
@@ -37,6 +39,10 @@ selection:
   --select M            reward | majority | weighted (default: reward with --reward-model, else majority)
 output:
   --json                one JSON object (answer, chosen agent, per-agent results, tokens)
+  --out FILE.json       also write that JSON object to FILE
+scale-out:
+  --shard I/N --out PART.json   run agents I, I+N, … of the table only (seeded by their places); then
+                        \`trimer merge --out FILE.json PART.json...\` selects over all agents as one run does
 Old spellings still accepted, with a notice: --model DIR for a checkpoint folder (--checkpoint), --api-model (--model).`;
 
 const OPTIONS = {
@@ -51,6 +57,8 @@ const OPTIONS = {
   "reward-model": { type: "string" },
   select: { type: "string" },
   json: { type: "boolean" },
+  out: { type: "string" },
+  shard: { type: "string" },
 } as const;
 
 const MAX_QUESTION_BYTES = 1024 * 1024;
@@ -130,7 +138,16 @@ export async function main(argv: string[]): Promise<number> {
   if ((select === "reward" || select === "weighted") && !v["reward-model"]) throw new UsageError(`--select ${select} needs --reward-model DIR`);
   const seed = numberFlag(v.seed, "seed", 0, true);
 
+  const shard = v.shard !== undefined ? parseShard(v.shard) : undefined;
+  if (shard && !v.out) throw new UsageError("--shard needs --out PART.json (the part's agents, for trimer merge)");
+  if (shard && v.reflect) throw new UsageError("--reflect cannot be sharded: the reflection round shows each agent all the others' answers");
+  if (shard && shard.count > agents.length) throw new UsageError(`--shard ${v.shard}: only ${agents.length} agents to split`);
   const rewardModel = v["reward-model"] ? await openRewardModel(v["reward-model"]) : undefined;
+  if (v.out) {
+    const { noteOutput } = await import("../util/manifest.js");
+    noteOutput({ output: v.out, kind: "file", options: { ...v, question, agents, format, seed }, seeds: { sampling: seed },
+      inputs: [v.checkpoint, v["reward-model"]].filter((d): d is string => typeof d === "string").flatMap((d) => [`${d}/model.safetensors`, `${d}/config.json`]) });
+  }
   let opened: { sampler: Sampler; close(): Promise<void> | void };
   if (url !== undefined) {
     // One server, or replicas of one model (--url a,b,c): the agents' requests spread over them.
@@ -140,10 +157,25 @@ export async function main(argv: string[]): Promise<number> {
     opened = await openSampler({ checkpoint: v.checkpoint! });
   }
   try {
-    const result = await solve(opened.sampler, question, {
+    const solveOpts = {
       agents, promptFormat: format, prompt, seed, select, reflect: v.reflect ?? false,
       ...(rewardModel ? { rewardModel } : {}),
-    });
+    };
+    if (shard) {
+      // This part's agents only, at their places in the table (their seeds follow the places).
+      const indices = agents.map((_, i) => i).filter((i) => inShard(i, shard));
+      const outcomes = await agentOutcomes(opened.sampler, question, { ...solveOpts, agents: indices.map((i) => agents[i]!) }, indices);
+      const method = select ?? (rewardModel ? "reward" : "majority");
+      const { writeSolvePart } = await import("../infer/solve-shard.js");
+      await writeSolvePart(v.out!, {
+        shard, question, method, agents: agents.length, outcomes: outcomes.map((outcome, j) => ({ index: indices[j]!, outcome })),
+        settings: { agents, format, prompt, seed, rewardModel: v["reward-model"] ?? null },
+      });
+      console.log(`solve shard ${v.shard!}: ${indices.length} of ${agents.length} agents in ${v.out!}; \`trimer merge --out FILE PART...\` selects over all of them`);
+      return 0;
+    }
+    const result = await solve(opened.sampler, question, solveOpts);
+    if (v.out) await writeFileAtomic(v.out, JSON.stringify(result, null, 2) + "\n");
     if (v.json) console.log(JSON.stringify(result, null, 2));
     else printResult(result);
   } finally {

@@ -76,9 +76,19 @@ export async function solve(sampler: Sampler, question: string, opts: SolveOptio
   if (opts.reflect && (opts.prompt?.format ?? opts.promptFormat) !== "chat") {
     throw new InputError("solve: the reflection round needs the chat prompt format (completion-format models are not instructed; see infer/reflect.ts)");
   }
+  const outcomes = await agentOutcomes(sampler, question, opts);
+  return selectOutcome(question, outcomes, method);
+}
+
+/**
+ * Steps 1–3 without the selection: each agent's candidate (and score). `indices` are the agents' places in the
+ * whole table when `opts.agents` is a part of it (solve --shard): the seeds follow the places, so the part samples
+ * what those agents sample in a whole run.
+ */
+export async function agentOutcomes(sampler: Sampler, question: string, opts: SolveOptions, indices?: readonly number[]): Promise<AgentOutcome[]> {
   const seed = opts.seed ?? 0;
   const prompt = opts.prompt ? buildPrompt(question, opts.prompt) : solvePrompt(question, opts.promptFormat, opts.instruction, opts.system);
-  const runs = await sampleAgents(sampler, [prompt], opts.agents, seed, opts.stop);
+  const runs = await sampleAgents(sampler, [prompt], opts.agents, seed, opts.stop, indices);
   const first = runs.map((r) => r.completions[0]!);
   let outcomes: AgentOutcome[] = first.map((c, a) => ({ agent: opts.agents[a]!, text: c.text, answer: answerOf(c.text), tokens: c.completionTokens }));
   if (opts.reflect) {
@@ -93,6 +103,11 @@ export async function solve(sampler: Sampler, question: string, opts: SolveOptio
     if (scores.length !== outcomes.length) throw new Error(`reward model returned ${scores.length} scores for ${outcomes.length} candidates`);
     outcomes.forEach((o, i) => { o.score = scores[i]!; });
   }
+  return outcomes;
+}
+
+/** Step 4: the selection over all agents' outcomes (a whole run, or the merged parts of a sharded one). */
+export function selectOutcome(question: string, outcomes: AgentOutcome[], method: SelectionMethod): SolveResult {
   const sel = selectCandidate(outcomes.map((o) => ({ text: o.text, answer: o.answer, ...(o.score !== undefined ? { score: o.score } : {}) })), method);
   return {
     question, method, chosen: sel.index, answer: sel.answer, text: outcomes[sel.index]!.text, agents: outcomes, clusters: sel.clusters,

@@ -111,3 +111,52 @@ test("eval and generate sharded over three replicas (one killed mid-run), merged
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("curate pass-rate and judge, and solve, sharded over two replicas and merged, equal a single run", { timeout: 400_000 }, async () => {
+  const ckpt = await savedCheckpoint(tinyEngine(11, { max_position_embeddings: 1024 }));
+  const dir = mkdtempSync(join(tmpdir(), "trimer-shard-"));
+  const servers: ChildProcess[] = [];
+  try {
+    const input = join(dir, "in.jsonl");
+    writeFileSync(input, Array.from({ length: 21 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `${i}+1=`, answer: String(i + 1), solution: `${i}+1=\\boxed{${i % 3 ? i + 1 : i}}` })).join("\n") + "\n");
+    const reps = await Promise.all([0, 1].map(() => startServe(ckpt.dir)));
+    servers.push(...reps.map((r) => r.child));
+    const fleet = reps.map((r) => r.url).join(",");
+    // The tiny random model's greedy reply to a chat prompt is token 6 over and over, which decodes to nothing; the
+    // judge (always greedy) is steered off it so that it says something.
+    for (const [step, extra] of [["pass-rate", ["--k", "2", "--temperature", "0", "--max-tokens", "8", "--threshold", "0.5", "--batch-size", "4"]], ["judge", ["--max-tokens", "8", "--batch-size", "3", "--extra-body", '{"logit_bias": {"6": -100}}']]] as const) {
+      const args = ["curate", step, "--in", input, "--base-url", fleet, "--model", "mini", ...extra, "--quiet"];
+      const single = await runCli([...args, "--out", join(dir, `${step}.jsonl`)], { timeoutMs: 200_000 });
+      assert.equal(single.code, 0, single.stderr);
+      const parts = await Promise.all([1, 2, 3].map((i) => runCli([...args, "--shard", `${i}/3`, "--out", join(dir, `${step}-${i}.jsonl`)], { timeoutMs: 200_000 })));
+      for (const p of parts) assert.equal(p.code, 0, p.stderr);
+      const merged = await runCli(["merge", "--out", join(dir, `${step}-merged.jsonl`), ...[3, 1, 2].map((i) => join(dir, `${step}-${i}.jsonl`))]);
+      assert.equal(merged.code, 0, merged.stderr);
+      assert.equal(read(join(dir, `${step}-merged.jsonl`)), read(join(dir, `${step}.jsonl`)), step);
+      const rep = (p: string): { recordsIn: number; recordsOut: number; report: Record<string, unknown> } => JSON.parse(read(`${p}.report.json`)) as never;
+      const [a, b] = [rep(join(dir, `${step}-merged.jsonl`)), rep(join(dir, `${step}.jsonl`))];
+      assert.deepEqual([a.recordsIn, a.recordsOut], [b.recordsIn, b.recordsOut]);
+      const { examples: _ea, ...ra } = a.report;
+      const { examples: _eb, ...rb } = b.report;
+      assert.deepEqual(ra, rb, step);
+    }
+    const bad = await runCli(["curate", "normalize", "--in", input, "--out", join(dir, "n.jsonl"), "--shard", "1/2"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^trimer curate: --shard applies to pass-rate and judge/);
+
+    const solveArgs = ["solve", "7+8=", "--url", fleet, "--api-model", "mini", "--prompt-format", "completion", "--agents", "8", "--max-tokens", "12", "--seed", "4"];
+    const whole = await runCli([...solveArgs, "--out", join(dir, "solve.json")], { timeoutMs: 100_000 });
+    assert.equal(whole.code, 0, whole.stderr);
+    for (const i of [1, 2, 3]) {
+      const r = await runCli([...solveArgs, "--shard", `${i}/3`, "--out", join(dir, `solve-${i}.json`)], { timeoutMs: 100_000 });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const ms = await runCli(["merge", "--out", join(dir, "solve-merged.json"), ...[1, 2, 3].map((i) => join(dir, `solve-${i}.json`))]);
+    assert.equal(ms.code, 0, ms.stderr);
+    assert.deepEqual(JSON.parse(read(join(dir, "solve-merged.json"))), JSON.parse(read(join(dir, "solve.json"))));
+  } finally {
+    for (const s of servers) if (s.exitCode === null && s.signalCode === null) s.kill("SIGTERM");
+    ckpt.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

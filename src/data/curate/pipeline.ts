@@ -9,6 +9,8 @@ import { InputError } from "../../util/errors.js";
 import { readRecords, writeRecords } from "./io.js";
 import type { CurateRecord } from "./record.js";
 import { buildStep, validateSpec, type StepContext, type StepSpec } from "./steps.js";
+import { notePositions, shardRecords, writeCurateShardInfo } from "./shard.js";
+import type { Shard } from "../../util/shard.js";
 
 export interface StepResult {
   step: string;
@@ -53,18 +55,24 @@ async function* counted(input: AsyncIterable<CurateRecord>, box: { n: number }, 
 }
 
 /** Runs one step from `inputs` to `output` and writes its report (default `<output>.report.json`). */
-export async function runStep(spec: StepSpec, inputs: readonly string[], output: string, reportPath: string | undefined, ctx: Omit<StepContext, "sourceOf" | "journalPath"> = {}): Promise<StepResult> {
+export async function runStep(spec: StepSpec, inputs: readonly string[], output: string, reportPath: string | undefined, ctx: Omit<StepContext, "sourceOf" | "journalPath"> = {}, shard?: Shard): Promise<StepResult> {
   const t0 = Date.now();
   const inputStamps = stamps(inputs);
   const fileOf = new WeakMap<CurateRecord, string>();
   const box = { n: 0 };
   const { onRecord: _o, ...rest } = ctx;
-  const run = await buildStep(spec, counted(readInputs(inputs, fileOf), box, ctx.onRecord), {
+  // --shard: only this part's records (curate/shard.ts), their input positions noted for the merge.
+  const seen = { total: 0 };
+  const block = (spec as { batchSize?: number }).batchSize ?? 8;
+  const read = readInputs(inputs, fileOf);
+  const run = await buildStep(spec, counted(shard ? shardRecords(read, shard, block, seen) : read, box, ctx.onRecord), {
     ...rest,
     sourceOf: (r) => fileOf.get(r) ?? "",
     journalPath: `${output}.journal.jsonl`,
   });
-  const recordsOut = await writeRecords(output, run.records);
+  const positions: number[] = [];
+  const recordsOut = await writeRecords(output, shard ? notePositions(run.records, positions) : run.records);
+  if (shard) await writeCurateShardInfo(output, { step: spec.step, spec, shard, block, total: seen.total, positions });
   const result: StepResult = { step: spec.step, spec, inputs: [...inputs], inputStamps, output, recordsIn: box.n, recordsOut, seconds: (Date.now() - t0) / 1000, report: run.report() };
   await writeFileAtomic(reportPath ?? `${output}.report.json`, `${JSON.stringify(result, null, 2)}\n`);
   return result;
