@@ -12,7 +12,7 @@ import { bucketKey, toolSyntax, type Usage } from "../generate/job.js";
 import { estimateCost, generateTraceFile } from "../generate/file.js";
 import { progress } from "../util/progress.js";
 import { InputError, UsageError } from "../util/errors.js";
-import { parseShard } from "../util/shard.js";
+import { inShard, parseShard } from "../util/shard.js";
 import { longPromptPolicy, newLongPromptCount, type LongPromptCount } from "../infer/context.js";
 import { extraBodyOf, numberFlag, parseFlags, type CommandModule } from "./command.js";
 import { benchFile, loadBenchProblems } from "./bench.js";
@@ -258,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!v.quiet) console.error(`generate: sandbox: ${sandbox.describe()}`);
   }
 
-  const bar = progress("generate", problems.length, { silent: v.quiet ?? false });
+  const bar = progress("generate", shard ? problems.filter((_, i) => inShard(i, shard)).length : problems.length, { silent: v.quiet ?? false });
   try {
     const result = await generateTraceFile(sampler, problems, {
       out, resume: v.resume ?? false, ...(shard ? { shard } : {}), longPrompts: long, modes, tir: tirs, k, maxAttempts, maxTokens,
