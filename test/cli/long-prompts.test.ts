@@ -77,7 +77,7 @@ test("eval, generate and curate pass-rate on a checkpoint: too-long prompts are 
   }
 });
 
-test("eval over HTTP: the server's context-overflow 400 is one line, or a counted skip with --skip-long", { timeout: 200_000 }, async () => {
+test("eval and generate over HTTP: the server's context-overflow 400 is one line, or a counted skip with --skip-long", { timeout: 200_000 }, async () => {
   const ckpt = await savedCheckpoint(tinyEngine(5, { max_position_embeddings: 256 }));
   const dir = mkdtempSync(join(tmpdir(), "trimer-long-"));
   let server: ChildProcess | undefined;
@@ -97,6 +97,13 @@ test("eval over HTTP: the server's context-overflow 400 is one line, or a counte
     assert.equal(skipped.code, 0, skipped.stderr);
     const s = json<{ problems: number; longPrompts: { skipped: number; ids: string[] } }>(join(dir, "h1", "summary.json"));
     assert.deepEqual([s.problems, s.longPrompts.skipped, s.longPrompts.ids], [4, 2, ["p1", "p4"]]);
+    const gen = ["generate", "--in", bench, "--url", url, "--model", "mini", "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "1", "--max-tokens", "8", "--concurrency", "1", "--cache", "none", "--quiet"];
+    const gFailed = await runCli([...gen, "--out", join(dir, "g0.jsonl")]);
+    assert.equal(gFailed.code, 2);
+    assert.match(gFailed.stderr, /^trimer generate: the server refused the prompt of p1 as longer than its context \(.*\) — pass --skip-long to skip such prompts \(counted\), or lower --max-tokens\n$/);
+    const gSkipped = await runCli([...gen, "--skip-long", "--out", join(dir, "g1.jsonl")]);
+    assert.equal(gSkipped.code, 0, gSkipped.stderr);
+    assert.deepEqual(json<{ problems: number; generated: number; longPrompts: { skipped: number; ids: string[] } }>(join(dir, "g1.jsonl.stats.json")).longPrompts.ids, ["p1", "p4"]);
     const truncate = await runCli([...args, "--truncate-long", "--out", join(dir, "h2")]);
     assert.equal(truncate.code, 2);
     assert.match(truncate.stderr, /^trimer eval: --truncate-long needs --checkpoint/);
