@@ -55,6 +55,21 @@ function manifestOf(path: string): unknown {
   }
 }
 
+/**
+ * Parts sampled from checkpoints must be one checkpoint: their manifests hash the weights (model.safetensors), and
+ * different hashes are refused. (Servers are named by URL only; the parts' sampling settings are compared instead.)
+ */
+function sameWeights(parts: readonly string[], manifests: readonly unknown[]): void {
+  const hashes = manifests.map((m) => {
+    const inputs = (m as { inputs?: { path?: unknown; sha256?: unknown }[] } | null)?.inputs ?? [];
+    return inputs.find((x) => typeof x.path === "string" && x.path.endsWith("model.safetensors"))?.sha256;
+  });
+  const first = hashes.findIndex((h) => h !== undefined);
+  hashes.forEach((h, i) => {
+    if (h !== undefined && h !== hashes[first]) throw new UsageError(`${parts[i]} and ${parts[first]} were sampled from different checkpoints (their model.safetensors differ): they are not parts of one run`);
+  });
+}
+
 async function mergeEval(parts: string[], out: string, quiet: boolean): Promise<void> {
   const { mergeEvalShards } = await import("../eval/shard.js");
   const { readRunIdentity, summarizeRun, RUN_FILE, SAMPLES_FILE, SUMMARY_FILE } = await import("../eval/runner.js");
@@ -63,9 +78,11 @@ async function mergeEval(parts: string[], out: string, quiet: boolean): Promise<
   const { runSettings } = await import("./eval.js");
   if (existsSync(join(out, SAMPLES_FILE))) throw new UsageError(`${out} already holds samples: merge into a new --out`);
   const m = mergeEvalShards(parts, readRunIdentity, verifierGrader(), summarizeRun);
+  const manifests = parts.map((p) => manifestOf(join(p, "manifest.json")));
+  sameWeights(parts, manifests);
   noteOutput({
     output: out, kind: "dir",
-    options: { merged: parts, problems: m.problems, parts: parts.map((p) => ({ part: p, manifest: manifestOf(join(p, "manifest.json")) })) },
+    options: { merged: parts, problems: m.problems, parts: parts.map((p, i) => ({ part: p, manifest: manifests[i] })) },
     inputs: parts.flatMap((p) => [join(p, SAMPLES_FILE), join(p, "shard.json"), join(p, RUN_FILE)]),
   });
   writeFileAtomicSync(join(out, RUN_FILE), JSON.stringify(m.identity, null, 2) + "\n");
@@ -83,9 +100,11 @@ async function mergeGenerate(parts: string[], out: string, quiet: boolean): Prom
   const { mergeGenerateParts } = await import("../generate/shard.js");
   if (existsSync(out) || existsSync(`${out}.done`)) throw new UsageError(`${out} already exists: merge into a new --out`);
   const m = mergeGenerateParts(parts);
+  const manifests = parts.map((p) => manifestOf(`${p}.manifest.json`));
+  sameWeights(parts, manifests);
   noteOutput({
     output: out, kind: "file",
-    options: { merged: parts, problems: m.stats.problems, parts: parts.map((p) => ({ part: p, manifest: manifestOf(`${p}.manifest.json`) })) },
+    options: { merged: parts, problems: m.stats.problems, parts: parts.map((p, i) => ({ part: p, manifest: manifests[i] })) },
     inputs: parts.flatMap((p) => [p, `${p}.done`, `${p}.shard.json`]),
   });
   // The done file last: a merge killed midway leaves no .done claiming traces that are not there.

@@ -88,8 +88,12 @@ export function mergeEvalShards(
     if (x.block !== infos[0]!.block) throw new UsageError(`${dirs[i]} split by blocks of ${x.block} problems but ${dirs[0]} by ${infos[0]!.block} (--batch differs)`);
     if (JSON.stringify(x.summary) !== JSON.stringify(infos[0]!.summary)) throw new UsageError(`${dirs[i]} and ${dirs[0]} were run with different report options (--ks, --token-limits, --bootstrap)`);
   });
+  // The model label names where the samples came from (a server URL, a checkpoint path): machines of one job may
+  // name theirs differently, so it is not compared; the merged label lists the distinct ones.
+  const labels: string[] = [];
   const identities = dirs.map((d) => {
-    const { shard: _s, ...rest } = readIdentity(d);
+    const { shard: _s, model, ...rest } = readIdentity(d);
+    if (!labels.includes(String(model))) labels.push(String(model));
     return rest;
   });
   identities.forEach((x, i) => {
@@ -97,7 +101,7 @@ export function mergeEvalShards(
     const keys = [...new Set([...Object.keys(x), ...Object.keys(want)])].filter((k) => JSON.stringify(x[k]) !== JSON.stringify(want[k]));
     if (keys.length) throw new UsageError(`${dirs[i]} and ${dirs[0]} are parts of different runs (${keys.join(", ")} differ)`);
   });
-  const identity = identities[0]! as RunIdentityLike;
+  const identity = { bench: identities[0]!.bench, model: labels.join(" | "), ...identities[0]! } as RunIdentityLike;
   const problems = infos[0]!.problems;
   const block = infos[0]!.block;
   const heads = dirs.map((dir) => {

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli, type CliResult } from "../cli/run-cli.js";
@@ -157,6 +157,31 @@ test("curate pass-rate and judge, and solve, sharded over two replicas and merge
   } finally {
     for (const s of servers) if (s.exitCode === null && s.signalCode === null) s.kill("SIGTERM");
     ckpt.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("merge: parts from copies of one checkpoint merge (the label lists both); parts from different weights are refused", { timeout: 120_000 }, async () => {
+  const a = await savedCheckpoint(tinyEngine(11));
+  const b = await savedCheckpoint(tinyEngine(12));
+  const dir = mkdtempSync(join(tmpdir(), "trimer-shard-"));
+  try {
+    const bench = join(dir, "bench.jsonl");
+    writeFileSync(bench, Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: `p${i}`, question: `${i}+1=`, answer: String(i + 1) })).join("\n") + "\n");
+    const copy = join(dir, "copy");
+    cpSync(a.dir, copy, { recursive: true });
+    const part = (ckpt: string, i: number, out: string): Promise<CliResult> =>
+      runCli(["eval", "--bench", bench, "--checkpoint", ckpt, "--k", "1", "--temperature", "0", "--max-tokens", "4", "--batch", "1", "--bootstrap", "20", "--shard", `${i}/2`, "--out", join(dir, out), "--quiet"]);
+    for (const [ckpt, i, out] of [[a.dir, 1, "a1"], [copy, 2, "a2"], [b.dir, 2, "b2"]] as const) assert.equal((await part(ckpt, i, out)).code, 0);
+    const ok = await runCli(["merge", "--out", join(dir, "m"), join(dir, "a1"), join(dir, "a2")]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(read(join(dir, "m", "summary.json"))) as { model: string }).model, `checkpoint ${a.dir} | checkpoint ${copy}`);
+    const bad = await runCli(["merge", "--out", join(dir, "m2"), join(dir, "a1"), join(dir, "b2")]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /were sampled from different checkpoints \(their model\.safetensors differ\): they are not parts of one run\n$/);
+  } finally {
+    a.remove();
+    b.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 });
