@@ -51,7 +51,7 @@ test("eval, generate and curate pass-rate on a checkpoint: too-long prompts are 
     assert.equal(both.code, 2);
     assert.match(both.stderr, /^trimer eval: give --skip-long or --truncate-long, not both\n$/);
 
-    const genArgs = ["generate", "--in", bench, "--checkpoint", ckpt.dir, "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "1", "--max-tokens", "8", "--quiet"];
+    const genArgs = ["generate", "--bench", bench, "--checkpoint", ckpt.dir, "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "1", "--max-tokens", "8", "--quiet"];
     const gFailed = await runCli([...genArgs, "--out", join(dir, "g0.jsonl")]);
     assert.equal(gFailed.code, 2);
     assert.match(gFailed.stderr, LINE("generate"));
@@ -83,13 +83,13 @@ test("eval and generate over HTTP: the server's context-overflow 400 is one line
   let server: ChildProcess | undefined;
   try {
     const bench = problems(dir);
-    server = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--model", ckpt.dir, "--port", "0", "--served-model-name", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
+    server = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--checkpoint", ckpt.dir, "--port", "0", "--model", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
     const url = await new Promise<string>((resolve, reject) => {
       let out = "";
       server!.stdout!.on("data", (d: Buffer) => { out += d.toString(); const m = /at (http:\/\/\S+\/v1)/.exec(out); if (m) resolve(m[1]!); });
       server!.on("exit", (code) => reject(new Error(`serve exited early (${code})`)));
     });
-    const args = ["eval", "--bench", bench, "--url", url, "--model", "mini", "--format", "completion", "--template", "{question}", "--k", "1", "--temperature", "0", "--max-tokens", "8", "--bootstrap", "50", "--quiet"];
+    const args = ["eval", "--bench", bench, "--url", url, "--model", "mini", "--prompt-format", "completion", "--template", "{question}", "--k", "1", "--temperature", "0", "--max-tokens", "8", "--bootstrap", "50", "--quiet"];
     const failed = await runCli([...args, "--out", join(dir, "h0")]);
     assert.equal(failed.code, 2);
     assert.match(failed.stderr, /^trimer eval: the server refused the prompt of p1 as longer than its context \(.*\) — pass --skip-long to skip such prompts \(counted\), or lower --max-tokens\n$/);
@@ -97,7 +97,7 @@ test("eval and generate over HTTP: the server's context-overflow 400 is one line
     assert.equal(skipped.code, 0, skipped.stderr);
     const s = json<{ problems: number; longPrompts: { skipped: number; ids: string[] } }>(join(dir, "h1", "summary.json"));
     assert.deepEqual([s.problems, s.longPrompts.skipped, s.longPrompts.ids], [4, 2, ["p1", "p4"]]);
-    const gen = ["generate", "--in", bench, "--url", url, "--model", "mini", "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "1", "--max-tokens", "8", "--concurrency", "1", "--cache", "none", "--quiet"];
+    const gen = ["generate", "--bench", bench, "--url", url, "--model", "mini", "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "1", "--max-tokens", "8", "--concurrency", "1", "--cache", "none", "--quiet"];
     const gFailed = await runCli([...gen, "--out", join(dir, "g0.jsonl")]);
     assert.equal(gFailed.code, 2);
     assert.match(gFailed.stderr, /^trimer generate: the server refused the prompt of p1 as longer than its context \(.*\) — pass --skip-long to skip such prompts \(counted\), or lower --max-tokens\n$/);

@@ -15,7 +15,7 @@ import { savedCheckpoint, tinyEngine } from "../serve/helpers.js";
 const CLI = join(process.cwd(), "src/cli/main.ts");
 
 async function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--model", dir, "--port", "0", "--served-model-name", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--checkpoint", dir, "--port", "0", "--model", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -50,7 +50,7 @@ test("eval and generate sharded over three replicas (one killed mid-run), merged
     servers.push(...reps.map((r) => r.child));
     const fleet = reps.map((r) => r.url).join(",");
     const evalArgs = ["eval", "--bench", bench, "--model", "mini", "--k", "2", "--seed", "3", "--temperature", "1", "--max-tokens", "24", "--batch", "4", "--concurrency", "2", "--bootstrap", "200", "--quiet"];
-    const genArgs = ["generate", "--in", bench, "--model", "mini", "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "2", "--max-tokens", "16", "--temperature", "1", "--seed", "5", "--concurrency", "1", "--cache", "none", "--quiet"];
+    const genArgs = ["generate", "--bench", bench, "--model", "mini", "--modes", "low", "--tir", "off", "--k", "1", "--max-attempts", "2", "--max-tokens", "16", "--temperature", "1", "--seed", "5", "--concurrency", "1", "--cache", "none", "--quiet"];
 
     // The single runs, against the fleet before anything is killed.
     const single = await runCli([...evalArgs, "--url", fleet, "--out", join(dir, "single")], { timeoutMs: 200_000 });
@@ -125,7 +125,7 @@ test("curate pass-rate and judge, and solve, sharded over two replicas and merge
     // The tiny random model's greedy reply to a chat prompt is token 6 over and over, which decodes to nothing; the
     // judge (always greedy) is steered off it so that it says something.
     for (const [step, extra] of [["pass-rate", ["--k", "2", "--temperature", "0", "--max-tokens", "8", "--threshold", "0.5", "--batch-size", "4"]], ["judge", ["--max-tokens", "8", "--batch-size", "3", "--extra-body", '{"logit_bias": {"6": -100}}']]] as const) {
-      const args = ["curate", step, "--in", input, "--base-url", fleet, "--model", "mini", ...extra, "--quiet"];
+      const args = ["curate", step, "--in", input, "--url", fleet, "--model", "mini", ...extra, "--quiet"];
       const single = await runCli([...args, "--out", join(dir, `${step}.jsonl`)], { timeoutMs: 200_000 });
       assert.equal(single.code, 0, single.stderr);
       const parts = await Promise.all([1, 2, 3].map((i) => runCli([...args, "--shard", `${i}/3`, "--out", join(dir, `${step}-${i}.jsonl`)], { timeoutMs: 200_000 })));
@@ -144,7 +144,7 @@ test("curate pass-rate and judge, and solve, sharded over two replicas and merge
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^trimer curate: --shard applies to pass-rate and judge/);
 
-    const solveArgs = ["solve", "7+8=", "--url", fleet, "--api-model", "mini", "--prompt-format", "completion", "--agents", "8", "--max-tokens", "12", "--seed", "4"];
+    const solveArgs = ["solve", "7+8=", "--url", fleet, "--model", "mini", "--prompt-format", "completion", "--agents", "8", "--max-tokens", "12", "--seed", "4"];
     const whole = await runCli([...solveArgs, "--out", join(dir, "solve.json")], { timeoutMs: 100_000 });
     assert.equal(whole.code, 0, whole.stderr);
     for (const i of [1, 2, 3]) {
