@@ -36,29 +36,29 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 
 /** Means of `key` over `windows` equal slices of the records: x = the slice's end in % of the phase's steps. */
 function byProgress(records: readonly Record<string, unknown>[], key: string, windows: number): Series["points"] {
+  return windowMeans(records, key, windows, (_slice, end, n) => Math.round((100 * end) / n));
+}
+
+/** Means of `key` over `windows` equal slices of the records; `x` places each slice (its end index, the count). */
+function windowMeans(
+  records: readonly Record<string, unknown>[], key: string, windows: number,
+  x: (slice: readonly Record<string, unknown>[], end: number, n: number) => number,
+): Series["points"] {
   const pts: Series["points"] = [];
   const n = records.length;
   const k = Math.min(windows, n);
   for (let w = 0; w < k; w++) {
-    const slice = records.slice(Math.floor((w * n) / k), Math.floor(((w + 1) * n) / k));
+    const end = Math.floor(((w + 1) * n) / k);
+    const slice = records.slice(Math.floor((w * n) / k), end);
     const vals = slice.map((r) => num(r[key])).filter((v): v is number => v !== null);
-    if (vals.length) pts.push({ x: Math.round((100 * (w + 1)) / k), y: vals.reduce((a, b) => a + b, 0) / vals.length });
+    if (vals.length) pts.push({ x: x(slice, end, n), y: vals.reduce((a, b) => a + b, 0) / vals.length });
   }
   return pts;
 }
 
 /** Means of `key` over windows of steps: x = the window's last step. */
 function bySteps(records: readonly Record<string, unknown>[], key: string, windows: number): Series["points"] {
-  const pts: Series["points"] = [];
-  const n = records.length;
-  const k = Math.min(windows, n);
-  for (let w = 0; w < k; w++) {
-    const slice = records.slice(Math.floor((w * n) / k), Math.floor(((w + 1) * n) / k));
-    const vals = slice.map((r) => num(r[key])).filter((v): v is number => v !== null);
-    const last = num(slice[slice.length - 1]?.step) ?? Math.floor(((w + 1) * n) / k) - 1;
-    if (vals.length) pts.push({ x: last, y: vals.reduce((a, b) => a + b, 0) / vals.length });
-  }
-  return pts;
+  return windowMeans(records, key, windows, (slice, end) => num(slice[slice.length - 1]?.step) ?? end - 1);
 }
 
 /** A short legend label (the chart's legend has room for ~11 characters): "student-base/context-extension" → "student ctx". */

@@ -9,22 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../cli/run-cli.js";
 import { savedCheckpoint, tinyEngine } from "../serve/helpers.js";
+import { startServe } from "../serve/serve-process.js";
 
 const CLI = join(process.cwd(), "src/cli/main.ts");
-
-async function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--checkpoint", dir, "--port", "0", "--model", "mini", "--quiet"], { stdio: ["ignore", "pipe", "ignore"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /at (http:\/\/\S+\/v1)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on("exit", (code) => reject(new Error(`serve exited early (${code})`)));
-  });
-  return { child, url };
-}
 
 type Sample = { problemId: string; sample: number; completion: string };
 const samples = (dir: string): string[] => readFileSync(join(dir, "samples.jsonl"), "utf8").trim().split("\n")
