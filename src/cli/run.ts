@@ -11,7 +11,7 @@ import { UsageError } from "../util/errors.js";
 
 const USAGE = `usage: trimer run [--preset tiny|mini|full] [--out DIR] [--resume] [--seed N] [--traces synthetic|teacher] [--stop-after STAGE] [--quiet]
 
-Runs every stage of the miniature TriMER pipeline into DIR (default runs/<preset>; mini is the quick default, full about 1.6× its compute): pre-training with context
+Runs every stage of the miniature TriMER pipeline into DIR (default runs/<preset>; mini is the quick default, full about 1.7× its CPU time): pre-training with context
 extension (student and teacher), teacher SFT on thinking traces, distillation, GRPO (beta = 0), the preference
 reward model, and the evaluation on a held-out synthetic set. Prints the ablation table and writes DIR/report.md
 and DIR/report.json. After an interruption (even kill -9), --resume continues without redoing finished work.
