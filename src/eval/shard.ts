@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../util/atomic.js";
 import { InputError, UsageError } from "../util/errors.js";
-import { checkShardSet, formatShard, inShard, parseShard, type Shard } from "../util/shard.js";
+import { checkShardSet, formatShard, inShard, parseShard, readShardFile, type Shard } from "../util/shard.js";
 import type { SummarizeOptions } from "./metrics.js";
 import type { Grader } from "./grader.js";
 import { readSamplesFile, type EvalSampleRecord } from "./samples-file.js";
@@ -48,13 +48,7 @@ export function writeShardInfo(outDir: string, o: { shard: Shard; block: number;
 
 export function readEvalShardInfo(dir: string): EvalShardInfo {
   const path = join(dir, SHARD_FILE);
-  if (!existsSync(path)) throw new UsageError(`${dir} has no ${SHARD_FILE}: it is not the output of a sharded run (eval --shard I/N)`);
-  let v: EvalShardInfo;
-  try {
-    v = JSON.parse(readFileSync(path, "utf8")) as EvalShardInfo;
-  } catch (e) {
-    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const v = readShardFile(path, dir, "eval") as EvalShardInfo;
   if (v?.kind !== "eval" || typeof v.shard !== "string" || !Array.isArray(v.problems) || !Number.isInteger(v.block)) throw new InputError(`${path}: not an eval shard description`);
   return v;
 }

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../util/atomic.js";
 import { InputError, UsageError } from "../util/errors.js";
 import { readJournal } from "../util/journal.js";
-import { checkShardSet, formatShard, inShard, parseShard, type Shard } from "../util/shard.js";
+import { checkShardSet, formatShard, inShard, parseShard, readShardFile, type Shard } from "../util/shard.js";
 import type { Problem } from "../data/records.js";
 import type { LongPromptCount } from "../infer/context.js";
 import { addUsage, type TraceRecord, type Usage } from "./job.js";
@@ -33,13 +33,7 @@ export async function writeGenerateShardInfo(out: string, shard: Shard, problems
 
 export function readGenerateShardInfo(part: string): GenerateShardInfo {
   const path = `${part}.shard.json`;
-  if (!existsSync(path)) throw new UsageError(`${part} has no ${path}: it is not the output of a sharded run (generate --shard I/N)`);
-  let v: GenerateShardInfo;
-  try {
-    v = JSON.parse(readFileSync(path, "utf8")) as GenerateShardInfo;
-  } catch (e) {
-    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const v = readShardFile(path, part, "generate") as GenerateShardInfo;
   if (v?.kind !== "generate" || typeof v.shard !== "string" || !Array.isArray(v.problems)) throw new InputError(`${path}: not a generate shard description`);
   return v;
 }

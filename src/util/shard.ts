@@ -7,6 +7,7 @@
 // eval — eval seeds each sampler call by its first problem, so whole batches go to one shard and every shard makes
 // exactly the calls (and gets exactly the samples) that a single run makes, at any temperature.
 // I counts from 1 (`--shard 1/4` … `--shard 4/4`), as in jest and pytest-shard.
+import { existsSync, readFileSync } from "node:fs";
 import { InputError, UsageError } from "./errors.js";
 
 export interface Shard {
@@ -65,4 +66,17 @@ export function checkShardSet(shards: readonly string[], names: readonly string[
   for (let i = 1; i <= n; i++) if (!seen.has(i)) missing.push(i);
   if (missing.length) throw new UsageError(`shard${missing.length > 1 ? "s" : ""} ${missing.map((m) => `${m}/${n}`).join(", ")} missing: give all ${n} parts to merge`);
   return n;
+}
+
+/**
+ * Reads a part's shard description (`path`), written by a sharded run of `command`: a missing file means the folder
+ * is not such a part; the caller checks the fields of its own kind.
+ */
+export function readShardFile(path: string, part: string, command: string): unknown {
+  if (!existsSync(path)) throw new UsageError(`${part} has no ${path}: it is not the output of a sharded run (${command} --shard I/N)`);
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as unknown;
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
 }
