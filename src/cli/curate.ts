@@ -7,7 +7,7 @@ import { extraBodyOf, parseFlags, numberFlag, type CommandModule } from "./comma
 import { UsageError } from "../util/errors.js";
 import { progress } from "../util/progress.js";
 import type { Prompt, Sampler } from "../engine/types.js";
-import { countLongPrompts, guardedSampler, longPromptPolicy, newLongPromptCount, type LongPromptCount } from "../infer/context.js";
+import { countLongPrompts, guardedSampler, longPromptPolicy, newLongPromptCount, serverOverflowHandler, type LongPromptCount } from "../infer/context.js";
 import { STEP_SCHEMAS, validateSpec, type StepSpec } from "../data/curate/steps.js";
 import { readPipelineConfig, runPipeline, runStep } from "../data/curate/pipeline.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -35,9 +35,10 @@ const MODEL_FLAGS = `model (pass-rate, judge, domain --method llm), one of:
   --checkpoint DIR      a trimer checkpoint, run in-process
 ${SERVER_HELP}
   --concurrency N       requests in flight (default 16); --cache DIR response cache; --reasoning-effort low|medium|high
-  --skip-long           pass-rate --checkpoint: prompts longer than the model's context are not sampled (the record
-                        is kept unrated, counted); by default the step stops up front, naming how many;
-                        --truncate-long cuts them from the left instead (counted)
+  --skip-long           prompts longer than the model's context get no completions, counted (pass-rate: the record
+                        is kept unrated; judge: the verdict is unknown); by default the step stops in one line —
+                        with --checkpoint up front (pass-rate, judge), naming how many; over HTTP at the server's
+                        refusal. --truncate-long (--checkpoint) cuts them from the left instead (counted)
 
 A step that drops more than --max-drop-share of its input (default ${DEFAULT_MAX_DROP_SHARE}) prints a WARNING with the reasons;
 a model step whose every problem got no completion exits 1 with the first error.`;
@@ -111,7 +112,13 @@ function checkHealth(results: readonly StepResult[], v: Values, sampler: Sampler
 /** How a checkpoint's sampler treats prompts longer than its context (pass-rate: checked up front, counted). */
 type LongGuard = (engine: import("../engine/local.js").LocalEngine) => Promise<Sampler>;
 
-function samplerFactory(v: Values, guard?: LongGuard): (() => Promise<Sampler>) & { made?: Sampler } {
+/**
+ * The step's sampler, made on first use. Prompts longer than the context: on a checkpoint the guard checks them up
+ * front; over HTTP the server's refusal of one (isContextOverflow) stops the step in one line, or under --skip-long
+ * leaves that problem without completions, counted in `long`. Any other refusal of one prompt gives it no
+ * completions (a long job must not sink on one bad prompt; the health check reports a step that got nothing).
+ */
+function samplerFactory(v: Values, long: LongPromptCount, guard?: LongGuard): (() => Promise<Sampler>) & { made?: Sampler } {
   let made: Promise<Sampler> | null = null;
   const make = (): Promise<Sampler> => {
     made ??= (async () => {
@@ -122,7 +129,7 @@ function samplerFactory(v: Values, guard?: LongGuard): (() => Promise<Sampler>) 
         const engine = await LocalEngine.load(v.checkpoint);
         return new TolerantSampler(guard ? await guard(engine) : engine.sampler(), (m) => { if (!quiet) process.stderr.write(`curate: a prompt got no completions: ${m}\n`); });
       }
-      if (v["truncate-long"] === true) throw new UsageError("--truncate-long needs --checkpoint (it cuts prompts with the model's tokenizer); a server's refusals are counted as problems without completions");
+      if (v["truncate-long"] === true) throw new UsageError("--truncate-long needs --checkpoint (it cuts prompts with the model's tokenizer); with a server, use --skip-long");
       const { resolveOpenAIConfig } = await import("../engine/openai.js");
       const url = urlFlag(v.url);
       let cfg: { baseUrl: string; apiKey?: string; model: string };
@@ -139,13 +146,13 @@ function samplerFactory(v: Values, guard?: LongGuard): (() => Promise<Sampler>) 
         ...(typeof v["reasoning-effort"] === "string" ? { reasoningEffort: v["reasoning-effort"] } : {}),
         ...extraBodyOf(v["extra-body"] as string | undefined),
       };
+      const overflow = serverOverflowHandler(long);
       if (replicaUrls(cfg.baseUrl).length > 1) {
         // Several replicas: a prompt every replica refuses gets no completions (counted), as with one server.
         const { TolerantSampler } = await import("../data/curate/tolerant.js");
-        return new TolerantSampler(await serverSampler(base, "curate"));
+        return new TolerantSampler(await serverSampler(base, "curate"), undefined, overflow);
       }
-      // one prompt the server always refuses must not sink a long curation job: it gets no completions
-      return serverSampler({ ...base, onPromptError: "empty" }, "curate");
+      return serverSampler({ ...base, onPromptError: (e, p) => { overflow(e, p); return "empty"; } }, "curate");
     })();
     void made.then((s) => { factory.made = s; }, () => undefined);
     return made;
@@ -155,16 +162,25 @@ function samplerFactory(v: Values, guard?: LongGuard): (() => Promise<Sampler>) 
 }
 
 /**
- * pass-rate on a checkpoint: every prompt is checked before the first is sampled — by default too long ones stop the
- * step in one line; --skip-long leaves them unrated, --truncate-long cuts them (infer/context.ts), counted in `long`.
+ * pass-rate or judge on a checkpoint: every prompt is checked before the first is sampled — by default too long ones
+ * stop the step in one line; --skip-long leaves them without completions (pass-rate: the record unrated; judge: the
+ * verdict unknown, "no completion"), --truncate-long cuts them (infer/context.ts), counted in `long`.
  */
-function passRateGuard(inputs: readonly string[], long: LongPromptCount): LongGuard {
+function longGuard(step: string, inputs: readonly string[], long: LongPromptCount, spec: StepSpec): LongGuard | undefined {
+  if (step !== "pass-rate" && step !== "judge") return undefined;
   return async (engine) => {
     const { readRecords } = await import("../data/curate/io.js");
     const { lowModePrompt } = await import("../data/curate/passrate.js");
+    const { judgePromptsOf } = await import("../data/curate/judge.js");
     const { textField } = await import("../data/curate/record.js");
+    const solutionField = typeof spec.solutionField === "string" ? spec.solutionField : undefined;
     async function* prompts(): AsyncGenerator<Prompt> {
-      for (const f of inputs) for await (const rec of readRecords(f)) yield [{ role: "user", content: lowModePrompt(textField(rec, "question")) }];
+      for (const f of inputs) {
+        for await (const rec of readRecords(f)) {
+          if (step === "pass-rate") yield [{ role: "user", content: lowModePrompt(textField(rec, "question")) }];
+          else for (const content of judgePromptsOf(rec, solutionField ? { solutionField } : {})) yield [{ role: "user", content }];
+        }
+      }
     }
     long.context = engine.contextLength;
     const { over } = await countLongPrompts(engine, prompts(), long.policy);
@@ -174,6 +190,15 @@ function passRateGuard(inputs: readonly string[], long: LongPromptCount): LongGu
       else long.skipped++;
     }, engine.tokenizer.bos);
   };
+}
+
+/** What happened to the prompts longer than the context, in one line (the step's and the pipeline's summary). */
+function longLine(step: string, long: LongPromptCount): string {
+  const ctx = long.context === null ? "the model's context" : `the model's context (${long.context} tokens)`;
+  if (long.truncated) return `${long.truncated} prompt(s) longer than ${ctx} were cut from the left`;
+  if (step === "pass-rate") return `${long.skipped} problem(s) whose prompt is longer than ${ctx} were not sampled: kept unrated (meta.passRate null)`;
+  if (step === "judge") return `${long.skipped} solution(s) whose judge prompt is longer than ${ctx} got no verdict (unknown, "no completion")`;
+  return `${long.skipped} prompt(s) longer than ${ctx} got no completion`;
 }
 
 function requireIo(v: Values): { inputs: string[]; out: string } {
@@ -217,7 +242,8 @@ export async function main(argv: string[]): Promise<number> {
     if (v.shard !== undefined) throw new UsageError("--shard applies to one step (curate pass-rate or judge), not to a pipeline — run that step sharded on its own");
     if (typeof v.config !== "string") throw new UsageError(`--config steps.json is required\n\n${usage()}`);
     const specs = readPipelineConfig(v.config);
-    const sampler = samplerFactory(v);
+    const long = newLongPromptCount(longPromptPolicy(v["skip-long"] === true, v["truncate-long"] === true), null);
+    const sampler = samplerFactory(v, long);
     noteOutput({ output: out, kind: "file", options: { ...v, steps: specs }, inputs: [...inputs, v.config] });
     const report = await runPipeline({
       specs, inputs, output: out, ...(typeof v["work-dir"] === "string" ? { workDir: v["work-dir"] } : {}),
@@ -226,6 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     const reportPath = typeof v.report === "string" ? v.report : `${out}.report.json`;
     await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     const first = report.steps[0], last = report.steps[report.steps.length - 1];
+    if (long.skipped + long.truncated > 0) console.log(`curate pipeline: ${longLine("pipeline", long)}`);
     console.log(`curate pipeline: ${first?.recordsIn ?? 0} → ${last?.recordsOut ?? 0} records in ${report.steps.length} steps; ${out}, report ${reportPath}`);
     // Each step's full report (with its reasons) sits beside its output.
     const full = report.steps.map((st) => {
@@ -253,8 +280,8 @@ export async function main(argv: string[]): Promise<number> {
   const bar = quiet ? null : progress(`curate ${step}`, 0);
   const policy = longPromptPolicy(v["skip-long"] === true, v["truncate-long"] === true);
   const long = newLongPromptCount(policy, null);
-  const sampler = samplerFactory(v, step === "pass-rate" ? passRateGuard(inputs, long) : undefined);
-  noteOutput({ output: out, kind: "file", options: { ...v, step: spec, ...(step === "pass-rate" ? { longPrompts: long } : {}) }, seeds: seedsOf(spec), inputs });
+  const sampler = samplerFactory(v, long, longGuard(step, inputs, long, spec));
+  noteOutput({ output: out, kind: "file", options: { ...v, step: spec, ...(STEP_SCHEMAS[step]!.needsSampler ? { longPrompts: long } : {}) }, seeds: seedsOf(spec), inputs });
   const result = await runStep(spec, inputs, out, typeof v.report === "string" ? v.report : undefined, {
     sampler,
     onRecord: bar ? (n) => { if (n % 1000 === 0) bar.update(n); } : undefined,
@@ -265,9 +292,7 @@ export async function main(argv: string[]): Promise<number> {
     const reportPath = typeof v.report === "string" ? v.report : `${out}.report.json`;
     const rep = JSON.parse(readFileSync(reportPath, "utf8")) as StepResult;
     await writeFileAtomic(reportPath, `${JSON.stringify({ ...rep, report: { ...rep.report, longPrompts: long } }, null, 2)}\n`);
-    console.log(long.skipped
-      ? `curate ${step}: ${long.skipped} problem(s) whose prompt is longer than the model's context (${long.context} tokens) were not sampled: kept unrated (meta.passRate null)`
-      : `curate ${step}: ${long.truncated} prompt(s) longer than the model's context (${long.context} tokens) were cut from the left`);
+    console.log(`curate ${step}: ${longLine(step, long)}`);
   }
   console.log(`curate ${step}: ${result.recordsIn} → ${result.recordsOut} records in ${result.seconds.toFixed(1)} s; ${out}, report ${typeof v.report === "string" ? v.report : `${out}.report.json`}`);
   return checkHealth([result], v, sampler.made);

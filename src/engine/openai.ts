@@ -43,8 +43,10 @@ export interface OpenAISamplerOptions {
    * What a prompt that fails for good does to its sample() call. "throw" (default): the call rejects once the
    * requests in flight have finished. "empty": that prompt gets [] and the error is recorded in `failures` — for
    * long jobs where one prompt the server always refuses (e.g. longer than the context) must not sink the rest.
+   * A function decides per refusal ("empty" or "throw"); an error it throws rejects the call instead of the
+   * refusal (a job that must stop with its own one-line message, e.g. a prompt longer than the context).
    */
-  onPromptError?: "throw" | "empty";
+  onPromptError?: "throw" | "empty" | ((error: OpenAIRequestError, prompt: Prompt) => "throw" | "empty");
   /** Called before each retry, e.g. to log "429, retrying in 1.2 s". */
   onRetry?: (info: { promptIndex: number; attempt: number; delayMs: number; reason: string }) => void;
 }
@@ -163,11 +165,21 @@ export class OpenAISampler implements Sampler {
         if (firstError !== undefined) return;
         results[i] = await this.samples(req.path, req.body, req.endpoint, opts.n ?? 1, keys[i] ?? "", i);
       } catch (e) {
-        if (this.opts.onPromptError === "empty" && e instanceof OpenAIRequestError) {
+        let decision: "throw" | "empty" = "throw";
+        let error = e;
+        const policy = this.opts.onPromptError;
+        if (e instanceof OpenAIRequestError && policy !== undefined) {
+          try {
+            decision = typeof policy === "function" ? policy(e, prompts[i]!) : policy;
+          } catch (own) {
+            error = own;
+          }
+        }
+        if (decision === "empty") {
           results[i] = [];
-          this.failures.push(e);
+          this.failures.push(e as OpenAIRequestError);
         } else {
-          firstError ??= e;
+          firstError ??= error;
         }
       } finally {
         this.gate.release();

@@ -133,3 +133,23 @@ export async function countLongPrompts(engine: TokenEngine, prompts: AsyncIterab
   if (over && policy === "fail") throw new UsageError(tooLongMessage(over, total, engine.contextLength));
   return { over, total };
 }
+
+/**
+ * For streaming jobs over HTTP (curation), where prompts cannot be checked up front (the server's tokenizer decides):
+ * true when `e` is the server refusing `prompt` as longer than its context and the policy is "skip" (counted — the
+ * prompt then gets no completions); under "fail" it throws the one line; false for every other error.
+ */
+export function serverOverflowHandler(count: LongPromptCount): (e: unknown, prompt: Prompt) => boolean {
+  return (e, prompt) => {
+    if (!isContextOverflow(e)) return false;
+    if (count.policy !== "skip") throw new UsageError(serverTooLongMessage(promptLabel(prompt), e as Error));
+    count.skipped++;
+    return true;
+  };
+}
+
+/** A prompt named by its last message's opening words, for one-line messages. */
+function promptLabel(p: Prompt): string {
+  const text = (typeof p === "string" ? p : p[p.length - 1]?.content ?? "").replace(/\s+/g, " ").trim();
+  return `"${text.length > 60 ? `${text.slice(0, 57)}...` : text}"`;
+}

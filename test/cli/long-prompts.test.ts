@@ -1,7 +1,8 @@
 // Prompts longer than the model's context, through the real CLI: a 256-token checkpoint and problems of which two
-// are far longer. eval, generate and curate pass-rate with --checkpoint check every prompt before sampling and stop
-// with one line (exit 2, nothing sampled) — or skip (counted in the output and the manifest) or cut them when asked.
-// Over HTTP, the server's 400 for such a prompt is the same line, or a counted skip.
+// are far longer. eval, generate, curate pass-rate and curate judge with --checkpoint check every prompt before
+// sampling and stop with one line (exit 2, nothing sampled) — or skip (counted in the output and the manifest) or cut
+// them when asked. Over HTTP (eval, generate, curate pass-rate), the server's 400 for such a prompt is one line, or a
+// counted skip.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -77,6 +78,40 @@ test("eval, generate and curate pass-rate on a checkpoint: too-long prompts are 
   }
 });
 
+test("curate judge on a checkpoint: too-long judge prompts are one line up front, or skipped with no verdict and counted", { timeout: 200_000 }, async () => {
+  // The judge's prompt carries its instructions, the question, the reference and the solution: a context of 2048
+  // takes the short solutions, not the two of ~3,000 characters.
+  const ckpt = await savedCheckpoint(tinyEngine(5, { max_position_embeddings: 2048 }));
+  const dir = mkdtempSync(join(tmpdir(), "trimer-long-"));
+  try {
+    const path = join(dir, "solved.jsonl");
+    const rows = Array.from({ length: 5 }, (_, i) => ({
+      id: `s${i}`, question: `${i}+${i}=`, answer: String(2 * i),
+      solution: i === 2 || i === 3 ? `${"1+1=2;".repeat(500)}\\boxed{${2 * i}}` : `${i}+${i}=${2 * i};\\boxed{${2 * i}}`,
+    }));
+    writeFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const args = ["curate", "judge", "--in", path, "--checkpoint", ckpt.dir, "--max-tokens", "4", "--quiet"];
+    const failed = await runCli([...args, "--out", join(dir, "j0.jsonl")]);
+    assert.equal(failed.code, 2);
+    assert.match(failed.stderr, /^trimer curate: 2 of 5 prompts exceed the model's context \(2048 tokens\) — pass --skip-long/);
+    assert.ok(!existsSync(join(dir, "j0.jsonl")), "nothing judged");
+    // The untrained model's greedy replies decode to nothing, so the step as a whole got no verdict (exit 1, the
+    // health check's line); what matters here is that the two long prompts were skipped, counted, not sampled.
+    const skipped = await runCli([...args, "--skip-long", "--out", join(dir, "j1.jsonl")]);
+    assert.equal(skipped.code, 1, skipped.stderr);
+    assert.match(skipped.stderr, /^trimer curate: judge got no reply for any of the 5 solutions it judged/);
+    assert.match(skipped.stdout, /2 solution\(s\) whose judge prompt is longer than the model's context \(2048 tokens\) got no verdict/);
+    const rep = json<{ report: { byHow: Record<string, number>; unknown: number; longPrompts: { skipped: number } } }>(join(dir, "j1.jsonl.report.json")).report;
+    assert.deepEqual(rep.byHow, { empty: 3, "no completion": 2 });
+    assert.equal(rep.longPrompts.skipped, 2);
+    const judged = readFileSync(join(dir, "j1.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; meta: { judge: { verdict: string } } });
+    assert.deepEqual(judged.map((r) => r.id), ["s0", "s1", "s2", "s3", "s4"], "unknown verdicts are kept by default");
+  } finally {
+    ckpt.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("eval and generate over HTTP: the server's context-overflow 400 is one line, or a counted skip with --skip-long", { timeout: 200_000 }, async () => {
   const ckpt = await savedCheckpoint(tinyEngine(5, { max_position_embeddings: 256 }));
   const dir = mkdtempSync(join(tmpdir(), "trimer-long-"));
@@ -104,6 +139,17 @@ test("eval and generate over HTTP: the server's context-overflow 400 is one line
     const gSkipped = await runCli([...gen, "--skip-long", "--out", join(dir, "g1.jsonl")]);
     assert.equal(gSkipped.code, 0, gSkipped.stderr);
     assert.deepEqual(json<{ problems: number; generated: number; longPrompts: { skipped: number; ids: string[] } }>(join(dir, "g1.jsonl.stats.json")).longPrompts.ids, ["p1", "p4"]);
+    // curate pass-rate streams its records: the server's refusal stops it in one line, or leaves the record unrated.
+    const pr = ["curate", "pass-rate", "--in", bench, "--url", url, "--model", "mini", "--k", "1", "--temperature", "0", "--max-tokens", "4", "--concurrency", "2", "--quiet"];
+    const pFailed = await runCli([...pr, "--out", join(dir, "r0.jsonl")]);
+    assert.equal(pFailed.code, 2, pFailed.stderr);
+    assert.match(pFailed.stderr, /^trimer curate: the server refused the prompt of ".*" as longer than its context \(.*\) — pass --skip-long to skip such prompts \(counted\), or lower --max-tokens\n$/);
+    const pSkipped = await runCli([...pr, "--skip-long", "--out", join(dir, "r1.jsonl")]);
+    assert.equal(pSkipped.code, 0, pSkipped.stderr);
+    assert.match(pSkipped.stdout, /2 problem\(s\) whose prompt is longer than the model's context were not sampled/);
+    const rated = readFileSync(join(dir, "r1.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; meta: { passRate: number | null } });
+    assert.deepEqual(rated.filter((r) => r.meta.passRate === null).map((r) => r.id), ["p1", "p4"]);
+    assert.equal(json<{ report: { longPrompts: { skipped: number } } }>(join(dir, "r1.jsonl.report.json")).report.longPrompts.skipped, 2);
     const truncate = await runCli([...args, "--truncate-long", "--out", join(dir, "h2")]);
     assert.equal(truncate.code, 2);
     assert.match(truncate.stderr, /^trimer eval: --truncate-long needs --checkpoint/);

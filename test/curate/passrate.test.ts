@@ -88,3 +88,26 @@ test("TolerantSampler: a prompt the engine refuses gets no completions; a broken
   const broken = new TolerantSampler({ sample: async () => { throw new Error("tokenizer: id 127 is outside the vocabulary"); } });
   await assert.rejects(broken.sample(["a", "b"], { maxTokens: 4 }), /outside the vocabulary/);
 });
+
+test("TolerantSampler with a handler: refusals it accounts for are not failures; a handler that throws stops the call", async () => {
+  const { TolerantSampler } = await import("../../src/data/curate/tolerant.js");
+  const { newLongPromptCount, serverOverflowHandler } = await import("../../src/infer/context.js");
+  const refuse = (msg: string): Error => Object.assign(new Error(msg), { status: 400 });
+  const inner: Sampler = {
+    sample: async (prompts) => {
+      if (prompts.some((p) => String(p).startsWith("long"))) throw refuse("This model's maximum context length is 16 tokens");
+      if (prompts.some((p) => String(p).startsWith("bad"))) throw refuse("unsupported parameter");
+      return prompts.map((p) => [{ text: `echo ${String(p)}`, completionTokens: 1, finishReason: "stop" as const }]);
+    },
+  };
+  const count = newLongPromptCount("skip", null);
+  const t = new TolerantSampler(inner, undefined, serverOverflowHandler(count));
+  // A single too-long prompt first (nothing has succeeded yet): skipped and counted, not taken for a broken engine.
+  assert.deepEqual(await t.sample(["long one"], { maxTokens: 4 }), [[]]);
+  const out = await t.sample(["a", "long two", "bad", "b"], { maxTokens: 4 });
+  assert.deepEqual(out.map((c) => c.map((x) => x.text)), [["echo a"], [], [], ["echo b"]]);
+  assert.equal(count.skipped, 2);
+  assert.deepEqual(t.failures.map((f) => f.message), ["unsupported parameter"], "only the other refusal is a failure");
+  const strict = new TolerantSampler(inner, undefined, serverOverflowHandler(newLongPromptCount("fail", null)));
+  await assert.rejects(strict.sample(["a", "long three"], { maxTokens: 4 }), /^UsageError: the server refused the prompt of "long three" as longer than its context/);
+});

@@ -191,3 +191,20 @@ test("configuration comes from flags, then TRIMER_*, then OPENAI_*; missing piec
   assert.throws(() => resolveOpenAIConfig({ baseUrl: "http://h/v1" }, {}), /TRIMER_MODEL/);
   assert.throws(() => resolveOpenAIConfig({ baseUrl: "ftp://h", model: "m" }, {}), /not an http/);
 });
+
+test("onPromptError as a function: decides per refusal, and an error it throws rejects the call", async () => {
+  const srv = await startFaultServer();
+  const seen: string[] = [];
+  const s = createOpenAISampler(fast(srv.url, { onPromptError: (e, p) => { seen.push(`${String(p)}:${e.status}`); return "empty"; } }));
+  const stop = createOpenAISampler(fast(srv.url, { onPromptError: () => { throw new RangeError("stop the job here"); } }));
+  try {
+    const out = await s.sample(["a", "b [faults:400]"], { maxTokens: 8 });
+    assert.deepEqual(out.map((o) => o.length), [1, 0]);
+    assert.deepEqual(seen, ["b [faults:400]:400"]);
+    await assert.rejects(stop.sample(["a", "c [faults:400]"], { maxTokens: 8 }), (e: unknown) => e instanceof RangeError && e.message === "stop the job here");
+  } finally {
+    s.close();
+    stop.close();
+    await srv.close();
+  }
+});

@@ -43,7 +43,7 @@ export function totalFailure(r: StepResult, firstError: string | undefined): str
   if (rep.step === "pass-rate" && (rep.sampled ?? 0) > 0 && rep.noCompletions === rep.sampled) {
     return `pass-rate got no completion for any of the ${rep.sampled} problems it sampled${because}`;
   }
-  if (rep.step === "judge" && (rep.judged ?? 0) > 0 && (rep.byHow?.empty ?? 0) === rep.judged) {
+  if (rep.step === "judge" && (rep.judged ?? 0) > 0 && (rep.byHow?.empty ?? 0) + (rep.byHow?.["no completion"] ?? 0) === rep.judged) {
     return `judge got no reply for any of the ${rep.judged} solutions it judged${because}`;
   }
   return null;

@@ -12,7 +12,8 @@ export type JudgeVerdictKind = "correct" | "incorrect" | "unknown";
 export interface JudgeVerdict {
   verdict: JudgeVerdictKind;
   reasoningValid?: boolean;
-  /** How the verdict was read (json, label, boxed, leading, phrase) or why none was (empty, truncated, refusal, none). */
+  /** How the verdict was read (json, label, boxed, leading, phrase) or why none was (empty, truncated, refusal, none,
+   * no completion). */
   how: string;
 }
 
@@ -192,6 +193,27 @@ export interface JudgeReport {
 
 interface Job { rec: number; sol: number | null; text: string }
 
+/** The solutions of one record the judge reads: each text of a `solutions` array (sol = its index), or the one field. */
+export function judgedSolutions(rec: CurateRecord, solutionField = "solution"): { sol: number | null; text: string }[] {
+  const sols = rec.solutions;
+  if (Array.isArray(sols)) {
+    const out: { sol: number | null; text: string }[] = [];
+    sols.forEach((s, i) => {
+      const t = typeof s === "object" && s !== null && !Array.isArray(s) && typeof s.text === "string" ? s.text : null;
+      if (t !== null) out.push({ sol: i, text: t });
+    });
+    return out;
+  }
+  const text = textField(rec, solutionField);
+  return text === "" ? [] : [{ sol: null, text }];
+}
+
+/** Every judge prompt of one record (what the judge step sends; the up-front context check reads the same). */
+export function judgePromptsOf(rec: CurateRecord, fields: { questionField?: string; answerField?: string; solutionField?: string } = {}): string[] {
+  const q = textField(rec, fields.questionField ?? "question"), a = textField(rec, fields.answerField ?? "answer");
+  return judgedSolutions(rec, fields.solutionField).map((j) => judgePrompt(q, a, j.text));
+}
+
 export function judgeStep(input: AsyncIterable<CurateRecord>, opts: JudgeOptions): StepRun<JudgeReport> {
   const qf = opts.questionField ?? "question", af = opts.answerField ?? "answer", sf = opts.solutionField ?? "solution";
   const report: JudgeReport = { step: "judge", records: 0, judged: 0, correct: 0, incorrect: 0, unknown: 0, rejectionRate: null, rejected: 0, recordsRemoved: 0, byHow: {}, examples: [] };
@@ -201,24 +223,14 @@ export function judgeStep(input: AsyncIterable<CurateRecord>, opts: JudgeOptions
     v.verdict === "incorrect" || (v.verdict === "unknown" && opts.onUnknown === "drop") || (opts.requireValidReasoning === true && v.reasoningValid === false);
 
   async function* flush(batch: { rec: CurateRecord; id: string }[]): AsyncGenerator<CurateRecord> {
-    const jobs: Job[] = [];
-    batch.forEach(({ rec }, r) => {
-      const sols = rec.solutions;
-      if (Array.isArray(sols)) {
-        sols.forEach((s, i) => {
-          const t = typeof s === "object" && s !== null && !Array.isArray(s) && typeof s.text === "string" ? s.text : null;
-          if (t !== null) jobs.push({ rec: r, sol: i, text: t });
-        });
-      } else if (textField(rec, sf) !== "") {
-        jobs.push({ rec: r, sol: null, text: textField(rec, sf) });
-      }
-    });
+    const jobs: Job[] = batch.flatMap(({ rec }, r) => judgedSolutions(rec, sf).map((j) => ({ rec: r, ...j })));
     const replies = jobs.length
       ? await opts.sampler.sample(jobs.map((j) => [{ role: "user" as const, content: judgePrompt(textField(batch[j.rec]!.rec, qf), textField(batch[j.rec]!.rec, af), j.text) }]), { n: 1, temperature: 0, maxTokens: opts.maxTokens ?? 1024 })
       : [];
     const verdicts: JudgeVerdict[] = jobs.map((j, i) => {
       const reply = replies[i]?.[0]?.text ?? "";
-      const v = parseJudgeVerdict(reply);
+      // No completion at all (a prompt the model refused or one skipped as longer than its context) is not an empty reply.
+      const v: JudgeVerdict = replies[i]?.length ? parseJudgeVerdict(reply) : { verdict: "unknown", how: "no completion" };
       report.judged++;
       report[v.verdict]++;
       report.byHow[v.how] = (report.byHow[v.how] ?? 0) + 1;
