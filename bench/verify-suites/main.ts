@@ -67,11 +67,16 @@ try {
       console.log(`  ${g.padEnd(11)}${pad(idx.length, 5)}  ${figs.map((f) => pad(`${(f / idx.length).toFixed(3)} (${f})`, 16)).join("")}`);
       if (g === "math") summary.push(`${s.name} ${figs.map((f, k) => `${SETTINGS[k]!.name} ${(f / idx.length).toFixed(3)}`).join(", ")} (n=${idx.length})`);
     }
-    const byFile = new Map<string, number[]>();
-    cases.forEach((c, i) => {
-      if (groupOf(c) === "math") byFile.set(c.file, [...(byFile.get(c.file) ?? []), i]);
-    });
-    console.log(`  math cases per file, defaults: ${[...byFile].map(([f, idx]) => `${f.split("/").pop()} ${idx.filter((i) => ok(i, 0)).length}/${idx.length}`).join(", ")}`);
+    // Per file and per test, so that a figure over a subset (a file left out, a test added upstream) can be traced.
+    const per = (k: (c: SuiteCase) => string) => {
+      const m = new Map<string, number[]>();
+      cases.forEach((c, i) => {
+        if (groupOf(c) === "math") m.set(k(c), [...(m.get(k(c)) ?? []), i]);
+      });
+      return [...m].map(([f, idx]) => `${f} ${idx.filter((i) => ok(i, 0)).length}/${idx.length}`).join(", ");
+    };
+    console.log(`  math cases per file, defaults: ${per((c) => c.file.split("/").pop()!)}`);
+    console.log(`  per test: ${per((c) => c.test)}`);
     for (const g of GROUPS) {
       const bad = cases.map((c, i) => i).filter((i) => groupOf(cases[i]!) === g && !ok(i, 0));
       if (!bad.length) continue;
