@@ -39,16 +39,24 @@ def dotted(node):
     return None
 
 
+# Functions of bounded cost only (no factorial or comb of a large argument).
+MATH_FUNCTIONS = {"sqrt", "cbrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh",
+                  "cosh", "tanh", "floor", "ceil", "pow", "hypot", "fabs", "degrees", "radians"}
+
+
 def math_call(node):
     """`math.sqrt(17)` and the like: a function of the `math` module on literal numbers (suites build decimals so)."""
     if not (isinstance(node, ast.Call) and not node.keywords):
         raise Unsupported(f"not a literal: {ast.unparse(node)[:80]}")
     name = dotted(node.func) or ""
-    fn = getattr(math, name[5:], None) if name.startswith("math.") else None
+    fn = getattr(math, name[5:], None) if name.startswith("math.") and name[5:] in MATH_FUNCTIONS else None
     args = [value(a) for a in node.args]
-    if not callable(fn) or not all(isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a) < 1e6 for a in args):
+    if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) and abs(a) < 1e6 for a in args):
         raise Unsupported(f"not a literal: {ast.unparse(node)[:80]}")
-    return fn(*args)
+    try:
+        return fn(*args)
+    except (ValueError, OverflowError, TypeError) as e:
+        raise Unsupported(f"{ast.unparse(node)[:80]}: {e}") from None
 
 
 def fstring(node):
@@ -62,7 +70,10 @@ def fstring(node):
         if part.conversion in (ord("r"), ord("s"), ord("a")):
             v = {ord("r"): repr, ord("s"): str, ord("a"): ascii}[part.conversion](v)
         spec = fstring(part.format_spec) if part.format_spec is not None else ""
-        out.append(format(v, spec))
+        try:
+            out.append(format(v, spec))
+        except (ValueError, TypeError) as e:
+            raise Unsupported(f"f-string field {ast.unparse(part.value)[:60]}: {e}") from None
     return "".join(out)
 
 
