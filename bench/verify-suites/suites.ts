@@ -41,10 +41,21 @@ export interface Suite {
   mirror: string;
   /** Test files: a folder's test_*.py or single files, relative to the repository root. */
   paths: string[];
+  /** Further copies to use when neither the variable nor a mirror is there (a peer's set-up script's tree). */
+  copies?: (env: NodeJS.ProcessEnv) => (string | undefined)[];
 }
 
 export const SUITES: Suite[] = [
-  { name: "Math-Verify", repo: "https://github.com/huggingface/Math-Verify", env: "MATH_VERIFY_SRC", mirror: "huggingface+Math-Verify", paths: ["tests/"] },
+  {
+    name: "Math-Verify",
+    repo: "https://github.com/huggingface/Math-Verify",
+    env: "MATH_VERIFY_SRC",
+    mirror: "huggingface+Math-Verify",
+    paths: ["tests/"],
+    // ../shared/peers/mathverify/setup.sh unpacks the whole repository, tests included, to $MV_ROOT/Math-Verify
+    // (the `npm run bench verify` convention).
+    copies: (env) => [env.MV_ROOT, join(env.TMPDIR ?? "/tmp", "mv"), "/tmp/mv"].map((d) => (d ? join(d, "Math-Verify") : undefined)),
+  },
   {
     name: "lighteval",
     repo: "https://github.com/huggingface/lighteval",
@@ -75,8 +86,8 @@ function asSource(d: string, rev: string): Source | null {
 /**
  * The suite's sources: $<env> (a clone, its .git, or a `fetch` mirror folder; `<env>_REV` reads a commit of a git
  * directory instead of the work tree), else $MIRROR/<owner+name>/repo (MIRROR default ../.mirror, where the `fetch`
- * tool puts repositories, as ../shared/peers/mathverify/setup.sh assumes). null when neither exists; a set variable
- * that points at nothing usable is an error.
+ * tool puts repositories, as ../shared/peers/mathverify/setup.sh assumes), else the suite's other copies. null when
+ * none exists; a set variable that points at nothing usable is an error.
  */
 export function locate(s: Suite, env: NodeJS.ProcessEnv = process.env): Source | null {
   const rev = env[`${s.env}_REV`] ?? "";
@@ -86,7 +97,13 @@ export function locate(s: Suite, env: NodeJS.ProcessEnv = process.env): Source |
     if (!src) throw new SuiteError(`${s.env}=${given} is not a clone of ${s.repo} (no tests/ folder or git directory there): git clone ${s.repo} and point ${s.env} at it`);
     return src;
   }
-  return asSource(join(resolve(env.MIRROR ?? "../.mirror"), s.mirror, "repo"), rev);
+  const mirror = asSource(join(resolve(env.MIRROR ?? "../.mirror"), s.mirror, "repo"), rev);
+  if (mirror || rev !== "") return mirror;
+  for (const d of s.copies?.(env) ?? []) {
+    const src = d ? asSource(resolve(d), "") : null;
+    if (src) return src;
+  }
+  return null;
 }
 
 function git(src: Extract<Source, { kind: "git" }>, args: string[]): string {

@@ -132,7 +132,9 @@ test("locate: a work tree, a bare git directory, a fetch mirror folder; a wrong 
     const tree = locate(mv, { MATH_VERIFY_SRC: join(dir, "tree") });
     assert.deepEqual(tree, { kind: "tree", root: join(dir, "tree") });
     assert.deepEqual(Object.keys(readSources(mv, tree!)), ["tests/test_one.py"], "only tests/test_*.py");
-    assert.equal(locate(mv, { MIRROR: join(dir, "none") }), null, "nothing configured, no mirror: null (the bench says how to get it)");
+    assert.equal(locate({ ...mv, copies: undefined }, { MIRROR: join(dir, "none") }), null, "nothing configured, no mirror: null (the bench says how to get it)");
+    mkdirSync(join(dir, "mvroot", "Math-Verify", "tests"), { recursive: true });
+    assert.deepEqual(locate(mv, { MIRROR: join(dir, "none"), MV_ROOT: join(dir, "mvroot") }), { kind: "tree", root: join(dir, "mvroot", "Math-Verify") }, "setup.sh's $MV_ROOT copy");
     assert.throws(() => locate(mv, { MATH_VERIFY_SRC: join(dir, "missing") }), (e: unknown) => e instanceof SuiteError && /git clone https:\/\/github.com\/huggingface\/Math-Verify/.test(e.message));
 
     const g = spawnSync("git", ["init", "-q", "--bare", join(dir, "m", "huggingface+Math-Verify", "repo")]);
