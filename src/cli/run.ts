@@ -1,4 +1,4 @@
-// trimer run [--preset tiny|mini|full] [--out DIR] [--resume] [--seed N] [--stop-after STAGE] [--quiet]
+// trimer run [--preset tiny|mini|full] [--out DIR] [--resume] [--seed N] [--traces …] [--stop-after STAGE] [--quiet]
 // TriMER's pipeline in miniature on the embedded engine; see src/pipeline/run.ts.
 import { numberFlag, parseFlags } from "./command.js";
 import { preset } from "../pipeline/presets.js";
@@ -9,14 +9,18 @@ import { noteOutput } from "../util/manifest.js";
 import { probeBeta } from "../pipeline/beta.js";
 import { UsageError } from "../util/errors.js";
 
-const USAGE = `usage: trimer run [--preset tiny|mini|full] [--out DIR] [--resume] [--seed N] [--traces synthetic|teacher] [--stop-after STAGE] [--quiet]
+const USAGE = `usage: trimer run [--preset tiny|mini|full] [--out DIR] [--resume] [--seed N] [--traces synthetic|teacher|lean] [--teacher-sft-traces verbose|lean] [--stop-after STAGE] [--quiet]
 
 Runs every stage of the miniature TriMER pipeline into DIR (default runs/<preset>; mini is the quick default, full about 1.7× its CPU time): pre-training with context
 extension (student and teacher), teacher SFT on thinking traces, distillation, GRPO (beta = 0), the preference
 reward model, and the evaluation on a held-out synthetic set. Prints the ablation table and writes DIR/report.md
 and DIR/report.json. After an interruption (even kill -9), --resume continues without redoing finished work.
 --traces teacher: the SFT'd teacher writes the distillation traces itself (rejection-sampled, as \`trimer generate\`
-does) instead of the curriculum's synthetic thinking traces.
+does) instead of the curriculum's synthetic thinking traces. --traces lean: the student is distilled (same steps,
+batch, buckets and teacher) on the lean scratchpad of the same problems — the verbose traces with every redundant
+piece removed — the control that the redundancy is redundant. --teacher-sft-traces lean: the teacher itself is SFT'd
+on the lean scratchpad (a control; default verbose, the R1-like teacher). A --resume with either changed reruns
+nothing already started: remove the stages' folders it names (teacher-sft or distill and later) to rerun them.
 
 stages: ${STAGES.join(", ")}
 
@@ -39,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     resume: { type: "boolean", default: false },
     seed: { type: "string" },
     traces: { type: "string" },
+    "teacher-sft-traces": { type: "string" },
     "stop-after": { type: "string" },
     quiet: { type: "boolean", default: false },
     // Internal: the beta comparison's child processes.
@@ -59,8 +64,14 @@ export async function main(argv: string[]): Promise<number> {
   const cfg = preset(v.preset!);
   if (v.seed !== undefined) cfg.seed = numberFlag(v.seed, "seed", 1, true);
   if (v.traces !== undefined) {
-    if (v.traces !== "synthetic" && v.traces !== "teacher") throw new UsageError(`--traces must be synthetic or teacher, got "${v.traces}"`);
+    if (v.traces !== "synthetic" && v.traces !== "teacher" && v.traces !== "lean") throw new UsageError(`--traces must be synthetic, teacher or lean, got "${v.traces}"`);
     cfg.distill.traces = v.traces;
+  }
+  const sftTraces = v["teacher-sft-traces"];
+  if (sftTraces !== undefined) {
+    if (sftTraces !== "verbose" && sftTraces !== "lean") throw new UsageError(`--teacher-sft-traces must be verbose or lean, got "${sftTraces}"`);
+    // "verbose" is the default and leaves the config as the preset wrote it, so a resume of an older run matches.
+    if (sftTraces === "lean") cfg.teacherSft.traces = "lean";
   }
   const stopAfter = v["stop-after"];
   if (stopAfter && !(STAGES as readonly string[]).includes(stopAfter)) throw new UsageError(`--stop-after must be one of ${STAGES.join(", ")}`);

@@ -42,7 +42,14 @@ export interface PipelineConfig {
     extension: { steps: number; batch: number; maxTokens: number; ropeTheta: number; lr: LrSpec };
   };
   /** The miniature's "DeepSeek-R1": the teacher fine-tuned on long thinking traces, in sequential length buckets. */
-  teacherSft: SupervisedStage & { buckets: number };
+  teacherSft: SupervisedStage & {
+    buckets: number;
+    /**
+     * Absent or "verbose": the curriculum's verbose thinking traces (data/synth/verbose-trace.ts). "lean": the same
+     * problems' lean scratchpad, every redundant piece removed — a control, not the paper's R1-like teacher.
+     */
+    traces?: "verbose" | "lean";
+  };
   distill: SupervisedStage & {
     alpha: number;
     temperature: { kind: TemperatureScheduleKind; start: number; end: number };
@@ -53,9 +60,11 @@ export interface PipelineConfig {
     /**
      * Where the distillation traces come from: "synthetic" — the curriculum's own thinking traces; "teacher" — traces
      * the SFT'd teacher generates with `trimer generate`'s machinery (rejection-sampled: only verified-correct
-     * ones), which closes the loop the way the paper does (DeepSeek-R1 writes the traces the student learns).
+     * ones), which closes the loop the way the paper does (DeepSeek-R1 writes the traces the student learns);
+     * "lean" — the curriculum's lean scratchpad of the same problems (the verbose traces with every redundant piece
+     * removed), still distilled from the teacher: the issue's check that the redundancy is redundant at this scale.
      */
-    traces: "synthetic" | "teacher";
+    traces: "synthetic" | "teacher" | "lean";
     /** With traces = "teacher": problems the teacher solves, correct traces kept per problem, attempts at most. */
     teacherTraces: { problems: number; k: number; maxAttempts: number; temperature: number; maxTokens: number };
   };

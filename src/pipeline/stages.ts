@@ -70,19 +70,34 @@ function packedDatum(tok: Tokenizer, doc: (k: number) => string, maxTokens: numb
 }
 
 /**
+ * Which solution mode a trace style is: "verbose" — the thinking traces with a reasoning model's redundancy;
+ * "lean" — the digit-level scratchpad ("high"), which is the verbose trace with every redundant piece removed.
+ */
+export type TraceStyle = "verbose" | "lean";
+const TRACE_MODE = { verbose: "thinking", lean: "high" } as const;
+
+/**
  * Thinking-trace examples for step `step`, drawn from sequential length buckets (Nemotron-Math): the difficulties
  * are the length proxy — bucket b of B trains on the shortest traces first; the last bucket draws from every
- * difficulty, so the short traces are not forgotten (Nemotron's balance lesson).
+ * difficulty, so the short traces are not forgotten (Nemotron's balance lesson). The problems depend only on
+ * (seed, stream, step), not on the style: a lean run sees the same problems, in the same order, as a verbose one.
  */
-function thinkingBatch(ctx: StageContext, stream: number, step: number, steps: number, stage: SupervisedStage & { buckets: number }, mask: Parameters<typeof textDatum>[2]): Datum[] {
+function thinkingBatch(ctx: StageContext, stream: number, step: number, steps: number, stage: SupervisedStage & { buckets: number }, mask: Parameters<typeof textDatum>[2], style: TraceStyle = "verbose"): Datum[] {
   const { cfg, tok } = ctx;
   const diffs = [...cfg.data.trainDifficulties].sort((a, b) => a - b);
   const b = bucketOf(step, steps, stage.buckets);
   const allowed = b === stage.buckets - 1 ? diffs : diffs.slice(0, Math.max(1, Math.ceil(((b + 1) * diffs.length) / stage.buckets)));
+  const mode = TRACE_MODE[style];
   return Array.from({ length: stage.batch }, (_, i) => {
-    const p = problemAt(cfg.seed, stream, step * 1024 + i, "train", allowed, ["thinking"]);
-    return textDatum(tok, { prompt: p.question, completion: solutionText(p, "thinking") }, mask, stage.maxTokens);
+    const p = problemAt(cfg.seed, stream, step * 1024 + i, "train", allowed, [mode]);
+    return textDatum(tok, { prompt: p.question, completion: solutionText(p, mode) }, mask, stage.maxTokens);
   });
+}
+
+/** The teacher's SFT batch of `step`: thinking traces, verbose unless teacherSft.traces = "lean" (a control). */
+export function teacherSftBatch(ctx: StageContext, step: number): Datum[] {
+  const s = ctx.cfg.teacherSft;
+  return thinkingBatch(ctx, STREAMS.teacherSft, step, s.steps, s, {}, s.traces ?? "verbose");
 }
 
 /** The teacher learns to reason at length: SFT on thinking traces (prompt tokens weigh 0). */
@@ -91,7 +106,7 @@ export async function teacherSft(ctx: StageContext, teacherBase: LocalEngine): P
   const p = phasePaths(ctx.art, "teacher-sft", "sft");
   return runPhase(p, () => teacherBase, (engine) =>
     supervisedLoop({ label: "teacher sft", steps: s.steps, lr: lrFn(s.lr, s.steps), maxGradNorm: 1 }, engine,
-      (step) => thinkingBatch(ctx, STREAMS.teacherSft, step, s.steps, s, {})),
+      (step) => teacherSftBatch(ctx, step)),
     phaseOptions(ctx),
   );
 }
@@ -111,13 +126,26 @@ function teacherTraceBatch(ctx: StageContext, traces: readonly TeacherTrace[], s
   });
 }
 
+/**
+ * The distillation batch of `step`, by distill.traces: the teacher's own traces, or the curriculum's verbose
+ * ("synthetic") or lean traces — the lean ones of the same problems, scored by the same teacher (its logits on the
+ * lean text), so the only difference from "synthetic" is the redundancy.
+ */
+export function distillBatch(ctx: StageContext, step: number, teacherTraces?: readonly TeacherTrace[]): Datum[] {
+  const s = ctx.cfg.distill;
+  if (s.traces === "teacher") {
+    if (!teacherTraces?.length) throw new Error("distill: traces = \"teacher\" but the teacher produced no correct trace");
+    return teacherTraceBatch(ctx, teacherTraces, step);
+  }
+  return thinkingBatch(ctx, STREAMS.distill, step, s.steps, s, s.mask, s.traces === "lean" ? "lean" : "verbose");
+}
+
 /** TriMER stage 1: the student distils the teacher on thinking traces (α·T²·KL + (1−α)·CE, T schedule, mask). */
 export async function distillStage(ctx: StageContext, studentBase: LocalEngine, teacher: LocalEngine, teacherTraces?: readonly TeacherTrace[]): Promise<LocalEngine> {
   const s = ctx.cfg.distill;
   const p = phasePaths(ctx.art, "distill", "distill");
   if (s.traces === "teacher" && !teacherTraces?.length) throw new Error("distill: traces = \"teacher\" but the teacher produced no correct trace");
-  const batch = (step: number): Datum[] =>
-    s.traces === "teacher" ? teacherTraceBatch(ctx, teacherTraces!, step) : thinkingBatch(ctx, STREAMS.distill, step, s.steps, s, s.mask);
+  const batch = (step: number): Datum[] => distillBatch(ctx, step, teacherTraces);
   return runPhase(p, () => studentBase, (engine) =>
     distillLoop({
       steps: s.steps, alpha: s.alpha, teacherTopK: s.teacherTopK, lr: lrFn(s.lr, s.steps), maxGradNorm: 1,
