@@ -70,7 +70,9 @@ export function fullPreset(): PipelineConfig {
     distill: {
       steps: 1600, batch: 32, lr: lr(2e-3, 30), maxTokens: 208, buckets: 3, alpha: 0.5,
       temperature: { kind: "cosine", start: 2, end: 1 }, mask: { ...DEFAULT_MASK_WEIGHTS }, teacherTopK: 0,
-      traces: "synthetic", teacherTraces: { problems: 4096, k: 1, maxAttempts: 4, temperature: 0.7, maxTokens: 96 },
+      // Teacher traces (--traces teacher) up to 200 tokens, as evaluation: the verbose traces run to ~180 (at 96,
+      // 16% of rung-2 and 37% of rung-3 synthetic traces would not fit, and the longest correct ones were rejected).
+      traces: "synthetic", teacherTraces: { problems: 4096, k: 1, maxAttempts: 4, temperature: 0.7, maxTokens: 200 },
     },
     // JT-Math's instruct student: the concise path is short, so this costs a fraction of distillation.
     instruct: { steps: 600, batch: 32, lr: lr(2e-3, 30), maxTokens: 48 },

@@ -7,10 +7,14 @@ import { join } from "node:path";
 import type { LocalEngine } from "../engine/local.js";
 import type { Problem } from "../data/records.js";
 import { generateTraceFile } from "../generate/index.js";
+import { batchedSampler } from "./batched-sampler.js";
 import { readJsonLines } from "../util/journal.js";
 import { problemAt, STREAMS } from "./corpus.js";
 import type { StageContext } from "./stages.js";
 import { progress } from "../util/progress.js";
+
+/** Problems in flight at once: their attempts share one decode batch. Records reach the file in completion order. */
+const TRACE_CONCURRENCY = 64;
 
 export interface TeacherTrace {
   prompt: string;
@@ -47,10 +51,11 @@ export async function teacherTracesStage(ctx: StageContext, teacher: LocalEngine
   const problems = traceProblems(ctx);
   const out = tracesPath(ctx);
   const bar = progress("teacher traces", problems.length, { silent: ctx.quiet });
-  const res = await generateTraceFile(teacher.sampler(), problems, {
+  // Many problems in flight, decoded together (batched-sampler.ts): the same traces as one at a time, ~10× sooner.
+  const res = await generateTraceFile(batchedSampler(teacher), problems, {
     out, resume: existsSync(out) || existsSync(`${out}.done`),
     modes: ["high"], tir: [false], k: t.k, maxAttempts: t.maxAttempts, maxTokens: t.maxTokens,
-    temperature: t.temperature, topP: 0.95, seed: cfg.seed, concurrency: 1,
+    temperature: t.temperature, topP: 0.95, seed: cfg.seed, concurrency: TRACE_CONCURRENCY,
     // The miniature's models are prompted with the bare question (as they were trained), not an instruction.
     prompt: (p) => p.question,
     onProblem: (_r, totals) => bar.update(totals.problems),
