@@ -19,8 +19,8 @@ and DIR/report.json. After an interruption (even kill -9), --resume continues wi
 does) instead of the curriculum's synthetic thinking traces. --traces lean: the student is distilled (same steps,
 batch, buckets and teacher) on the lean scratchpad of the same problems — the verbose traces with every redundant
 piece removed — the control that the redundancy is redundant. --teacher-sft-traces lean: the teacher itself is SFT'd
-on the lean scratchpad (a control; default verbose, the R1-like teacher). A --resume with either changed reruns
-nothing already started: remove the stages' folders it names (teacher-sft or distill and later) to rerun them.
+on the lean scratchpad (a control; default verbose, the R1-like teacher). --resume refuses either change once the
+stage it affects (distill, teacher-sft) has started: remove that stage's folder and the later ones to rerun them.
 
 stages: ${STAGES.join(", ")}
 
