@@ -635,8 +635,12 @@ static void cache_write(int n, int KV, int hd, int cap, const int32_t* slot, con
 // Several queries may read the same slot: a prompt admitted inside a decode step has one query per position,
 // each seeing its own causal prefix (its keys were written before the call). Each query's result depends only on
 // its own inputs, not on the other queries of the call.
+// wrow (optional): query b first writes its own key and value (rows wrow[b] of wk, wv [*, KV * hd], wrow[b] >= 0)
+// into its slot at position len[b] - 1, then attends: the decoding rows' cache write fused into the pass that reads
+// those cache lines anyway (a separate write pass missed in cache on every transposed key float: ~9% of a config-B
+// step). Only for a query that is the only token of its slot in the step; the caller writes the others first.
 static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* len, const int32_t* slot, const float* q, const float* kc,
-                        const float* vc, float* y) {
+                        const float* vc, float* y, const int32_t* wrow = nullptr, const float* wk = nullptr, const float* wv = nullptr) {
   int group = H / KV;
   float scale = 1.f / std::sqrt((float)hd);
   double cost = 0;
@@ -649,14 +653,22 @@ static void attn_decode(int B, int H, int KV, int hd, int cap, const int32_t* le
         float* __restrict sc = scv.data();
         {
           int S = len[b];
+          size_t s = slot ? (size_t)slot[b] : (size_t)b;
           for (int h = 0; h < H; h++) {
             int g = h / group;
             const float* qh = q + (size_t)b * H * hd + h * hd;
             // Keys are cached transposed ([hd, cap] per sequence and head) so that the scores of all cached
             // positions accumulate as contiguous vector AXPYs instead of one short dot product per key.
-            size_t s = slot ? (size_t)slot[b] : (size_t)b;
             const float* kt = kc + (s * KV + g) * cap * hd;
             const float* vb = vc + (s * KV + g) * cap * hd;
+            if (h % group == 0) {
+              if (wrow && wrow[b] >= 0) {
+                size_t p = (size_t)(S - 1);
+                const float* ks = wk + ((size_t)wrow[b] * KV + g) * hd;
+                std::memcpy((float*)vb + p * hd, wv + ((size_t)wrow[b] * KV + g) * hd, sizeof(float) * hd);
+                for (int i = 0; i < hd; i++) ((float*)kt)[(size_t)i * cap + p] = ks[i];
+              }
+            }
             // Scores in register blocks of 4 vectors of positions (a loop over i inside), so the accumulators
             // never round-trip through memory (a store-to-load chain per i measured 4x slower).
             int j0 = 0;
@@ -1027,12 +1039,12 @@ static napi_value js_attn_backward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// attnDecode(B, H, KV, hd, cap, len, q, kcache, vcache, y[, slot])
+// attnDecode(B, H, KV, hd, cap, len, q, kcache, vcache, y[, slot[, wrow, k, v]])
 static napi_value js_attn_decode(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value a[11];
+  size_t argc = 14;
+  napi_value a[14];
   CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc < 10) return throw_err(env, "attnDecode: expected 10 or 11 arguments");
+  if (argc < 10) return throw_err(env, "attnDecode: expected 10 to 14 arguments");
   int B = get_int(env, a[0]), H = get_int(env, a[1]), KV = get_int(env, a[2]), hd = get_int(env, a[3]), cap = get_int(env, a[4]);
   if (B < 0 || H < 1 || KV < 1 || H % KV != 0 || hd < 1 || cap < 1) return throw_err(env, "attnDecode: bad dimensions");
   int32_t *ln, *sl = nullptr;
@@ -1052,7 +1064,27 @@ static napi_value js_attn_decode(napi_env env, napi_callback_info info) {
     size_t s = sl ? (size_t)sl[b] : (size_t)b;
     if ((sl && sl[b] < 0) || (s + 1) * per > nk || (s + 1) * per > nv) return throw_err(env, "attnDecode: slot outside the cache");
   }
-  attn_decode(B, H, KV, hd, cap, ln, sl, q, kc, vc, y);
+  // Fused cache writes (wrow): rows of k/v to write at (slot, len - 1) before attending; distinct slots.
+  int32_t* wr = nullptr;
+  float *wk = nullptr, *wv = nullptr;
+  napi_valuetype wt = napi_undefined;
+  if (argc > 11) CHECK(napi_typeof(env, a[11], &wt));
+  if (wt != napi_undefined) {
+    size_t nwr, nwk, nwv;
+    if (argc < 14 || !get_i32arr(env, a[11], &wr, &nwr)) return throw_err(env, "attnDecode: wrow must be an Int32Array (with k and v)");
+    if (!get_f32(env, a[12], &wk, &nwk) || !get_f32(env, a[13], &wv, &nwv)) return throw_err(env, "attnDecode: k and v must be Float32Arrays");
+    if (nwr < (size_t)B) return throw_err(env, "attnDecode: wrow shorter than B");
+    size_t kvd = (size_t)KV * hd, slots = std::min(nk, nv) / per;
+    std::vector<char> seen(slots, 0);
+    for (int b = 0; b < B; b++) {
+      if (wr[b] < 0) continue;
+      if (((size_t)wr[b] + 1) * kvd > nwk || ((size_t)wr[b] + 1) * kvd > nwv) return throw_err(env, "attnDecode: wrow names a row past k or v");
+      size_t s = sl ? (size_t)sl[b] : (size_t)b;
+      if (seen[s]) return throw_err(env, "attnDecode: two queries that write their key/value share a slot");
+      seen[s] = 1;
+    }
+  }
+  attn_decode(B, H, KV, hd, cap, ln, sl, q, kc, vc, y, wr, wk, wv);
   return nullptr;
 }
 

@@ -123,11 +123,32 @@ function attnBackward(
 function attnDecode(
   B: number, H: number, KV: number, hd: number, cap: number, len: Int32Array,
   q: Float32Array, kc: Float32Array, vc: Float32Array, y: Float32Array, slot?: Int32Array,
+  wrow?: Int32Array, wk?: Float32Array, wv?: Float32Array,
 ): void {
   const group = H / KV, scale = 1 / Math.sqrt(hd);
   const per = KV * hd * cap;
   if (q.length < B * H * hd || y.length < B * H * hd) throw new TypeError("attnDecode: q or y too small");
   if (len.length < B || (slot && slot.length < B)) throw new TypeError("attnDecode: len/slot shorter than B");
+  if (wrow) {
+    // The fused cache writes: query b's key/value (row wrow[b] of wk, wv) at its slot, position len[b] - 1.
+    if (!wk || !wv) throw new TypeError("attnDecode: wrow must be an Int32Array (with k and v)");
+    if (wrow.length < B) throw new TypeError("attnDecode: wrow shorter than B");
+    const seen = new Set<number>();
+    const ws: number[] = [], wp: number[] = [], rows: number[] = [];
+    for (let b = 0; b < B; b++) {
+      if (wrow[b]! < 0) continue;
+      if ((wrow[b]! + 1) * KV * hd > wk.length || (wrow[b]! + 1) * KV * hd > wv.length) throw new TypeError("attnDecode: wrow names a row past k or v");
+      const s = slot ? slot[b]! : b;
+      if (seen.has(s)) throw new TypeError("attnDecode: two queries that write their key/value share a slot");
+      seen.add(s);
+      ws.push(s);
+      wp.push(len[b]! - 1);
+      rows.push(wrow[b]!);
+    }
+    const kvd = KV * hd, kr = new Float32Array(rows.length * kvd), vr = new Float32Array(rows.length * kvd);
+    rows.forEach((r, i) => { kr.set(wk.subarray(r * kvd, (r + 1) * kvd), i * kvd); vr.set(wv.subarray(r * kvd, (r + 1) * kvd), i * kvd); });
+    cacheWrite(rows.length, KV, hd, cap, Int32Array.from(ws), Int32Array.from(wp), kr, vr, kc, vc);
+  }
   const sc = new Float64Array(cap), acc = new Float64Array(hd);
   for (let b = 0; b < B; b++) {
     const S = len[b]!;

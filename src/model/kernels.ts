@@ -33,9 +33,13 @@ export interface Kernels {
    * positions), values [slots, KV, cap, hd]. Query b attends to the first len[b] positions of cache slot slot[b]
    * (slot b when `slot` is omitted); several queries may read the same slot (the positions of a prompt decoded in
    * one step). Each query's output depends only on its own inputs. q, y: [B, H * hd].
+   * wrow (with k, v [rows, KV * hd]): query b with wrow[b] >= 0 first writes row wrow[b] of k and v into its slot at
+   * position len[b] - 1 (as cacheWrite would), then attends: a decoding row's cache write fused into the pass that
+   * reads those cache lines. Queries that write must have distinct slots (and be their slot's only token of the step).
    */
   attnDecode(B: number, H: number, KV: number, hd: number, cap: number, len: Int32Array,
-    q: Float32Array, kcache: Float32Array, vcache: Float32Array, y: Float32Array, slot?: Int32Array): void;
+    q: Float32Array, kcache: Float32Array, vcache: Float32Array, y: Float32Array, slot?: Int32Array,
+    wrow?: Int32Array, k?: Float32Array, v?: Float32Array): void;
   /**
    * The most rows M for which gemm with tB = false computes every row of C exactly as it would compute that row
    * alone (same summation order whatever M is). Decoding splits its products into blocks of at most this many

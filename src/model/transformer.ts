@@ -434,13 +434,18 @@ export class Transformer {
     let n = N, qPos = pos, qSlot = slot;
     let len = Int32Array.from(pos, (p) => p + 1);
     const L = this.config.num_hidden_layers;
+    // A step of decoding rows only (every token the only one of its slot, every token a query): each query writes
+    // its own key/value inside attnDecode, which reads those cache lines anyway (a separate cacheWrite pass
+    // missed in cache on every transposed key float). Steps that admit a prompt write the cache first.
+    const fuse = !sel && this.distinctSlots(slot, cache.B);
+    const wrow = fuse ? this.identity(N) : undefined;
     for (let l = 0; l < L; l++) {
       const names = layerParameterNames(l);
       K.rmsNormForward(x, this.p(names.inputNorm), h, r, n, d, eps);
       mm(n, kvd, d, h, names.k, kk, false);
       mm(n, kvd, d, h, names.v, vv, false);
       this.rope(kk, pos, n, KV, false);
-      K.cacheWrite(n, KV, hd, cache.cap, slot, pos, kk, vv, cache.k[l]!, cache.v[l]!);
+      if (!fuse) K.cacheWrite(n, KV, hd, cache.cap, slot, pos, kk, vv, cache.k[l]!, cache.v[l]!);
       if (l === L - 1 && sel && R < N) {
         // Past the last layer's keys/values only the tokens whose logits are wanted matter: the rest of the layer
         // (queries, attention, output projection, MLP) runs on those rows alone (for a prompt, its last token).
@@ -463,7 +468,8 @@ export class Transformer {
       }
       mm(n, d, d, h, names.q, q, false);
       this.rope(q, qPos, n, H, false);
-      K.attnDecode(n, H, KV, hd, cache.cap, len, q, cache.k[l]!, cache.v[l]!, att, qSlot);
+      if (fuse) K.attnDecode(n, H, KV, hd, cache.cap, len, q, cache.k[l]!, cache.v[l]!, att, qSlot, wrow, kk, vv);
+      else K.attnDecode(n, H, KV, hd, cache.cap, len, q, cache.k[l]!, cache.v[l]!, att, qSlot);
       mm(n, d, d, att, names.o, x, true);
       K.rmsNormForward(x, this.p(names.postNorm), h, r, n, d, eps);
       mm(n, f, d, h, names.gate, g, false);
@@ -482,6 +488,30 @@ export class Transformer {
     const logits = new Float32Array(R * V);
     mm(R, V, d, hf, this.config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", logits, false);
     return logits;
+  }
+
+  private slotMark = new Int32Array(0);
+  private slotStamp = 0;
+  private ident = new Int32Array(0);
+
+  /** True when no two tokens of the step share a cache slot. */
+  private distinctSlots(slot: Int32Array, slots: number): boolean {
+    if (this.slotMark.length < slots || this.slotStamp >= 0x3fffffff) {
+      this.slotMark = new Int32Array(Math.max(slots, this.slotMark.length));
+      this.slotStamp = 0;
+    }
+    const stamp = ++this.slotStamp;
+    for (let t = 0; t < slot.length; t++) {
+      if (this.slotMark[slot[t]!] === stamp) return false;
+      this.slotMark[slot[t]!] = stamp;
+    }
+    return true;
+  }
+
+  /** 0, 1, ..., n - 1 (a reused array: read-only). */
+  private identity(n: number): Int32Array {
+    if (this.ident.length < n) this.ident = Int32Array.from({ length: Math.max(n, 2 * this.ident.length) }, (_, i) => i);
+    return this.ident.subarray(0, n);
   }
 
   // ------------------------------------------------------------------------------------------------ RoPE

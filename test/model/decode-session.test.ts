@@ -138,3 +138,25 @@ test("a prompt admitted alone or fused with seven other prompts while rows are m
   runToEnd(s, done);
   assert.deepEqual(done.get(id!), alone);
 });
+
+test("a decoding-only step (cache writes fused into attention) equals the same step through separate cache writes, bitwise", () => {
+  const m = model();
+  const V = config.vocab_size;
+  const prompts = [[1, 5, 7], [3, 4], [2, 9, 9, 9, 1]];
+  const c1 = m.newCache(4, 16), c2 = m.newCache(4, 16);
+  const flat = prompts.flat(), pos = prompts.flatMap((p) => p.map((_, j) => j)), slot = prompts.flatMap((p, i) => p.map(() => i));
+  const last = Int32Array.from(prompts, (_, i) => prompts.slice(0, i + 1).flat().length - 1);
+  for (const c of [c1, c2]) m.decodeStep(Int32Array.from(flat), Int32Array.from(pos), Int32Array.from(slot), c, last);
+  const len = prompts.map((p) => p.length);
+  for (let step = 0; step < 4; step++) {
+    const toks = Int32Array.from(len, (l, i) => (l * 5 + i) % V), p = Int32Array.from(len), s = Int32Array.of(0, 1, 2);
+    const fused = m.decodeStep(toks, p, s, c1); // every token alone in its slot, every token a query: fused
+    const perm = m.decodeStep(toks, p, s, c2, Int32Array.of(2, 0, 1)); // logitRows reorder: the separate-write path
+    for (const [i, r] of [2, 0, 1].entries()) assert.deepEqual(perm.subarray(i * V, (i + 1) * V), fused.subarray(r * V, (r + 1) * V), `step ${step} row ${r}`);
+    for (let l = 0; l < c1.k.length; l++) {
+      assert.deepEqual(c1.k[l], c2.k[l], `step ${step} layer ${l} keys`);
+      assert.deepEqual(c1.v[l], c2.v[l], `step ${step} layer ${l} values`);
+    }
+    len.forEach((l, i) => { len[i] = l + 1; });
+  }
+});

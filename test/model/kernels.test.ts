@@ -131,7 +131,7 @@ test("gemmPanels over packPanels equals the product, computes each row the same 
   // panel width and K spanning several K blocks; M up to 200 (past the native small-M block of 96 rows).
   for (const [name, k] of impls) {
     if (!k) continue;
-    for (const [M, N, Kd, tB] of [[200, 72, 300, true], [5, 33, 7, false], [1, 1, 1, true], [37, 130, 256, false]] as const) {
+    for (const [M, N, Kd, tB] of [[200, 72, 300, true], [5, 33, 7, false], [1, 1, 1, true], [37, 130, 256, false], [32, 100, 129, true], [10, 64, 128, false]] as const) {
       const A = rand(M * Kd), W = rand(Kd * N), C0 = rand(M * N);
       const P = new Float32Array(panelsSize(k, Kd, N));
       k.packPanels(W, Kd, N, tB, P);
@@ -198,5 +198,40 @@ for (const [name, K] of [["js", jsKernels], ["native", native]] as const) {
     assert.throws(() => K!.cacheWrite(1, KV, hd, cap, Int32Array.from([3]), Int32Array.from([0]), k, v, kc, vc), /slot outside the cache/);
     assert.throws(() => K!.cacheWrite(1, KV, hd, cap, Int32Array.from([0]), Int32Array.from([cap]), k, v, kc, vc), /position outside the cache/);
     assert.throws(() => K!.cacheWrite(5, KV, hd, cap, Int32Array.from([0, 0, 0, 0, 0]), Int32Array.from([0, 1, 2, 3, 4]), k, v, kc, vc), /k or v too small/);
+  });
+}
+
+for (const [name, K] of [["js", jsKernels], ["native", native]] as const) {
+  test(`${name} attnDecode with fused cache writes equals cacheWrite then attnDecode, exactly (GQA, odd head sizes)`, { skip: !K }, () => {
+    for (const [H, KV, hd, cap] of [[4, 2, 24, 70], [3, 3, 40, 9], [8, 8, 32, 160], [2, 1, 5, 33]] as const) {
+      const slots = 6, per = KV * hd * cap, kvd = KV * hd;
+      // Five queries on distinct slots (not in slot order), lengths 1..cap; query 3 does not write (wrow -1).
+      const slot = Int32Array.from([4, 0, 5, 2, 1]), B = slot.length;
+      const len = Int32Array.from([1, cap, Math.max(1, cap >> 1), 3 % cap || 1, Math.min(cap, 7)]);
+      const wrow = Int32Array.from([2, 0, 4, -1, 1]);
+      const q = rand(B * H * hd), k = rand(5 * kvd), v = rand(5 * kvd);
+      const kc0 = rand(slots * per), vc0 = rand(slots * per);
+      const kc1 = Float32Array.from(kc0), vc1 = Float32Array.from(vc0), y1 = new Float32Array(B * H * hd);
+      K!.attnDecode(B, H, KV, hd, cap, len, q, kc1, vc1, y1, slot, wrow, k, v);
+      // The same writes by cacheWrite (rows gathered), then attention without them.
+      const kc2 = Float32Array.from(kc0), vc2 = Float32Array.from(vc0), y2 = new Float32Array(B * H * hd);
+      const w = [...wrow.keys()].filter((b) => wrow[b]! >= 0);
+      const kr = new Float32Array(w.length * kvd), vr = new Float32Array(w.length * kvd);
+      w.forEach((b, i) => { kr.set(k.subarray(wrow[b]! * kvd, (wrow[b]! + 1) * kvd), i * kvd); vr.set(v.subarray(wrow[b]! * kvd, (wrow[b]! + 1) * kvd), i * kvd); });
+      K!.cacheWrite(w.length, KV, hd, cap, Int32Array.from(w, (b) => slot[b]!), Int32Array.from(w, (b) => len[b]! - 1), kr, vr, kc2, vc2);
+      K!.attnDecode(B, H, KV, hd, cap, len, q, kc2, vc2, y2, slot);
+      assert.deepEqual(kc1, kc2, `H${H} KV${KV} hd${hd}: key cache`);
+      assert.deepEqual(vc1, vc2, `H${H} KV${KV} hd${hd}: value cache`);
+      assert.deepEqual(y1, y2, `H${H} KV${KV} hd${hd}: output`);
+      if (K !== jsKernels) {
+        const y3 = new Float32Array(B * H * hd);
+        jsKernels.attnDecode(B, H, KV, hd, cap, len, q, Float32Array.from(kc0), Float32Array.from(vc0), y3, slot, wrow, k, v);
+        assert.ok(maxRelErr(y1, y3) < 1e-5, `native vs js: ${maxRelErr(y1, y3)}`);
+      }
+      const kc = Float32Array.from(kc0), vc = Float32Array.from(vc0);
+      assert.throws(() => K!.attnDecode(2, H, KV, hd, cap, len, q, kc, vc, y1, Int32Array.from([1, 1]), Int32Array.from([0, 1]), k, v), /share a slot/);
+      assert.throws(() => K!.attnDecode(1, H, KV, hd, cap, len, q, kc, vc, y1, slot, Int32Array.from([5]), k, v), /past k or v/);
+      assert.throws(() => K!.attnDecode(2, H, KV, hd, cap, len, q, kc, vc, y1, slot, Int32Array.from([0]), k, v), /wrow shorter than B/);
+    }
   });
 }
