@@ -19,6 +19,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 // ------------------------------------------------------------------------------------------------ thread pool
@@ -594,6 +595,283 @@ static void attn_backward_unit(const AttnDims& d, const float* Q, const float* K
   }
 }
 
+// ------------------------------------------------------------------------------------------------ small-head attention
+// Training attention for head sizes up to 4 vectors (the mini student's 24, configs A/B's 32, C's 64): the path
+// above runs four serial SGEMMs per 64-query block whose inner dimension is the head size, so packing A and B costs
+// as much as the product, a head size of 24 pads every panel to 32, and the T x T blocks of scores round-trip
+// through memory (profile at config B, one thread: attention ~17% of a training step at ~30 GFLOP/s). Here one
+// (row, kv group) unit lays its keys and values out once, per unit, in the two shapes the products read:
+// transposed [hd, Tp] (scores and dP vectorise over key positions, as decode attention does) and padded [T, HP]
+// rows (outputs and dQ/dK/dV vectorise over the head dimension, HP = NV vectors). Blocks of SQB queries then keep
+// their scores in registers/L1 and never form more than SQB x T of them. Summation order: every dot product over
+// the head dimension in order c = 0..hd-1, every sum over keys in order j = 0..t (the TypeScript kernels' order;
+// results match them to float32 rounding).
+static constexpr int SQB = VL == 16 ? 8 : 4;
+// TRIMER_ATTN_GEMM=1 keeps the SGEMM path above for every head size (to measure one against the other).
+static const bool g_attn_gemm = [] { const char* e = std::getenv("TRIMER_ATTN_GEMM"); return e && e[0] == '1'; }(); // queries per block (AVX-512: 8 x 2 accumulator vectors)
+
+static inline float* aligned_buf(std::vector<float>& v, size_t n) {
+  if (v.size() < n + 16) v.resize(n + 16);
+  return (float*)(((uintptr_t)v.data() + 63) & ~(uintptr_t)63);
+}
+
+// S[q][j] = sum_c X_q[c] * T[c][j] for q < SQB, j < jend (a multiple of VL); X_q = xrow[q], T [hd, Tp].
+static inline void sa_scores(const float* const* xrow, const float* __restrict t, int Tp, int hd, int jend, float* __restrict S) {
+  int j = 0;
+  for (; j + 2 * VL <= jend; j += 2 * VL) {
+    vf a0[SQB], a1[SQB];
+#pragma GCC unroll 8
+    for (int q = 0; q < SQB; q++) a0[q] = a1[q] = (vf){};
+    for (int c = 0; c < hd; c++) {
+      vf k0 = *(const vf*)(t + (size_t)c * Tp + j), k1 = *(const vf*)(t + (size_t)c * Tp + j + VL);
+#pragma GCC unroll 8
+      for (int q = 0; q < SQB; q++) {
+        float x = xrow[q][c];
+        a0[q] += x * k0;
+        a1[q] += x * k1;
+      }
+    }
+#pragma GCC unroll 8
+    for (int q = 0; q < SQB; q++) {
+      *(vf*)(S + (size_t)q * Tp + j) = a0[q];
+      *(vf*)(S + (size_t)q * Tp + j + VL) = a1[q];
+    }
+  }
+  for (; j < jend; j += VL) {
+    vf a0[SQB];
+#pragma GCC unroll 8
+    for (int q = 0; q < SQB; q++) a0[q] = (vf){};
+    for (int c = 0; c < hd; c++) {
+      vf k0 = *(const vf*)(t + (size_t)c * Tp + j);
+#pragma GCC unroll 8
+      for (int q = 0; q < SQB; q++) a0[q] += xrow[q][c] * k0;
+    }
+#pragma GCC unroll 8
+    for (int q = 0; q < SQB; q++) *(vf*)(S + (size_t)q * Tp + j) = a0[q];
+  }
+}
+
+// out[q] = sum_{j < jn} W[q][j] * R[j] for q < SQB: W [SQB, ldw], R [jn, NV * VL] padded rows; out [SQB, NV * VL].
+template <int NV>
+static inline void sa_combine(const float* __restrict W, int ldw, int jn, const float* __restrict R, float* __restrict out) {
+  vf acc[SQB][NV];
+#pragma GCC unroll 8
+  for (int q = 0; q < SQB; q++)
+#pragma GCC unroll 4
+    for (int n = 0; n < NV; n++) acc[q][n] = (vf){};
+  for (int j = 0; j < jn; j++) {
+    vf r[NV];
+#pragma GCC unroll 4
+    for (int n = 0; n < NV; n++) r[n] = *(const vf*)(R + (size_t)j * NV * VL + n * VL);
+#pragma GCC unroll 8
+    for (int q = 0; q < SQB; q++) {
+      float w = W[(size_t)q * ldw + j];
+#pragma GCC unroll 4
+      for (int n = 0; n < NV; n++) acc[q][n] += w * r[n];
+    }
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < SQB; q++)
+#pragma GCC unroll 4
+    for (int n = 0; n < NV; n++) *(vf*)(out + ((size_t)q * NV + n) * VL) = acc[q][n];
+}
+
+// A[j] += sum_q W[q][j] * X[q] for j < jn: W [SQB, ldw], X [SQB, NV * VL] padded rows, A [jn, NV * VL].
+template <int NV>
+static inline void sa_scatter(const float* __restrict W, int ldw, int jn, const float* __restrict X, float* __restrict A) {
+  vf x[SQB][NV];
+#pragma GCC unroll 8
+  for (int q = 0; q < SQB; q++)
+#pragma GCC unroll 4
+    for (int n = 0; n < NV; n++) x[q][n] = *(const vf*)(X + ((size_t)q * NV + n) * VL);
+  for (int j = 0; j < jn; j++) {
+    vf a[NV];
+#pragma GCC unroll 4
+    for (int n = 0; n < NV; n++) a[n] = *(const vf*)(A + (size_t)j * NV * VL + n * VL);
+#pragma GCC unroll 8
+    for (int q = 0; q < SQB; q++) {
+      float w = W[(size_t)q * ldw + j];
+#pragma GCC unroll 4
+      for (int n = 0; n < NV; n++) a[n] += w * x[q][n];
+    }
+#pragma GCC unroll 4
+    for (int n = 0; n < NV; n++) *(vf*)(A + (size_t)j * NV * VL + n * VL) = a[n];
+  }
+}
+
+// max(x[0..n)), n >= 1. Written with vectors: the scalar max loop does not vectorise under -fno-finite-math-only
+// (NaN semantics) and, as a 4-cycle dependency chain, took ~45% of the forward kernel's time.
+static inline float sa_max(const float* x, int n) {
+  float m = x[0];
+  int j = 0;
+  if (n >= VL) {
+    vf mv = *(const vfu*)x;
+    for (j = VL; j + VL <= n; j += VL) {
+      vf v = *(const vfu*)(x + j);
+      mv = v > mv ? v : mv;
+    }
+    for (int i = 0; i < VL; i++) m = std::max(m, mv[i]);
+  }
+  for (; j < n; j++) m = std::max(m, x[j]);
+  return m;
+}
+
+struct SmallAttnBufs {
+  std::vector<float> kt, vt, kp, vp, s, dp, dkp, dvp, xp, dyp, out;
+};
+
+// One unit's keys/values: transposed (zero past T) and/or padded rows (zero past hd).
+static void sa_layout(const float* X, int ks, int T, int hd, int Tp, int HP, float* xt, float* xp) {
+  if (xt) {
+    for (int c = 0; c < hd; c++) {
+      float* o = xt + (size_t)c * Tp;
+      for (int j = 0; j < T; j++) o[j] = X[(size_t)j * ks + c];
+      for (int j = T; j < Tp; j++) o[j] = 0.f;
+    }
+  }
+  if (xp) {
+    for (int j = 0; j < T; j++) {
+      float* o = xp + (size_t)j * HP;
+      std::memcpy(o, X + (size_t)j * ks, sizeof(float) * hd);
+      for (int c = hd; c < HP; c++) o[c] = 0.f;
+    }
+  }
+}
+
+template <int NV>
+static void sa_forward_unit(const AttnDims& d, const float* Q, const float* K, const float* V, float* Y, float* LSE, int r, int g,
+                            SmallAttnBufs& b) {
+  constexpr int HP = NV * VL;
+  int T = d.len[r], s0 = d.start[r], group = d.H / d.KV, hd = d.hd;
+  int Tp = (T + VL - 1) / VL * VL;
+  float scale = 1.f / std::sqrt((float)hd);
+  float* kt = aligned_buf(b.kt, (size_t)hd * Tp);
+  float* vp = aligned_buf(b.vp, (size_t)T * HP);
+  float* S = aligned_buf(b.s, (size_t)SQB * Tp);
+  float* out = aligned_buf(b.out, (size_t)SQB * HP);
+  sa_layout(K + (size_t)s0 * d.ks + g * hd, d.ks, T, hd, Tp, HP, kt, nullptr);
+  sa_layout(V + (size_t)s0 * d.ks + g * hd, d.ks, T, hd, Tp, HP, nullptr, vp);
+  for (int h = g * group; h < (g + 1) * group; h++) {
+    for (int i0 = 0; i0 < T; i0 += SQB) {
+      int nq = std::min(SQB, T - i0), kend = i0 + nq, jend = (kend + VL - 1) / VL * VL;
+      const float* xrow[SQB];
+      for (int q = 0; q < SQB; q++) xrow[q] = Q + (size_t)(s0 + i0 + std::min(q, nq - 1)) * d.qs + h * hd;
+      sa_scores(xrow, kt, Tp, hd, jend, S);
+      float inv[SQB];
+      for (int q = 0; q < SQB; q++) {
+        float* row = S + (size_t)q * Tp;
+        if (q >= nq) {
+          for (int j = 0; j < kend; j++) row[j] = 0.f;
+          inv[q] = 0.f;
+          continue;
+        }
+        int t = i0 + q;
+        float mx = sa_max(row, t + 1) * scale; // scale > 0: the max of the scaled scores, bit for bit
+        float sum = 0.f;
+        for (int j = 0; j <= t; j++) {
+          float e = fast_exp(row[j] * scale - mx);
+          row[j] = e;
+          sum += e;
+        }
+        for (int j = t + 1; j < kend; j++) row[j] = 0.f;
+        inv[q] = 1.f / sum;
+        LSE[(size_t)(s0 + t) * d.H + h] = mx + std::log(sum);
+      }
+      sa_combine<NV>(S, Tp, kend, vp, out);
+      for (int q = 0; q < nq; q++) {
+        float* y = Y + (size_t)(s0 + i0 + q) * d.qs + h * hd;
+        for (int c = 0; c < hd; c++) y[c] = out[(size_t)q * HP + c] * inv[q];
+      }
+    }
+  }
+}
+
+template <int NV>
+static void sa_backward_unit(const AttnDims& d, const float* Q, const float* K, const float* V, const float* Y, const float* LSE,
+                             const float* dY, float* dQ, float* dK, float* dV, int r, int g, SmallAttnBufs& b) {
+  constexpr int HP = NV * VL;
+  int T = d.len[r], s0 = d.start[r], group = d.H / d.KV, hd = d.hd;
+  int Tp = (T + VL - 1) / VL * VL;
+  float scale = 1.f / std::sqrt((float)hd);
+  float* kt = aligned_buf(b.kt, (size_t)hd * Tp);
+  float* vt = aligned_buf(b.vt, (size_t)hd * Tp);
+  float* kp = aligned_buf(b.kp, (size_t)T * HP);
+  float* P = aligned_buf(b.s, (size_t)SQB * Tp);
+  float* dS = aligned_buf(b.dp, (size_t)SQB * Tp);
+  float* dkp = aligned_buf(b.dkp, (size_t)T * HP);
+  float* dvp = aligned_buf(b.dvp, (size_t)T * HP);
+  float* xp = aligned_buf(b.xp, (size_t)SQB * HP);
+  float* dyp = aligned_buf(b.dyp, (size_t)SQB * HP);
+  float* out = aligned_buf(b.out, (size_t)SQB * HP);
+  const float* Kg = K + (size_t)s0 * d.ks + g * hd;
+  const float* Vg = V + (size_t)s0 * d.ks + g * hd;
+  sa_layout(Kg, d.ks, T, hd, Tp, HP, kt, kp);
+  sa_layout(Vg, d.ks, T, hd, Tp, HP, vt, nullptr);
+  std::memset(dkp, 0, sizeof(float) * (size_t)T * HP);
+  std::memset(dvp, 0, sizeof(float) * (size_t)T * HP);
+  for (int h = g * group; h < (g + 1) * group; h++) {
+    for (int i0 = 0; i0 < T; i0 += SQB) {
+      int nq = std::min(SQB, T - i0), kend = i0 + nq, jend = (kend + VL - 1) / VL * VL;
+      const float* qrow[SQB];
+      const float* dyrow[SQB];
+      for (int q = 0; q < SQB; q++) {
+        size_t o = (size_t)(s0 + i0 + std::min(q, nq - 1)) * d.qs + h * hd;
+        qrow[q] = Q + o;
+        dyrow[q] = dY + o;
+        // Padded copies for the dK / dV updates (rows past nq are zero: they add nothing).
+        for (int c = 0; c < HP; c++) {
+          xp[(size_t)q * HP + c] = q < nq && c < hd ? Q[o + c] : 0.f;
+          dyp[(size_t)q * HP + c] = q < nq && c < hd ? dY[o + c] : 0.f;
+        }
+      }
+      sa_scores(qrow, kt, Tp, hd, jend, P);
+      sa_scores(dyrow, vt, Tp, hd, jend, dS);
+      for (int q = 0; q < SQB; q++) {
+        float* p = P + (size_t)q * Tp;
+        float* ds = dS + (size_t)q * Tp;
+        if (q >= nq) {
+          for (int j = 0; j < kend; j++) p[j] = ds[j] = 0.f;
+          continue;
+        }
+        int t = i0 + q;
+        size_t o = (size_t)(s0 + t) * d.qs + h * hd;
+        float Dt = dot(dY + o, Y + o, hd);
+        float lse = LSE[(size_t)(s0 + t) * d.H + h];
+        for (int j = 0; j <= t; j++) {
+          float pj = fast_exp(p[j] * scale - lse);
+          p[j] = pj;
+          ds[j] = pj * (ds[j] - Dt) * scale;
+        }
+        for (int j = t + 1; j < kend; j++) p[j] = ds[j] = 0.f;
+      }
+      sa_combine<NV>(dS, Tp, kend, kp, out);
+      for (int q = 0; q < nq; q++) std::memcpy(dQ + (size_t)(s0 + i0 + q) * d.qs + h * hd, out + (size_t)q * HP, sizeof(float) * hd);
+      sa_scatter<NV>(dS, Tp, kend, xp, dkp);
+      sa_scatter<NV>(P, Tp, kend, dyp, dvp);
+    }
+  }
+  float* dKg = dK + (size_t)s0 * d.ks + g * hd;
+  float* dVg = dV + (size_t)s0 * d.ks + g * hd;
+  for (int j = 0; j < T; j++)
+    for (int c = 0; c < hd; c++) {
+      dKg[(size_t)j * d.ks + c] += dkp[(size_t)j * HP + c];
+      dVg[(size_t)j * d.ks + c] += dvp[(size_t)j * HP + c];
+    }
+}
+
+// Vectors per head (1..4) when the small-head kernels apply, else 0.
+static int sa_vectors(int hd) { return hd >= 1 && hd <= 4 * VL ? (hd + VL - 1) / VL : 0; }
+
+template <class F>
+static void sa_dispatch(int nv, F f) {
+  switch (nv) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    default: f(std::integral_constant<int, 4>{}); break;
+  }
+}
+
 // Work units (row, kv-group) are chunks of the pool (claimed dynamically: rows differ in length, cost ~ T^2).
 template <class F>
 static void for_units(int units, double cost, F f) {
@@ -1006,6 +1284,15 @@ static napi_value js_attn_forward(napi_env env, napi_callback_info info) {
   d.len = ln;
   double cost = 0;
   for (int r = 0; r < d.rows; r++) cost += (double)ln[r] * ln[r] * d.H * d.hd * 2;
+  if (int nv = sa_vectors(d.hd); nv > 0 && !g_attn_gemm) {
+    sa_dispatch(nv, [&](auto NV) {
+      pool::chunks(d.rows * d.KV, [&](int u, int) {
+        thread_local SmallAttnBufs bufs;
+        sa_forward_unit<decltype(NV)::value>(d, Q, K, V, Y, L, u / d.KV, u % d.KV, bufs);
+      }, cost > 1e5);
+    });
+    return nullptr;
+  }
   for_units(d.rows * d.KV, cost, [&](int u, std::vector<float>& sc) { attn_forward_unit(d, Q, K, V, Y, L, u / d.KV, u % d.KV, sc); });
   return nullptr;
 }
@@ -1034,6 +1321,15 @@ static napi_value js_attn_backward(napi_env env, napi_callback_info info) {
   d.len = ln;
   double cost = 0;
   for (int r = 0; r < d.rows; r++) cost += (double)ln[r] * ln[r] * d.H * d.hd * 4;
+  if (int nv = sa_vectors(d.hd); nv > 0 && !g_attn_gemm) {
+    sa_dispatch(nv, [&](auto NV) {
+      pool::chunks(d.rows * d.KV, [&](int u, int) {
+        thread_local SmallAttnBufs bufs;
+        sa_backward_unit<decltype(NV)::value>(d, Q, K, V, Y, L, dY, dQ, dK, dV, u / d.KV, u % d.KV, bufs);
+      }, cost > 1e5);
+    });
+    return nullptr;
+  }
   for_units(d.rows * d.KV, cost,
             [&](int u, std::vector<float>& sc) { attn_backward_unit(d, Q, K, V, Y, L, dY, dQ, dK, dV, u / d.KV, u % d.KV, sc); });
   return nullptr;
