@@ -159,6 +159,21 @@ static constexpr int NR = 2 * VL, KC = 256, MC = 8 * MR, NC = 3072;
 static constexpr int KCD = 128;
 
 static void pack_a(const float* A, int lda, bool tA, int i0, int mc, int k0, int kc, float* out) {
+  if (tA) {
+    // A stored [K, M] (the weight-gradient products dW = dYᵀ X): row k of the block holds all mc values of every
+    // panel, so one pass over the rows fills every panel (panel by panel, each row was revisited mc / MR times at
+    // a 4 KiB stride: packing took ~35% of a TN product with K = 4096).
+    int full = mc / MR * MR;
+    for (int k = 0; k < kc; k++) {
+      const float* src = A + (size_t)(k0 + k) * lda + i0;
+      for (int ip = 0; ip < full; ip += MR) std::memcpy(out + (size_t)ip * kc + (size_t)k * MR, src + ip, sizeof(float) * MR);
+      if (full < mc) {
+        float* o = out + (size_t)full * kc + (size_t)k * MR;
+        for (int r = 0; r < MR; r++) o[r] = full + r < mc ? src[full + r] : 0.f;
+      }
+    }
+    return;
+  }
   for (int ip = 0; ip < mc; ip += MR) {
     int mr = std::min(MR, mc - ip);
     if (!tA) {
