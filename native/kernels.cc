@@ -1138,6 +1138,39 @@ static void rope(float* x, const int32_t* pos, int N, int heads, int hd, const f
   });
 }
 
+// ------------------------------------------------------------------------------------------------ optimizer
+// AdamW on one tensor, per element in double as the TypeScript kernel (model/optim.ts documents the update).
+static void adamw(float* w, float* g, float* m, float* v, size_t n, double clip, double b1, double b2, double stepSize, double sqrtBc2,
+                  double eps, double decay) {
+  parallel_range((int)n, (double)n * 8, [&](int a, int b, int) {
+    for (int i = a; i < b; i++) {
+      double gi = (double)g[i] * clip;
+      double mi = b1 * m[i] + (1 - b1) * gi;
+      double vi = b2 * v[i] + (1 - b2) * gi * gi;
+      m[i] = (float)mi;
+      v[i] = (float)vi;
+      w[i] = (float)(w[i] * decay - (stepSize * mi) / (std::sqrt(vi) / sqrtBc2 + eps));
+      g[i] = 0.f;
+    }
+  });
+}
+
+// Sum of squares in double, by fixed blocks summed in block order: the same result whatever the thread count.
+static double sum_squares(const float* x, size_t n) {
+  constexpr size_t BLK = 1 << 16;
+  int nb = (int)((n + BLK - 1) / BLK);
+  std::vector<double> part(nb, 0.0);
+  pool::chunks(nb, [&](int c, int) {
+    size_t a = (size_t)c * BLK, b = std::min(n, a + BLK);
+    double s = 0;
+    for (size_t i = a; i < b; i++) s += (double)x[i] * x[i];
+    part[c] = s;
+  }, nb > 1);
+  double s = 0;
+  for (double p : part) s += p;
+  return s;
+}
+
 // ------------------------------------------------------------------------------------------------ N-API glue
 #define CHECK(expr)                                                      \
   do {                                                                   \
@@ -1498,6 +1531,35 @@ static napi_value js_rope(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+static double get_double(napi_env env, napi_value v) {
+  double x = 0;
+  napi_get_value_double(env, v, &x);
+  return x;
+}
+
+// adamw(w, g, m, v, clipScale, b1, b2, stepSize, sqrtBc2, eps, decay)
+static napi_value js_adamw(napi_env env, napi_callback_info info) {
+  ARGS(11, "adamw");
+  size_t n;
+  float* w;
+  if (!get_f32(env, a[0], &w, &n)) return throw_err(env, "adamw: w must be a Float32Array");
+  F32(1, g, n); F32(2, m, n); F32(3, v, n);
+  adamw(w, g, m, v, n, get_double(env, a[4]), get_double(env, a[5]), get_double(env, a[6]), get_double(env, a[7]), get_double(env, a[8]),
+        get_double(env, a[9]), get_double(env, a[10]));
+  return nullptr;
+}
+
+// sumSquares(x) -> number
+static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
+  ARGS(1, "sumSquares");
+  size_t n;
+  float* x;
+  if (!get_f32(env, a[0], &x, &n)) return throw_err(env, "sumSquares: x must be a Float32Array");
+  napi_value r;
+  napi_create_double(env, sum_squares(x, n), &r);
+  return r;
+}
+
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -1526,7 +1588,9 @@ static napi_value init(napi_env env, napi_value exports) {
              {"rope", js_rope},
              {"setThreads", js_set_threads},
              {"packPanels", js_pack_panels},
-             {"gemmPanels", js_gemm_panels}};
+             {"gemmPanels", js_gemm_panels},
+             {"adamw", js_adamw},
+             {"sumSquares", js_sum_squares}};
   for (auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);

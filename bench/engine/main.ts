@@ -108,7 +108,7 @@ function runTrimer(name: Name, steps: number, threads: number): Result {
   const V = c.vocab;
   const step = () => {
     const st = model.forwardPacked(packRows(rows, V), { keep: true, head: true });
-    const out = tokenLoss({ type: "cross_entropy" }, batch, st.rowLogits.map((l) => l.subarray(0, (c.ctx - 1) * V)), V);
+    const out = tokenLoss({ type: "cross_entropy" }, batch, st.rowLogits.map((l) => l.subarray(0, (c.ctx - 1) * V)), V, { inPlace: true });
     model.backward(st, out.dlogits);
     adamwStep(model.parameters(), model.gradients(), adam, { lr: 3e-4, weightDecay: 0.1 });
   };

@@ -42,6 +42,7 @@ function timed(base: Kernels, acc: Map<string, number>): Kernels {
     attnDecode: wrap("attnDecode", base.attnDecode), cacheWrite: wrap("cacheWrite", base.cacheWrite), rmsNormForward: wrap("rmsNorm", base.rmsNormForward),
     rmsNormBackward: wrap("rmsNormBackward", base.rmsNormBackward), swigluForward: wrap("swiglu", base.swigluForward),
     swigluBackward: wrap("swigluBackward", base.swigluBackward), rope: wrap("rope", base.rope),
+    adamw: wrap("adamw", base.adamw), sumSquares: base.sumSquares,
   };
 }
 

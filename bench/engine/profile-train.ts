@@ -55,18 +55,19 @@ function batchFor(name: string, s: Shape): { data: Datum[]; loss: TokenLossSpec 
 }
 
 function timed(base: Kernels, acc: Map<string, number>): Kernels {
-  const wrap = <A extends unknown[]>(name: string, fn: (...a: A) => void, key?: (...a: A) => string) => (...a: A) => {
+  const wrap = <A extends unknown[], R>(name: string, fn: (...a: A) => R, key?: (...a: A) => string) => (...a: A): R => {
     const t0 = now();
-    fn(...a);
+    const r = fn(...a);
     const dt = now() - t0;
     const k = key ? key(...a) : name;
     acc.set(k, (acc.get(k) ?? 0) + dt);
+    return r;
   };
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(base)) {
     if (typeof v !== "function" || k === "setThreads" || k === "packPanels") continue;
     if (k === "gemm") out[k] = wrap(k, v as Kernels["gemm"], (tA, tB, M, N, K) => `gemm ${tA ? "T" : "N"}${tB ? "T" : "N"} ${M}x${N}x${K}`);
-    else out[k] = wrap(k, v as (...a: unknown[]) => void);
+    else out[k] = wrap(k, v as (...a: unknown[]) => unknown);
   }
   return out as unknown as Kernels;
 }
@@ -96,7 +97,7 @@ for (const name of which) {
     let st!: ReturnType<Transformer["forwardPacked"]>;
     let out!: ReturnType<typeof tokenLoss>;
     ph("forward", () => { st = model.forwardPacked(packRows(data.map((d) => d.tokens), V), { keep: true, head: true }); });
-    ph("loss", () => { out = tokenLoss(loss, data, st.rowLogits.map((l, i) => l.subarray(0, (data[i]!.tokens.length - 1) * V)), V); });
+    ph("loss", () => { out = tokenLoss(loss, data, st.rowLogits.map((l, i) => l.subarray(0, (data[i]!.tokens.length - 1) * V)), V, { inPlace: true }); });
     ph("backward", () => model.backward(st, out.dlogits));
     ph("adamw", () => { adamwStep(model.parameters(), model.gradients(), adam, { lr: 1e-4, weightDecay: 0.1 }); });
   };

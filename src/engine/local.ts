@@ -83,7 +83,9 @@ export class LocalEngine implements Trainer {
     // The losses see target positions only: the last position of each row predicts nothing.
     const logits = st.rowLogits.map((l, i) => l.subarray(0, (batch[i]!.tokens.length - 1) * V));
     this.maskPadding(logits);
-    const out = tokenLoss(loss, batch, logits, V);
+    // In place: the gradients overwrite the logits (workspace the next forward reuses), instead of a fresh
+    // logits-sized array per step (12.7 MB at the mini GRPO shape, ~15 ms of page faults and zeroing per step).
+    const out = tokenLoss(loss, batch, logits, V, { inPlace: true });
     this.model.backward(st, out.dlogits);
     this.pending++;
     return { loss: out.loss, tokens: out.tokens, metrics: out.metrics };

@@ -295,6 +295,26 @@ function gemmPanels(M: number, N: number, K: number, A: Float32Array, lda: numbe
   }
 }
 
+function adamw(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, clipScale: number, b1: number, b2: number,
+  stepSize: number, sqrtBc2: number, eps: number, decay: number): void {
+  if (g.length < w.length || m.length < w.length || v.length < w.length) throw new TypeError("adamw: g, m or v shorter than w");
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i]! * clipScale;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+  }
+  g.fill(0, 0, w.length);
+}
+
+function sumSquares(x: Float32Array): number {
+  let ss = 0;
+  for (let i = 0; i < x.length; i++) ss += x[i]! * x[i]!;
+  return ss;
+}
+
 export const jsKernels: Kernels = {
   name: "js",
   gemm,
@@ -307,6 +327,8 @@ export const jsKernels: Kernels = {
   swigluForward,
   swigluBackward,
   rope,
+  adamw,
+  sumSquares,
   setThreads: () => 1,
   // Every row of C is its own loop (sums in doubles, in k order) whatever M is.
   gemmRowBlock: Number.POSITIVE_INFINITY,

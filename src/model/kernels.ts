@@ -81,6 +81,15 @@ export interface Kernels {
    * inverse applies the transposed rotation (the backward of the forward rotation).
    */
   rope(x: Float32Array, pos: Int32Array, N: number, heads: number, hd: number, cos: Float32Array, sin: Float32Array, inverse: boolean): void;
+  /**
+   * One AdamW update of a tensor in place, per element in float64 as torch.optim.AdamW (see model/optim.ts):
+   * g' = g * clipScale; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2; w = w * decay - stepSize * m / (sqrt(v) /
+   * sqrtBc2 + eps); then g = 0.
+   */
+  adamw(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, clipScale: number, b1: number, b2: number,
+    stepSize: number, sqrtBc2: number, eps: number, decay: number): void;
+  /** Σ x² accumulated in float64. */
+  sumSquares(x: Float32Array): number;
   /** Sets the worker-pool size (native); returns the size in effect. */
   setThreads(n: number): number;
 }
@@ -110,7 +119,7 @@ export function loadNativeKernels(): Kernels | null {
     const threads = Number(process.env.TRIMER_THREADS ?? Math.min(2, availableParallelism()));
     mod.setThreads(Number.isInteger(threads) && threads > 0 ? threads : 2);
     const missing = (["gemm", "attnForward", "attnBackward", "attnDecode", "rmsNormForward", "rmsNormBackward", "swigluForward",
-      "swigluBackward", "rope", "setThreads", "packPanels", "gemmPanels", "cacheWrite"] as const).filter((k) => typeof mod[k] !== "function");
+      "swigluBackward", "rope", "setThreads", "packPanels", "gemmPanels", "cacheWrite", "adamw", "sumSquares"] as const).filter((k) => typeof mod[k] !== "function");
     if (missing.length) throw new Error(`the addon lacks ${missing.join(", ")} (stale build? run node native/build.mjs)`);
     if (!(Number.isInteger(mod.panelWidth) && mod.panelWidth >= 1)) throw new Error("the addon lacks panelWidth (stale build? run node native/build.mjs)");
     if (!(Number.isInteger(mod.gemmRowBlock) && mod.gemmRowBlock >= 1)) throw new Error("the addon lacks gemmRowBlock (stale build? run node native/build.mjs)");

@@ -11,6 +11,7 @@ import type { OptimOptions } from "./types.js";
 import type { ModelConfig } from "./config.js";
 import type { TensorMap } from "./tensors.js";
 import { zerosLike } from "./tensors.js";
+import { kernels } from "./kernels.js";
 
 export interface AdamWState {
   /** Number of steps taken (bias correction uses step after increment). */
@@ -30,11 +31,9 @@ export function decays(name: string, shape: readonly number[]): boolean {
 
 /** sqrt(sum of squares) over every gradient (float64 accumulation). */
 export function globalGradNorm(grads: TensorMap): number {
+  const k = kernels();
   let ss = 0;
-  for (const [, t] of grads) {
-    const g = t.data;
-    for (let i = 0; i < g.length; i++) ss += g[i]! * g[i]!;
-  }
+  for (const [, t] of grads) ss += k.sumSquares(t.data);
   return Math.sqrt(ss);
 }
 
@@ -73,17 +72,11 @@ export function adamwStep(params: TensorMap, grads: TensorMap, state: AdamWState
   for (const [name, p] of params) {
     const g = grads.get(name)?.data, m = state.m.get(name)?.data, v = state.v.get(name)?.data;
     if (!g || !m || !v) throw new Error(`optimizer: no gradient or moment for ${name}`);
-    const w = p.data;
+    if (g.length !== p.data.length || m.length !== p.data.length || v.length !== p.data.length) throw new Error(`optimizer: ${name}'s gradient or moments differ in size from it`);
     const decay = decays(name, p.shape) ? 1 - lr * wd : 1;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i]! * clipScale;
-      const mi = b1 * m[i]! + (1 - b1) * gi;
-      const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      w[i] = w[i]! * decay - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
-    }
-    g.fill(0);
+    // The update per element (float64, then stored as float32) is the kernel's: natively it is vectorised and split
+    // over the pool (in JS it took 2.7-4.6% of a config A/B training step).
+    kernels().adamw(p.data, g, m, v, clipScale, b1, b2, stepSize, sqrtBc2, eps, decay);
   }
   return { gradNorm, clipScale };
 }

@@ -56,6 +56,21 @@ for (const [name, K] of impls) {
   });
 }
 
+test("native adamw and sumSquares equal the TypeScript kernels (odd sizes, clipping, decay)", { skip: !native }, () => {
+  for (const n of [1, 17, 1000, 70_001]) {
+    const w = rand(n), g = rand(n), m = rand(n).map((x) => x * 0.1), v = rand(n).map((x) => x * x);
+    const sets = [jsKernels, native!].map(() => [w, g, m, v].map((x) => Float32Array.from(x)) as [Float32Array, Float32Array, Float32Array, Float32Array]);
+    jsKernels.adamw(...sets[0]!, 0.7, 0.9, 0.999, 1e-3 / 0.1, Math.sqrt(1 - 0.999), 1e-8, 1 - 1e-4);
+    native!.adamw(...sets[1]!, 0.7, 0.9, 0.999, 1e-3 / 0.1, Math.sqrt(1 - 0.999), 1e-8, 1 - 1e-4);
+    for (let j = 0; j < 4; j++) assert.ok(maxRelErr(sets[1]![j]!, sets[0]![j]!) < 1e-6, `n ${n}, array ${j}: ${maxRelErr(sets[1]![j]!, sets[0]![j]!)}`);
+    assert.ok(sets[1]![1]!.every((x) => x === 0), "the gradient is zeroed");
+    const s1 = jsKernels.sumSquares(w), s2 = native!.sumSquares(w);
+    assert.ok(Math.abs(s1 - s2) <= 1e-12 * s1, `sumSquares ${s1} vs ${s2}`);
+  }
+  assert.equal(native!.sumSquares(new Float32Array(0)), 0);
+  assert.throws(() => native!.adamw(new Float32Array(4), new Float32Array(3), new Float32Array(4), new Float32Array(4), 1, 0.9, 0.99, 1, 1, 1e-8, 1), /too small/);
+});
+
 test("native training attention equals the TypeScript kernels at every head size path (small-head kernels, odd sizes, GQA)", { skip: !native }, () => {
   // Head sizes 1..4 vectors take the fused small-head kernels (8, 24 and 40 leave a partial vector; 64 = 4 vectors
   // with AVX-512), 72 and 100 the SGEMM path; lengths straddle the query block (8) and the vector width (16).
