@@ -90,6 +90,15 @@ export interface Kernels {
     stepSize: number, sqrtBc2: number, eps: number, decay: number): void;
   /** Σ x² accumulated in float64. */
   sumSquares(x: Float32Array): number;
+  /**
+   * Native only (the token losses keep their float64 TypeScript loop without it). Softmax statistics of n rows of
+   * V logits, row r at z[off[r]..]: lse[r] = log Σ_j exp(z_j · invT), amax[r] = the first maximum's index, pz[r] =
+   * Σ_j p_j z_j; in float64. A row with a NaN gets amax -1, with +Infinity -2, with every logit -Infinity -3.
+   */
+  softmaxStats?(z: Float32Array, off: Int32Array, n: number, V: number, invT: number, lse: Float64Array, amax: Int32Array, pz: Float64Array): void;
+  /** Native only. Row r of g (at off[r], V floats) = a[r] · exp(z_j · invT − lse[r]), plus b[r] at j = y[r]; g may be z. */
+  softmaxGrad?(z: Float32Array, g: Float32Array, off: Int32Array, n: number, V: number, invT: number, lse: Float64Array, a: Float64Array,
+    y: Int32Array, b: Float64Array): void;
   /** Sets the worker-pool size (native); returns the size in effect. */
   setThreads(n: number): number;
 }
@@ -119,7 +128,7 @@ export function loadNativeKernels(): Kernels | null {
     const threads = Number(process.env.TRIMER_THREADS ?? Math.min(2, availableParallelism()));
     mod.setThreads(Number.isInteger(threads) && threads > 0 ? threads : 2);
     const missing = (["gemm", "attnForward", "attnBackward", "attnDecode", "rmsNormForward", "rmsNormBackward", "swigluForward",
-      "swigluBackward", "rope", "setThreads", "packPanels", "gemmPanels", "cacheWrite", "adamw", "sumSquares"] as const).filter((k) => typeof mod[k] !== "function");
+      "swigluBackward", "rope", "setThreads", "packPanels", "gemmPanels", "cacheWrite", "adamw", "sumSquares", "softmaxStats", "softmaxGrad"] as const).filter((k) => typeof mod[k] !== "function");
     if (missing.length) throw new Error(`the addon lacks ${missing.join(", ")} (stale build? run node native/build.mjs)`);
     if (!(Number.isInteger(mod.panelWidth) && mod.panelWidth >= 1)) throw new Error("the addon lacks panelWidth (stale build? run node native/build.mjs)");
     if (!(Number.isInteger(mod.gemmRowBlock) && mod.gemmRowBlock >= 1)) throw new Error("the addon lacks gemmRowBlock (stale build? run node native/build.mjs)");

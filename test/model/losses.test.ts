@@ -4,6 +4,7 @@ import { tokenLoss, pairCredit, pairwiseLoss, targetLogprobs, expNonPositive, ba
 import type { Datum } from "../../src/engine/types.js";
 import { createRng, type Rng } from "../../src/util/rng.js";
 import { InputError } from "../../src/util/errors.js";
+import { loadNativeKernels } from "../../src/model/kernels.js";
 
 const V = 5;
 
@@ -481,4 +482,50 @@ test("pairwise accuracy counts a tie as half, in the loss's metric and in the he
   assert.deepEqual([pairCredit(0.1), pairCredit(0), pairCredit(-0.1)], [1, 0.5, 0]);
   assert.equal(pairwiseLoss(Float32Array.of(1, 1, 2, 0, 0, 2)).metrics.pairAccuracy, 0.5);
   assert.equal(pairwiseLoss(Float32Array.of(3, 3)).metrics.pairAccuracy, 0.5);
+});
+
+test("the native softmax-row kernels give the float64 TypeScript loop's losses, metrics and gradients", { skip: !loadNativeKernels() && "no native kernels" }, () => {
+  const native = loadNativeKernels()!;
+  const rk = { softmaxStats: native.softmaxStats!, softmaxGrad: native.softmaxGrad! };
+  const rng = createRng(11);
+  // Odd vocabularies around the vector widths, masked (-Infinity) entries, zero weights, temperatures.
+  for (const vocab of [1, 7, 16, 33, 377]) {
+    const { batch, logits } = randomBatch(rng, [2, 9, 30, 5], vocab);
+    for (const l of logits) for (let j = 0; j < l.length; j += 5) if (j % vocab !== batch[0]!.tokens[1]) l[j] = -Infinity;
+    batch.forEach((d) => {
+      const n = d.tokens.length - 1;
+      for (let t = 0; t < n; t++) if (!Number.isFinite(logits[batch.indexOf(d)]![t * vocab + d.tokens[t + 1]!]!)) d.weights[t] = 0; // a sampled token has probability > 0
+      d.advantages = Array.from({ length: n }, () => rng.normal());
+      d.oldLogprobs = Array.from({ length: n }, () => -1 - rng.next());
+      d.refLogprobs = Array.from({ length: n }, () => -1 - rng.next());
+    });
+    const specs: TokenLossSpec[] = [
+      { type: "cross_entropy" },
+      { type: "policy_gradient", clip: 0.2, aggregation: "sequence", beta: 0 },
+      { type: "policy_gradient", clip: 0.1, aggregation: "token", beta: 0.05, temperature: 0.7 },
+      { type: "policy_gradient", clip: 0.3, aggregation: "constant", constant: 16, temperature: 1.3 },
+    ];
+    for (const spec of specs) for (const inPlace of [false, true]) {
+      const run = (rowKernels: typeof rk | null) => tokenLoss(spec, batch, logits.map((l) => l.slice()), vocab, { rowKernels, inPlace });
+      const a = run(null), b = run(rk);
+      const what = `vocab ${vocab}, ${JSON.stringify(spec)}, inPlace ${inPlace}`;
+      assert.ok(Math.abs(a.loss - b.loss) <= 1e-12 * Math.max(1, Math.abs(a.loss)), `${what}: loss ${a.loss} vs ${b.loss}`);
+      assert.equal(a.tokens, b.tokens);
+      for (const k of Object.keys(a.metrics)) assert.ok(Math.abs(a.metrics[k]! - b.metrics[k]!) <= 1e-10 * Math.max(1, Math.abs(a.metrics[k]!)), `${what}: ${k} ${a.metrics[k]} vs ${b.metrics[k]}`);
+      // To float32 rounding of the datum's gradient scale (the TypeScript loop rounds the target's entry twice).
+      a.dlogits.forEach((g, i) => {
+        const scale = g.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        g.forEach((x, j) => assert.ok(Math.abs(x - b.dlogits[i]![j]!) <= 1e-7 * (Math.abs(x) + scale) + 3e-8, `${what}: dlogits[${i}][${j}] ${x} vs ${b.dlogits[i]![j]}`));
+      });
+    }
+  }
+  // The same errors, naming the same datum and position.
+  const bad = (row: number[]) => () => tokenLoss({ type: "cross_entropy" }, [{ tokens: [0, 1, 1], weights: [1, 1] }], [Float32Array.from([0, 1, ...row])], 2, { rowKernels: rk });
+  assert.throws(bad([NaN, 0]), /datum 0, position 1: logits contain NaN/);
+  assert.throws(bad([Infinity, 0]), /datum 0, position 1: logits contain \+Infinity/);
+  assert.throws(bad([-Infinity, -Infinity]), /datum 0, position 1: logits are all -Infinity/);
+  assert.throws(() => tokenLoss({ type: "policy_gradient", clip: 0.2, aggregation: "token" }, [{ tokens: [0, 1], weights: [1], advantages: [1] }],
+    [Float32Array.from([0, -Infinity])], 2, { rowKernels: rk }), /datum 0, position 0: target token 1 has probability 0/);
+  // Out-of-range rows are refused by the kernel itself.
+  assert.throws(() => native.softmaxStats!(new Float32Array(4), Int32Array.of(2), 1, 4, 1, new Float64Array(1), new Int32Array(1), new Float64Array(1)), /outside the logits/);
 });
