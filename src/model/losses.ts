@@ -8,7 +8,8 @@
 // - weights[t] is the loss mask and TriMER's reasoning-weighted masking: a token with weight 2 counts exactly like
 //   the same token appearing twice. Weight 0 positions are skipped entirely (no gradient, not counted).
 // - The returned dlogits already include the batch normalisation, so the engine back-propagates them as they are.
-// - Per-row work is done in float64 (JS numbers and a Float64Array scratch row) with the log-sum-exp shift, so
+// - Per-row work is done in float64 (JS numbers and a Float64Array scratch row; for cross_entropy and policy_gradient
+//   the native softmax-row kernels when loaded, Kernels.softmaxStats / softmaxGrad) with the log-sum-exp shift, so
 //   -Infinity logits (masked vocabulary entries) are fine; a row with a NaN or +Infinity logit, or with every logit
 //   -Infinity, is an InputError naming the datum and position.
 // - Memory: TokenLossOptions.totals lets the engine run one batch in chunks with identical results, and
@@ -251,7 +252,7 @@ class DatumRows {
   }
 
   /** Collects datum i's positions with weight > 0 and computes their statistics. */
-  load(rk: RowKernels, d: Datum, i: number, z: Float32Array, vocab: number, invT: number): void {
+  load(rk: RowKernels, d: Datum, z: Float32Array, vocab: number, invT: number): void {
     let n = 0;
     for (let t = 0; t < d.weights.length; t++) {
       if (d.weights[t] === 0) continue;
@@ -375,7 +376,7 @@ function crossEntropyRows(rk: RowKernels, batch: Datum[], logits: Float32Array[]
   for (let i = 0; i < batch.length; i++) {
     const d = batch[i]!;
     const z = logits[i]!;
-    rows.load(rk, d, i, z, vocab, 1);
+    rows.load(rk, d, z, vocab, 1);
     for (let k = 0; k < rows.n; k++) {
       rows.check(k, i);
       const t = rows.pos[k]!, w = d.weights[t]!, y = rows.y[k]!;
@@ -656,7 +657,7 @@ function policyGradient(
     const z = logits[i]!;
     const g = dlogits[i]!;
     if (rows) {
-      rows.load(rk!, d, i, z, vocab, invT);
+      rows.load(rk!, d, z, vocab, invT);
       for (let k = 0; k < rows.n; k++) {
         rows.check(k, i);
         const t = rows.pos[k]!, w = d.weights[t]!;
