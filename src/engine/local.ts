@@ -98,9 +98,9 @@ export class LocalEngine implements Trainer {
     return { loss: 0, tokens: 0, metrics: { gradNorm: r.gradNorm, clipScale: r.clipScale, lr: opt.lr, step: this.adam.step, accumulated } };
   }
 
-  async logprobs(batch: Datum[]): Promise<Float32Array[]> {
+  async logprobs(batch: Datum[], opts: { temperature?: number } = {}): Promise<Float32Array[]> {
     checkBatch(batch, this.tokenizer.vocabSize, { minTokens: 2 });
-    return targetLogprobs(batch, this.targetLogits(batch), this.model.config.vocab_size);
+    return targetLogprobs(batch, this.targetLogits(batch), this.model.config.vocab_size, opts.temperature ?? 1);
   }
 
   async distribution(batch: Datum[], opts: { topK?: number } = {}): Promise<TeacherTargets[]> {

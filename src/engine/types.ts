@@ -49,8 +49,11 @@ export interface Trainer {
   forwardBackward(batch: Datum[], loss: LossSpec): Promise<StepStats>;
   /** AdamW step with the accumulated gradients, then zero them. Returns the pre-clip gradient norm in metrics. */
   optimStep(opt: OptimOptions): Promise<StepStats>;
-  /** log p of each target token (length tokens.length - 1 per datum), no gradients. */
-  logprobs(batch: Datum[]): Promise<Float32Array[]>;
+  /**
+   * log p of each target token (length tokens.length - 1 per datum), no gradients; at `temperature` T (default 1)
+   * under softmax(logits / T), as the policy-gradient loss scores them at its spec.temperature.
+   */
+  logprobs(batch: Datum[], opts?: { temperature?: number }): Promise<Float32Array[]>;
   /**
    * The model's next-token distribution at each target position (no gradients), as distillation targets for a
    * student: full logits (`topK` absent or 0) or the top-k (token id, logprob) pairs per position. Used by

@@ -191,9 +191,15 @@ function checkTotals(t: BatchTotals): void {
   if (t.weight > 0 && (t.sequences === 0 || t.data === 0)) throw new InputError(`batch totals are inconsistent: ${JSON.stringify(t)}`);
 }
 
-/** log-softmax gathered at the targets: per datum, a Float32Array of length tokens.length - 1 (all positions). */
-export function targetLogprobs(batch: Datum[], logits: Float32Array[], vocab: number): Float32Array[] {
+/**
+ * log-softmax gathered at the targets: per datum, a Float32Array of length tokens.length - 1 (all positions). At
+ * temperature T the distribution is softmax(z / T), the one the policy-gradient loss scores at spec.temperature T
+ * (so p_old of a multi-pass PPO step belongs to the same distribution as its logp).
+ */
+export function targetLogprobs(batch: Datum[], logits: Float32Array[], vocab: number, temperature = 1): Float32Array[] {
   checkBatch(batch, vocab, { logits });
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new InputError(`logprobs: temperature must be a positive number, got ${temperature}`);
+  const invT = 1 / temperature;
   const row = new RowSoftmax(vocab);
   return batch.map((d, i) => {
     const n = d.tokens.length - 1;
@@ -204,8 +210,8 @@ export function targetLogprobs(batch: Datum[], logits: Float32Array[], vocab: nu
       if (!Number.isInteger(y) || y < 0 || y >= vocab) {
         throw new InputError(`datum ${i}: tokens[${t + 1}] = ${y} is outside the vocabulary [0, ${vocab})`);
       }
-      row.compute(z, t * vocab, vocab, 1, () => `datum ${i}, position ${t}`);
-      out[t] = z[t * vocab + y]! - row.lse;
+      row.compute(z, t * vocab, vocab, invT, () => `datum ${i}, position ${t}`);
+      out[t] = z[t * vocab + y]! * invT - row.lse;
     }
     return out;
   });

@@ -83,6 +83,9 @@ export interface PipelineConfig {
     advantageScaling: "std" | "none";
     /** Log-probabilities in the loss at the sampling temperature ("sampling", TRL) or untempered (1). */
     lossTemperature: "sampling" | 1;
+    /** PPO epochs μ and mini-batches per batch of samples (absent: 1 and 1, one on-policy step; train/grpo/grpo.ts). */
+    ppoEpochs?: number;
+    miniBatches?: number;
     maxGradNorm: number;
     /** Length curriculum: [fromStep, maxTokens] pairs (the paper's 8K → 16K step). */
     maxTokens: [number, number][];

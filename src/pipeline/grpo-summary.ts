@@ -13,6 +13,8 @@ export interface GrpoWindow {
   truncatedFraction: number;
   zeroVarianceFraction: number;
   entropy: number;
+  /** Share of tokens on PPO's clipped branch (0 with one on-policy step per batch; steps logged before it: 0; reports written before it: absent). */
+  clipFraction?: number;
 }
 
 /** Windows of `window` steps (a window never spans a change of the generation limit). */
@@ -27,6 +29,7 @@ export function grpoCurve(metricsPath: string, window: number): GrpoWindow[] {
       fromStep: cur[0]!.step!, toStep: cur[cur.length - 1]!.step!, maxTokens: cur[0]!.maxTokens!,
       accuracy: mean("accuracy"), meanResponseTokens: mean("meanResponseTokens"), truncatedFraction: mean("truncatedFraction"),
       zeroVarianceFraction: mean("zeroVarianceFraction"), entropy: mean("entropy"),
+      clipFraction: mean("clipFraction"),
     });
     cur = [];
   };

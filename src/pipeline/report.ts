@@ -126,8 +126,10 @@ function correlations(r: Report): string[] {
 function curve(r: Report): string[] {
   if (!r.grpoCurve?.length) return [];
   const L = ["", "GRPO training (its own samples, T of the stage; windows of steps):", ""];
-  L.push("| steps | limit | accuracy | mean tokens | truncated | zero-variance groups | entropy |", "|---|---|---|---|---|---|---|");
-  for (const w of r.grpoCurve) L.push(`| ${w.fromStep}–${w.toStep} | ${w.maxTokens} | ${pct(w.accuracy)} | ${num(w.meanResponseTokens)} | ${pct(w.truncatedFraction)} | ${pct(w.zeroVarianceFraction)} | ${w.entropy.toFixed(3)} |`);
+  // The clip column only where PPO passes made the clip act (one on-policy step per batch: 0 throughout).
+  const clip = r.grpoCurve.some((w) => (w.clipFraction ?? 0) > 0);
+  L.push(`| steps | limit | accuracy | mean tokens | truncated | zero-variance groups | entropy |${clip ? " clipped |" : ""}`, `|---|---|---|---|---|---|---|${clip ? "---|" : ""}`);
+  for (const w of r.grpoCurve) L.push(`| ${w.fromStep}–${w.toStep} | ${w.maxTokens} | ${pct(w.accuracy)} | ${num(w.meanResponseTokens)} | ${pct(w.truncatedFraction)} | ${pct(w.zeroVarianceFraction)} | ${w.entropy.toFixed(3)} |${clip ? ` ${pct(w.clipFraction ?? 0)} |` : ""}`);
   return L;
 }
 

@@ -184,7 +184,7 @@ export async function grpoStage(ctx: StageContext, distilled: LocalEngine, start
       steps: g.steps, groupSize: g.groupSize, temperature: g.temperature, topP: g.topP, lr: lrFn(g.lr, g.steps),
       maxTokens: (step) => curriculum(g.maxTokens, step), clip: g.clip, aggregation: g.aggregation, beta: g.beta,
       advantageScaling: g.advantageScaling, maxGradNorm: g.maxGradNorm, seed: ctx.cfg.seed, reward: GRADE,
-      lossTemperature: g.lossTemperature,
+      lossTemperature: g.lossTemperature, ppoEpochs: g.ppoEpochs, miniBatches: g.miniBatches,
     }, {
       policy: engine, tokenizer: ctx.tok,
       problems: (step) => grpoProblems(ctx, step, g.promptsPerStep),

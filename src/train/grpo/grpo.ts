@@ -1,6 +1,9 @@
 // GRPO (TriMER stage 2): for each prompt, G samples from the current policy; reward from the verifier (0.2 for the
-// expected format, 1.0 for a correct answer); advantages normalised within each group; one PPO-clipped gradient
-// step per batch of trajectories (on-policy); KL coefficient β = 0 by default, so no reference model is loaded.
+// expected format, 1.0 for a correct answer); advantages normalised within each group; by default one PPO-clipped
+// gradient step per batch of trajectories (on-policy: the ratio is exactly 1 and the clip never acts); with
+// ppoEpochs μ > 1 and/or miniBatches > 1 (TRL's num_iterations and steps_per_generation) several optimizer steps per
+// batch, each clipped against the policy's log-probabilities before the first one; KL coefficient β = 0 by default,
+// so no reference model is loaded.
 // With β > 0 the caller passes a frozen reference and its log-probabilities enter the loss (k3 estimator), so the
 // paper's memory / speed claim can be measured (see pipeline's beta comparison).
 //
@@ -18,6 +21,7 @@ import { groupAdvantages, type AdvantageScaling } from "./advantages.js";
 import { promptTokens } from "../examples.js";
 import { k3 } from "../../model/losses.js";
 import type { StepLoop } from "../runner.js";
+import { InputError } from "../../util/errors.js";
 
 export interface GrpoProblem {
   prompt: string;
@@ -52,6 +56,14 @@ export interface GrpoConfig {
    * With "sampling" the step is on-policy (ratio 1): one gradient step per batch needs no old log-probabilities.
    */
   lossTemperature?: "sampling" | 1;
+  /**
+   * PPO epochs μ (TRL's num_iterations): passes over each batch of samples (default 1). With more than one
+   * optimizer step per batch the old log-probabilities are the policy's before the first step, at the loss
+   * temperature, and every later step is clipped against them (the clip acts only then).
+   */
+  ppoEpochs?: number;
+  /** Mini-batches per pass (TRL's steps_per_generation / μ): one optimizer step each (default 1). */
+  miniBatches?: number;
 }
 
 export interface GrpoDeps {
@@ -78,7 +90,12 @@ export interface GrpoStepLog {
   truncatedFraction: number;
   entropy: number;
   klToStart: number | null;
+  /** Share of the step's weighted tokens on the clipped branch, averaged over its optimizer steps (0 when μ = 1). */
   clipFraction: number;
+  /** Mean ratio p/p_old over the step's optimizer steps (1 when there is a single one). */
+  ratioMean: number;
+  /** Optimizer steps taken on this batch (ppoEpochs × mini-batches that had data). */
+  optimSteps: number;
   loss: number;
   lr: number;
   maxTokens: number;
@@ -155,6 +172,31 @@ function klToStartOf(batch: readonly Datum[], startLps: readonly Float32Array[])
   return m ? s / m : 0;
 }
 
+/** μ and the mini-batch count, checked (a bad value is a config error, named). */
+export function ppoPasses(cfg: Pick<GrpoConfig, "ppoEpochs" | "miniBatches">): { epochs: number; miniBatches: number } {
+  const epochs = cfg.ppoEpochs ?? 1, miniBatches = cfg.miniBatches ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new InputError(`grpo: ppoEpochs must be an integer ≥ 1, got ${cfg.ppoEpochs}`);
+  if (!Number.isInteger(miniBatches) || miniBatches < 1) throw new InputError(`grpo: miniBatches must be an integer ≥ 1, got ${cfg.miniBatches}`);
+  return { epochs, miniBatches };
+}
+
+/**
+ * The batch in `parts` contiguous mini-batches of near-equal size (the first ones one datum larger); fewer when the
+ * batch has fewer data than parts. Contiguous, not shuffled: the datums are ordered by prompt, so a mini-batch holds
+ * whole groups where sizes allow, and the split is the same in every pass.
+ */
+export function splitBatch<T>(batch: readonly T[], parts: number): T[][] {
+  const n = Math.min(parts, batch.length);
+  const out: T[][] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const size = Math.floor(batch.length / n) + (i < batch.length % n ? 1 : 0);
+    out.push(batch.slice(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
 /** One GRPO step: sample → reward → group advantages → datums → forwardBackward → optimStep. */
 export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): Promise<GrpoStepLog> {
   const t0 = performance.now();
@@ -168,7 +210,7 @@ export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): P
   const r = rewardGroups(problems, groups, cfg.reward);
   const { advantages, stats } = groupAdvantages(r.rewards, { scaling: cfg.advantageScaling });
   const batch = policyDatums(deps.tokenizer, problems, groups, advantages);
-  let loss = 0, entropy = NaN, clipFraction = 0, klToStart: number | null = null;
+  let loss = 0, entropy = NaN, clipFraction = 0, ratioMean = 1, optimSteps = 0, klToStart: number | null = null;
   if (batch.length > 0) {
     const missing = batch.filter((d) => !d.oldLogprobs);
     if (missing.length) {
@@ -181,17 +223,45 @@ export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): P
     }
     if (deps.startLogprobs && deps.klEvery && step % deps.klEvery === 0) klToStart = klToStartOf(batch, await deps.startLogprobs(batch));
     const lossT = cfg.lossTemperature === "sampling" ? cfg.temperature : 1;
-    // The sampler's log-probabilities are untempered (kept above for the KL monitor); at T ≠ 1 they are not the
-    // sampled distribution's, and one step on fresh samples has ratio 1 anyway, so the loss goes without them.
-    if (lossT !== 1) for (const d of batch) delete d.oldLogprobs;
-    const st = await deps.policy.forwardBackward(batch, {
-      type: "policy_gradient", clip: cfg.clip, aggregation: cfg.aggregation, constant: cfg.constant ?? maxTokens, beta: cfg.beta,
+    const { epochs, miniBatches } = ppoPasses(cfg);
+    const spec = {
+      type: "policy_gradient" as const, clip: cfg.clip, aggregation: cfg.aggregation, constant: cfg.constant ?? maxTokens, beta: cfg.beta,
       ...(lossT !== 1 ? { temperature: lossT } : {}),
-    });
-    loss = st.loss;
-    entropy = st.metrics.entropy ?? NaN;
-    clipFraction = st.metrics.clipFraction ?? 0;
-    await deps.policy.optimStep({ lr: cfg.lr(step), maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay });
+    };
+    if (epochs * miniBatches === 1) {
+      // The sampler's log-probabilities are untempered (kept above for the KL monitor); at T ≠ 1 they are not the
+      // sampled distribution's, and one step on fresh samples has ratio 1 anyway, so the loss goes without them.
+      if (lossT !== 1) for (const d of batch) delete d.oldLogprobs;
+      const st = await deps.policy.forwardBackward(batch, spec);
+      loss = st.loss;
+      entropy = st.metrics.entropy ?? NaN;
+      clipFraction = st.metrics.clipFraction ?? 0;
+      ratioMean = st.metrics.ratioMean ?? 1;
+      await deps.policy.optimStep({ lr: cfg.lr(step), maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay });
+      optimSteps = 1;
+    } else {
+      // Several optimizer steps on one batch: p_old is the policy before the first of them, scored by the trainer at
+      // the loss temperature (the sampler's untempered log-probabilities belong to another distribution at T ≠ 1),
+      // so the first step's ratio is 1 and every later step is clipped against the same p_old, as in PPO.
+      const old = await deps.policy.logprobs(batch, lossT !== 1 ? { temperature: lossT } : {});
+      batch.forEach((d, k) => { d.oldLogprobs = Array.from(old[k]!); });
+      const parts = splitBatch(batch, miniBatches);
+      let clipSum = 0, ratioSum = 0, lossSum = 0;
+      for (let e = 0; e < epochs; e++) {
+        for (const part of parts) {
+          const st = await deps.policy.forwardBackward(part, spec);
+          if (optimSteps === 0) entropy = st.metrics.entropy ?? NaN; // the sampling policy's, as with one step
+          clipSum += st.metrics.clipFraction ?? 0;
+          ratioSum += st.metrics.ratioMean ?? 1;
+          lossSum += st.loss;
+          await deps.policy.optimStep({ lr: cfg.lr(step), maxGradNorm: cfg.maxGradNorm, weightDecay: cfg.weightDecay });
+          optimSteps++;
+        }
+      }
+      clipFraction = clipSum / optimSteps;
+      ratioMean = ratioSum / optimSteps;
+      loss = lossSum / optimSteps;
+    }
   }
   return {
     step,
@@ -204,6 +274,8 @@ export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): P
     entropy,
     klToStart,
     clipFraction,
+    ratioMean,
+    optimSteps,
     loss,
     lr: cfg.lr(step),
     maxTokens,
@@ -215,6 +287,7 @@ export async function grpoStep(cfg: GrpoConfig, deps: GrpoDeps, step: number): P
 
 /** GRPO as a runner loop (train/runner.ts owns resume, metrics, progress and checkpoints). */
 export function grpoLoop(cfg: GrpoConfig, deps: GrpoDeps): StepLoop<GrpoStepLog> {
+  ppoPasses(cfg);
   if (cfg.beta > 0 && !deps.reference) throw new Error("grpo: beta > 0 needs a reference model");
   if (cfg.beta > 0 && cfg.lossTemperature === "sampling" && cfg.temperature !== 1) {
     throw new Error("grpo: beta > 0 with lossTemperature \"sampling\" would compare tempered and untempered log-probabilities; use lossTemperature 1");
