@@ -38,6 +38,7 @@ export async function probeBeta(cfg: PipelineConfig, outDir: string, policyDir: 
     steps, groupSize: g.groupSize, temperature: g.temperature, topP: g.topP, lr: lrFn(g.lr, g.steps),
     maxTokens: (s) => curriculum(g.maxTokens, s), clip: g.clip, aggregation: g.aggregation, beta,
     advantageScaling: g.advantageScaling, maxGradNorm: g.maxGradNorm, seed: cfg.seed + 4242, reward: GRADE,
+    ppoEpochs: g.ppoEpochs, miniBatches: g.miniBatches,
   }, { policy, reference, tokenizer: ctx.tok, problems: (s) => grpoProblems(ctx, s, g.promptsPerStep) }), { start: 0, quiet: true });
   // The first step pays for warm-up (JIT, allocations): leave it out of the mean when there are others.
   const timed = logs.length > 1 ? logs.slice(1) : logs;
