@@ -57,3 +57,32 @@ test("presets: mini is full at less compute with the same models, data, GRPO and
   assert.ok(mini.rewardModel.steps <= full.rewardModel.steps && mini.rewardModel.trainProblems <= full.rewardModel.trainProblems);
   assert.throws(() => preset("huge"), /unknown preset "huge" \(have: tiny, mini, full\)/);
 });
+
+test("GRPO curve: the clip fraction is averaged per window and shown only where PPO passes made the clip act", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const { grpoCurve } = await import("../../src/pipeline/grpo-summary.js");
+  const dir = mkdtempSync(join(tmpdir(), "grpo-curve-"));
+  try {
+    const rec = (step: number, clipFraction: number | undefined) => JSON.stringify({
+      step, maxTokens: 56, accuracy: 0.5, meanResponseTokens: 30, truncatedFraction: 0, zeroVarianceFraction: 0.2, entropy: 0.3,
+      ...(clipFraction === undefined ? {} : { clipFraction }),
+    });
+    const path = join(dir, "metrics.jsonl");
+    writeFileSync(path, [rec(0, 0.02), rec(1, 0.04), rec(2, 0.1), rec(3, 0.3)].join("\n") + "\n");
+    const curve = grpoCurve(path, 2);
+    assert.deepEqual(curve.map((w) => Number(w.clipFraction!.toFixed(6))), [0.03, 0.2]);
+    const r = { ...report([[0.6, 0.6, 0.6]]), grpoCurve: curve };
+    const md = renderMarkdown(r);
+    assert.match(md, /\| steps \| limit \| accuracy \| mean tokens \| truncated \| zero-variance groups \| entropy \| clipped \|/);
+    assert.match(md, /\| 2–3 \| 56 \| 50\.0% \| 30\.0 \| 0\.0% \| 20\.0% \| 0\.300 \| 20\.0% \|/);
+    // One on-policy step per batch (clip fraction 0) or a log from before the field: no clip column.
+    writeFileSync(path, [rec(0, 0), rec(1, undefined)].join("\n") + "\n");
+    const md0 = renderMarkdown({ ...r, grpoCurve: grpoCurve(path, 2) });
+    assert.match(md0, /\| steps \| limit \| accuracy \| mean tokens \| truncated \| zero-variance groups \| entropy \|\n/);
+    assert.doesNotMatch(md0, /clipped/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
