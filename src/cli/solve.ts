@@ -12,7 +12,7 @@ import { promptFromFlags } from "../infer/prompts.js";
 import { LOCAL_PROMPT, servedPromptDefault } from "./served-prompt.js";
 import { CHECKPOINT_FLAGS, FORMAT_IS_PROMPT_FORMAT, PROMPT_FLAGS, PROMPT_HELP, SERVER_FLAGS, SERVER_HELP, urlFlag } from "./vocab.js";
 import { agentTable, MAX_AGENTS } from "../infer/agents.js";
-import { SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";
+import { needsScores, SELECTION_METHODS, type SelectionMethod } from "../infer/select.js";
 import { agentOutcomes, parseAgentTable, solve, type SolveResult } from "../infer/solve.js";
 import { inShard, parseShard } from "../util/shard.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -36,7 +36,8 @@ prompt (the same rule and defaults as trimer eval):
 ${PROMPT_HELP}
 selection:
   --reward-model DIR    a trimer reward-model checkpoint (score head) to score the candidates
-  --select M            reward | majority | weighted (default: reward with --reward-model, else majority)
+  --select M            reward | majority | weighted | majority-rm (majority, ties to the reward model's pick)
+                        (default: reward with --reward-model, else majority)
 output:
   --json                one JSON object (answer, chosen agent, per-agent results, tokens)
   --out FILE.json       also write that JSON object to FILE
@@ -135,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const select = v.select as SelectionMethod | undefined;
   if (select !== undefined && !SELECTION_METHODS.includes(select)) throw new UsageError(`--select must be one of ${SELECTION_METHODS.join(", ")}, got "${select}"`);
-  if ((select === "reward" || select === "weighted") && !v["reward-model"]) throw new UsageError(`--select ${select} needs --reward-model DIR`);
+  if (select !== undefined && needsScores(select) && !v["reward-model"]) throw new UsageError(`--select ${select} needs --reward-model DIR`);
   const seed = numberFlag(v.seed, "seed", 0, true);
 
   const shard = v.shard !== undefined ? parseShard(v.shard) : undefined;

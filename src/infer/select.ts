@@ -2,19 +2,29 @@
 //   "reward"   — the candidate with the highest reward-model score (TriMER: "the best-scored solution is chosen");
 //   "majority" — the most frequent final answer, answers grouped by verified equivalence (1/2 = 0.5 = \frac12);
 //   "weighted" — like majority, but each candidate votes with a weight from its reward score.
+//   "majority-rm" — majority, but a tie between the most-voted answers goes to the one holding the best-scored
+//                 candidate instead of the first to appear: the reward model only breaks ties. (At this scale the
+//                 reward model is weaker than the agents' agreement — see the README's dev-split notes — so it is
+//                 trusted where the vote has no opinion: at 4 agents, 2–2 and 1–1–1–1 splits are common.)
 // Deterministic ties, always:
 //   - reward:   equal scores → the lowest candidate index.
+//   - majority-rm: equal votes and equal best scores → the answer that appears first.
 //   - majority / weighted: equal votes (weighted totals within 1e-12 relative) → the answer that appears first
 //     among the candidates (clusterAnswers numbers clusters in order of first appearance). Within the winning
 //     answer, the returned candidate is the member with the highest score when scores are given, else the first
 //     member; equal scores → the lowest index.
-//   - No candidate has an answer (nothing to vote on): the first candidate (highest-scored under "weighted" when
-//     scores are given), with answer null.
+//   - No candidate has an answer (nothing to vote on): the first candidate (highest-scored under "weighted" and
+//     "majority-rm"), with answer null.
 import { clusterAnswers, extractAnswer, type VerifyOptions } from "../verify/index.js";
 import { InputError } from "../util/errors.js";
 
-export type SelectionMethod = "reward" | "majority" | "weighted";
-export const SELECTION_METHODS: readonly SelectionMethod[] = ["reward", "majority", "weighted"];
+export type SelectionMethod = "reward" | "majority" | "weighted" | "majority-rm";
+export const SELECTION_METHODS: readonly SelectionMethod[] = ["reward", "majority", "weighted", "majority-rm"];
+
+/** Whether a method reads reward-model scores (every candidate must then have one). */
+export function needsScores(method: SelectionMethod): boolean {
+  return method !== "majority";
+}
 
 export interface Candidate {
   /** The solution text. */
@@ -57,7 +67,7 @@ export interface Selection {
 export function selectCandidate(candidates: readonly Candidate[], method: SelectionMethod, opts: SelectOptions = {}): Selection {
   if (candidates.length === 0) throw new InputError("select: no candidates");
   if (!SELECTION_METHODS.includes(method)) throw new InputError(`select: method must be one of ${SELECTION_METHODS.join(", ")}, got ${JSON.stringify(method)}`);
-  const needScores = method === "reward" || method === "weighted";
+  const needScores = needsScores(method);
   candidates.forEach((c, i) => {
     if (c.score !== undefined && !Number.isFinite(c.score)) throw new InputError(`select: candidate ${i} has score ${c.score} (must be finite)`);
     if (needScores && c.score === undefined) throw new InputError(`select: method "${method}" needs a score for every candidate; candidate ${i} has none`);
@@ -84,10 +94,16 @@ export function selectCandidate(candidates: readonly Candidate[], method: Select
     return { index, answer: answers[index] ?? null, method, clusters };
   }
   if (clusters.length === 0) {
-    const index = method === "weighted" ? best(candidates.map((_, i) => i)) : 0;
+    const index = method === "weighted" || method === "majority-rm" ? best(candidates.map((_, i) => i)) : 0;
     return { index, answer: null, method, clusters };
   }
-  const win = tally.groups.indexOf(tally.winner!);
+  let win = tally.groups.indexOf(tally.winner!);
+  if (method === "majority-rm") {
+    // Counts are integers: a tie is exact. Among the tied clusters, the best member score wins (first on equal).
+    const top = tally.winner!.votes;
+    const bestOf = (g: number): number => candidates[best(clusters[g]!.members)]!.score!;
+    tally.groups.forEach((g, k) => { if (g.votes === top && bestOf(k) > bestOf(win)) win = k; });
+  }
   const index = best(clusters[win]!.members);
   return { index, answer: clusters[win]!.answer, method, clusters };
 }

@@ -11,7 +11,7 @@ import { InputError } from "../util/errors.js";
 import type { AgentConfig } from "./agents.js";
 import { sampleAgents } from "./multi-agent.js";
 import { reflectionRound } from "./reflect.js";
-import { selectCandidate, type AnswerCluster, type SelectionMethod } from "./select.js";
+import { needsScores, selectCandidate, type AnswerCluster, type SelectionMethod } from "./select.js";
 
 export type PromptFormat = "chat" | "completion";
 
@@ -70,7 +70,7 @@ export async function solve(sampler: Sampler, question: string, opts: SolveOptio
   if (question.trim() === "") throw new InputError("solve: the question is empty");
   if (opts.agents.length === 0) throw new InputError("solve: no agents");
   const method = opts.select ?? (opts.rewardModel ? "reward" : "majority");
-  if ((method === "reward" || method === "weighted") && !opts.rewardModel) {
+  if (needsScores(method) && !opts.rewardModel) {
     throw new InputError(`solve: selection "${method}" needs a reward model`);
   }
   if (opts.reflect && (opts.prompt?.format ?? opts.promptFormat) !== "chat") {

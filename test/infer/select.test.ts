@@ -95,3 +95,33 @@ test("tallyVotes / bestScored: the picks maj@k and rm@k share with selectCandida
   const sel = selectCandidate(texts.map((text) => ({ text })), "majority");
   assert.equal(majorityPick(sel.clusters.flatMap((c, k) => c.members.map((i) => ({ i, k }))).sort((a, b) => a.i - b.i).map(({ k }) => ({ correct: false, cluster: k })), 5), sel.index);
 });
+
+test("majority-rm: the vote decides; a tie between the most-voted answers goes to the best-scored candidate", () => {
+  // 2–2 tie (answers 4 and 5): majority takes 4 (seen first); majority-rm takes 5, whose member scores 3.
+  const tie: Candidate[] = [
+    { text: "", answer: "4", score: 1 },
+    { text: "", answer: "5", score: 0 },
+    { text: "", answer: "4", score: 2 },
+    { text: "", answer: "5", score: 3 },
+  ];
+  assert.equal(selectCandidate(tie, "majority").answer, "4");
+  const s = selectCandidate(tie, "majority-rm");
+  assert.deepEqual([s.answer, s.index, s.method], ["5", 3, "majority-rm"]);
+  // A real majority is kept even against a much higher score (reward would take it; majority-rm does not).
+  const maj: Candidate[] = [
+    { text: "", answer: "4", score: -1 },
+    { text: "", answer: "9", score: 10 },
+    { text: "", answer: "8/2", score: -2 },
+  ];
+  assert.equal(selectCandidate(maj, "reward").answer, "9");
+  assert.equal(selectCandidate(maj, "majority-rm").answer, "4");
+  assert.equal(selectCandidate(maj, "majority-rm").index, 0); // the best-scored member of the winning answer
+  // 1–1–1 (every agent disagrees): the reward model's pick, as rerank among the answered candidates.
+  const split: Candidate[] = [{ text: "", answer: "1", score: 0 }, { text: "", answer: null, score: 9 }, { text: "", answer: "3", score: 1 }, { text: "", answer: "2", score: 0.5 }];
+  assert.equal(selectCandidate(split, "majority-rm").answer, "3");
+  // Equal best scores in the tie: the answer seen first; no answer anywhere: the best-scored candidate, answer null.
+  assert.equal(selectCandidate([{ text: "", answer: "7", score: 1 }, { text: "", answer: "6", score: 1 }], "majority-rm").answer, "7");
+  const none = selectCandidate([{ text: "a", answer: null, score: 0 }, { text: "b", answer: null, score: 2 }], "majority-rm");
+  assert.deepEqual([none.index, none.answer], [1, null]);
+  assert.throws(() => selectCandidate([{ text: "", answer: "1" }], "majority-rm"), /method "majority-rm" needs a score for every candidate/);
+});
