@@ -117,8 +117,8 @@ export function difficultyTokenCorrelation(problems: readonly ProblemWithSolutio
 
 export interface MultiAgentResult {
   rows: Row[];
-  /** rm@k, majority@k, weighted@k for k = 1..max agents. */
-  scaling: { agents: number; rerank: number; majority: number; weighted: number; tokens: number }[];
+  /** rm@k, majority@k, weighted@k and majority-rm@k (absent in reports written before it) for k = 1..max agents. */
+  scaling: { agents: number; rerank: number; majority: number; weighted: number; majorityRm?: number; tokens: number }[];
 }
 
 /** TriMER stage 3: the agents' table on the GRPO policy, reranked by the reward model, and the votes. */
@@ -144,8 +144,9 @@ export async function multiAgentEval(ctx: StageContext, policy: LocalEngine, rm:
     const rerank = selectAcrossAgents(runs, k, "reward", scores, GRADE).map((s) => s.answer);
     const majority = selectAcrossAgents(runs, k, "majority", undefined, GRADE).map((s) => s.answer);
     const weighted = selectAcrossAgents(runs, k, "weighted", scores, GRADE).map((s) => s.answer);
+    const majorityRm = selectAcrossAgents(runs, k, "majority-rm", scores, GRADE).map((s) => s.answer);
     const tokens = runs.slice(0, k).reduce((t, r) => t + r.completions.reduce((u, c) => u + c.completionTokens, 0), 0) / problems.length;
-    scaling.push({ agents: k, rerank: accuracyOf(rerank), majority: accuracyOf(majority), weighted: accuracyOf(weighted), tokens });
+    scaling.push({ agents: k, rerank: accuracyOf(rerank), majority: accuracyOf(majority), weighted: accuracyOf(weighted), majorityRm: accuracyOf(majorityRm), tokens });
   }
   const at4 = scaling[Math.min(4, scaling.length) - 1]!;
   const rows: Row[] = [

@@ -57,8 +57,10 @@ export function renderMarkdown(r: Report): string {
   L.push(...directions(r), ...dualPath(r), ...votingRoom(r), ...correlations(r), ...curve(r));
   const how = r.agentSampling ? `every agent at T ${r.agentSampling.temperature}, top-p ${r.agentSampling.topP}` : "TriMER's agent table";
   L.push("", `Agent scaling (GRPO policy, ${how}; reward-model rerank vs votes):`, "");
-  L.push("| agents | rerank | majority | weighted vote | tokens / problem |", "|---|---|---|---|---|");
-  for (const s of r.scaling) L.push(`| ${s.agents} | ${pct(s.rerank)} | ${pct(s.majority)} | ${pct(s.weighted)} | ${num(s.tokens)} |`);
+  // The majority-rm column (majority, ties to the reward model) from the first report that measured it.
+  const mrm = r.scaling.some((s) => s.majorityRm !== undefined);
+  L.push(`| agents | rerank | majority | weighted vote |${mrm ? " majority, RM breaks ties |" : ""} tokens / problem |`, `|---|---|---|---|${mrm ? "---|" : ""}---|`);
+  for (const s of r.scaling) L.push(`| ${s.agents} | ${pct(s.rerank)} | ${pct(s.majority)} | ${pct(s.weighted)} |${mrm ? ` ${pct(s.majorityRm ?? NaN)} |` : ""} ${num(s.tokens)} |`);
   const ds = r.distilledTokenSweep ?? [];
   L.push("", "Token-limit sweep (greedy; a sample counts only if it finished within the limit):", "", "| max tokens | distilled accuracy | distilled tokens | GRPO accuracy | GRPO tokens |", "|---|---|---|---|---|");
   for (const s of r.tokenSweep) {
@@ -147,9 +149,10 @@ export function directionChecks(r: Report): { claim: string; holds: boolean; det
   const at = (k: number) => r.scaling.find((s) => s.agents === k);
   const a1 = at(1), a4 = at(4), a8 = at(8);
   if (a1 && a4 && a8) {
-    for (const rule of ["majority", "weighted", "rerank"] as const) {
-      const g14 = a4[rule] - a1[rule], g48 = a8[rule] - a4[rule];
-      out.push({ claim: `agents: gain 1→4 > gain 4→8 > 0 (${rule})`, holds: g14 > g48 && g48 > 0, detail: `${pct(a1[rule])} → ${pct(a4[rule])} → ${pct(a8[rule])}` });
+    for (const rule of ["majority", "weighted", "rerank", "majorityRm"] as const) {
+      if (a1[rule] === undefined || a4[rule] === undefined || a8[rule] === undefined) continue;
+      const g14 = a4[rule]! - a1[rule]!, g48 = a8[rule]! - a4[rule]!;
+      out.push({ claim: `agents: gain 1→4 > gain 4→8 > 0 (${rule === "majorityRm" ? "majority-rm" : rule})`, holds: g14 > g48 && g48 > 0, detail: `${pct(a1[rule]!)} → ${pct(a4[rule]!)} → ${pct(a8[rule]!)}` });
     }
   }
   return out;

@@ -86,3 +86,18 @@ test("GRPO curve: the clip fraction is averaged per window and shown only where 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("agent scaling: the majority-rm column and its direction check appear when measured, not for older reports", () => {
+  const s: [number, number, number][] = Array.from({ length: 8 }, (_, i) => [0.6 + 0.01 * i, 0.6, 0.6]);
+  const old = report(s);
+  assert.doesNotMatch(renderMarkdown(old), /RM breaks ties/);
+  assert.equal(directionChecks(old).filter((c) => c.claim.includes("majority-rm")).length, 0);
+  const rm = [0.5, 0.55, 0.58, 0.6, 0.61, 0.62, 0.62, 0.63];
+  const r = { ...old, scaling: old.scaling.map((x, i) => ({ ...x, majorityRm: rm[i]! })) };
+  const md = renderMarkdown(r);
+  assert.match(md, /\| agents \| rerank \| majority \| weighted vote \| majority, RM breaks ties \| tokens \/ problem \|/);
+  assert.match(md, /\| 4 \| 60\.0% \| 63\.0% \| 60\.0% \| 60\.0% \| 144\.0 \|/);
+  const c = directionChecks(r).find((x) => x.claim === "agents: gain 1→4 > gain 4→8 > 0 (majority-rm)")!;
+  assert.equal(c.holds, true); // +10 then +3
+  assert.equal(c.detail, "50.0% → 60.0% → 63.0%");
+});
