@@ -227,28 +227,36 @@ static void pack_b(const float* B, int ldb, bool tB, int k0, int kc, int j0, int
   }
 }
 
-// acc: add into C (else overwrite). mr/nr < MR/NR at the edges go through a small buffer.
-// b advances by bs floats per k: NR for a packed panel, ldb when reading a row-major B in place.
-static inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, int bs, float* c, int ldc, int mr,
-                                int nr, bool acc) {
-  vf c0[MR], c1[MR];
+// An R x NR tile of C = A·B over kc (R = MR, or 4 / 8 for decode's last rows): one FMA chain per element over k,
+// in k order, so a row of C is computed the same whatever tile or path it falls in. acc: add into C (else
+// overwrite); mr/nr < R/NR at the edges go through a small buffer. b advances by bs floats per k: NR for a packed
+// panel, ldb when reading a row-major B in place. pf, when set, is the start of the panel block the caller reads
+// next: one k-row of it (NR floats, two cache lines) is prefetched per k (decode; see gemm_panels_block).
+template <int R>
+static inline void micro_tile(int kc, const float* __restrict a, const float* __restrict b, int bs, float* c, int ldc, int mr,
+                              int nr, bool acc, const float* pf) {
+  vf c0[R], c1[R];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; i++) c0[i] = c1[i] = (vf){};
+  for (int i = 0; i < R; i++) c0[i] = c1[i] = (vf){};
   for (int k = 0; k < kc; k++) {
+    if (pf) {
+      __builtin_prefetch(pf + (size_t)k * NR, 0, 2);
+      __builtin_prefetch(pf + (size_t)k * NR + 16, 0, 2);
+    }
     vf b0 = *(const vfu*)(b);
     vf b1 = *(const vfu*)(b + VL);
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       float ai = a[i];
       c0[i] += ai * b0;
       c1[i] += ai * b1;
     }
-    a += MR;
+    a += R;
     b += bs;
   }
-  if (mr == MR && nr == NR) {
+  if (mr == R && nr == NR) {
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < R; i++) {
       vfu* p0 = (vfu*)(c + (size_t)i * ldc);
       vfu* p1 = (vfu*)(c + (size_t)i * ldc + VL);
       if (acc) {
@@ -260,8 +268,8 @@ static inline void micro_kernel(int kc, const float* __restrict a, const float* 
       }
     }
   } else {
-    alignas(64) float tmp[MR * NR];
-    for (int i = 0; i < MR; i++) {
+    alignas(64) float tmp[R * NR];
+    for (int i = 0; i < R; i++) {
       *(vf*)(tmp + i * NR) = c0[i];
       *(vf*)(tmp + i * NR + VL) = c1[i];
     }
@@ -271,6 +279,12 @@ static inline void micro_kernel(int kc, const float* __restrict a, const float* 
         *p = acc ? *p + tmp[i * NR + j] : tmp[i * NR + j];
       }
   }
+}
+
+// The SGEMM's MR x NR tile (no prefetch: its packed blocks are reused from L2).
+static inline void micro_kernel(int kc, const float* __restrict a, const float* __restrict b, int bs, float* c, int ldc, int mr,
+                                int nr, bool acc) {
+  micro_tile<MR>(kc, a, b, bs, c, ldc, mr, nr, acc, nullptr);
 }
 
 struct GemmArgs {
@@ -395,50 +409,7 @@ static void pack_panels(const float* src, int K, int N, bool tB, float* out) {
 template <int R>
 static inline void dk_micro(int kc, const float* __restrict a, const float* __restrict b, float* c, int ldc, int mr, int nr, bool acc,
                             const float* pf) {
-  vf c0[R], c1[R];
-#pragma GCC unroll 16
-  for (int i = 0; i < R; i++) c0[i] = c1[i] = (vf){};
-  for (int k = 0; k < kc; k++) {
-    if (pf) {
-      __builtin_prefetch(pf + (size_t)k * NR, 0, 2);
-      __builtin_prefetch(pf + (size_t)k * NR + 16, 0, 2);
-    }
-    vf b0 = *(const vfu*)(b);
-    vf b1 = *(const vfu*)(b + VL);
-#pragma GCC unroll 16
-    for (int i = 0; i < R; i++) {
-      float ai = a[i];
-      c0[i] += ai * b0;
-      c1[i] += ai * b1;
-    }
-    a += R;
-    b += NR;
-  }
-  if (mr == R && nr == NR) {
-#pragma GCC unroll 16
-    for (int i = 0; i < R; i++) {
-      vfu* p0 = (vfu*)(c + (size_t)i * ldc);
-      vfu* p1 = (vfu*)(c + (size_t)i * ldc + VL);
-      if (acc) {
-        *p0 = *p0 + c0[i];
-        *p1 = *p1 + c1[i];
-      } else {
-        *p0 = c0[i];
-        *p1 = c1[i];
-      }
-    }
-  } else {
-    alignas(64) float tmp[R * NR];
-    for (int i = 0; i < R; i++) {
-      *(vf*)(tmp + i * NR) = c0[i];
-      *(vf*)(tmp + i * NR + VL) = c1[i];
-    }
-    for (int i = 0; i < mr; i++)
-      for (int j = 0; j < nr; j++) {
-        float* p = c + (size_t)i * ldc + j;
-        *p = acc ? *p + tmp[i * NR + j] : tmp[i * NR + j];
-      }
-  }
+  micro_tile<R>(kc, a, b, NR, c, ldc, mr, nr, acc, pf);
 }
 
 // Rows [i0, i0 + mr) of A, columns [k0, k0 + kc), packed k-major for an R-row tile (rows past mr read as 0).
