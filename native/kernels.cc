@@ -1252,29 +1252,23 @@ static void softmax_grad(const float* z, float* g, const int32_t* off, int n, in
     }                                                                    \
   } while (0)
 
-static bool get_f32(napi_env env, napi_value v, float** out, size_t* n) {
+// A typed array of the given element type: its data and length (false when v is anything else).
+template <class T>
+static bool get_typed(napi_env env, napi_value v, napi_typedarray_type want, T** out, size_t* n) {
   napi_typedarray_type t;
   size_t len;
   void* data;
   napi_value ab;
   size_t off;
-  if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok || t != napi_float32_array) return false;
-  *out = (float*)data;
+  if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok || t != want) return false;
+  *out = (T*)data;
   if (n) *n = len;
   return true;
 }
 
-static bool get_i32arr(napi_env env, napi_value v, int32_t** out, size_t* n) {
-  napi_typedarray_type t;
-  size_t len;
-  void* data;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok || t != napi_int32_array) return false;
-  *out = (int32_t*)data;
-  if (n) *n = len;
-  return true;
-}
+static bool get_f32(napi_env env, napi_value v, float** out, size_t* n) { return get_typed(env, v, napi_float32_array, out, n); }
+static bool get_i32arr(napi_env env, napi_value v, int32_t** out, size_t* n) { return get_typed(env, v, napi_int32_array, out, n); }
+static bool get_f64arr(napi_env env, napi_value v, double** out, size_t* n) { return get_typed(env, v, napi_float64_array, out, n); }
 
 static int get_int(napi_env env, napi_value v) {
   int32_t x = 0;
@@ -1630,18 +1624,6 @@ static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
   napi_value r;
   napi_create_double(env, sum_squares(x, n), &r);
   return r;
-}
-
-static bool get_f64arr(napi_env env, napi_value v, double** out, size_t* n) {
-  napi_typedarray_type t;
-  size_t len;
-  void* data;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok || t != napi_float64_array) return false;
-  *out = (double*)data;
-  if (n) *n = len;
-  return true;
 }
 
 // Checks n row offsets into a logits array of nz floats (V each); "" when fine.
